@@ -1,0 +1,27 @@
+#pragma once
+
+// Umbrella header: the whole public API of aisle.
+
+#include "aisle/backend/backend.hpp"
+#include "aisle/core/error.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/core/tensor.hpp"
+#include "aisle/core/threads.hpp"
+#include "aisle/io/atomic_file.hpp"
+#include "aisle/io/model_file.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/callbacks.hpp"
+#include "aisle/nn/cross_entropy.hpp"
+#include "aisle/nn/dense.hpp"
+#include "aisle/nn/functional.hpp"
+#include "aisle/nn/layer.hpp"
+#include "aisle/nn/loss.hpp"
+#include "aisle/nn/mean_squared_error.hpp"
+#include "aisle/nn/metrics.hpp"
+#include "aisle/nn/optimizer.hpp"
+#include "aisle/nn/relu.hpp"
+#include "aisle/nn/sequential.hpp"
+#include "aisle/nn/sgd.hpp"
+#include "aisle/nn/softmax.hpp"
+#include "aisle/nn/targets.hpp"
+#include "aisle/nn/workspace.hpp"

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <ostream>
+
+namespace aisle::io {
+
+// Writes a file through write(stream) under a temporary name in the same
+// folder, flushes it, and renames it over path: readers see the old file or
+// the whole new one, never a part. Throws aisle::Error naming path on failure;
+// the temporary file is removed then.
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(std::ostream&)>& write);
+
+}  // namespace aisle::io

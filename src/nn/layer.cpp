@@ -1,0 +1,48 @@
+#include "aisle/nn/layer.hpp"
+
+#include "aisle/core/error.hpp"
+#include "aisle/nn/dense.hpp"
+#include "aisle/nn/relu.hpp"
+#include "aisle/nn/softmax.hpp"
+
+namespace aisle {
+
+void Layer::build(Index input_size, Rng& rng) {
+  if (input_size <= 0) throw Error(kind() + " layer: input size must be positive, got " + std::to_string(input_size));
+  if (declared_input_size() > 0 && declared_input_size() != input_size)
+    throw Error(kind() + " layer declares input size " + std::to_string(declared_input_size()) +
+                " but receives " + std::to_string(input_size));
+  input_size_ = input_size;
+  output_size_ = output_size_for(input_size);
+  init_parameters(rng);
+  built_ = true;
+}
+
+void Layer::forward(const Backend& backend, ConstMatrixRef x, LayerState& state) const {
+  if (!built_) throw Error(kind() + " layer: forward before the layer is built");
+  if (x.cols() != input_size_)
+    throw Error(kind() + " layer expects " + std::to_string(input_size_) + " input columns, got input of shape " +
+                shape_string(x));
+  forward_impl(backend, x, state);
+}
+
+void Layer::backward(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
+                     bool need_input_gradient, bool skip_softmax) const {
+  if (grads.size() != params_.size())
+    throw Error(kind() + " layer: backward got " + std::to_string(grads.size()) + " gradient tensors for " +
+                std::to_string(params_.size()) + " parameters");
+  if (state.grad_output.rows() != x.rows() || state.grad_output.cols() != output_size_)
+    throw Error(kind() + " layer: output gradient has shape " + shape_string(state.grad_output) + ", expected " +
+                shape_string(x.rows(), output_size_));
+  backward_impl(backend, x, state, grads, need_input_gradient, skip_softmax);
+}
+
+std::unique_ptr<Layer> Layer::from_config(const nlohmann::json& config) {
+  const std::string type = config.at("type").get<std::string>();
+  if (type == "dense") return std::make_unique<Dense>(Dense::from_config(config));
+  if (type == "relu") return std::make_unique<ReLU>();
+  if (type == "softmax") return std::make_unique<Softmax>();
+  throw Error("unknown layer type '" + type + "'");
+}
+
+}  // namespace aisle

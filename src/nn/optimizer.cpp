@@ -1,0 +1,118 @@
+#include "aisle/nn/optimizer.hpp"
+
+#include <cmath>
+
+#include "aisle/core/error.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/sgd.hpp"
+
+namespace aisle {
+
+void Optimizer::step(std::span<Matrix* const> params, std::span<const Matrix* const> grads) {
+  if (params.size() != grads.size())
+    throw Error(name() + ": " + std::to_string(params.size()) + " parameters but " + std::to_string(grads.size()) +
+                " gradients");
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (params[i]->rows() != grads[i]->rows() || params[i]->cols() != grads[i]->cols())
+      throw Error(name() + ": parameter " + std::to_string(i) + " has shape " + shape_string(*params[i]) +
+                  " but its gradient " + shape_string(*grads[i]));
+  ++iterations_;
+  for (std::size_t i = 0; i < params.size(); ++i) update(i, *params[i], *grads[i]);
+}
+
+void Optimizer::reset() {
+  iterations_ = 0;
+  reset_state();
+}
+
+std::unique_ptr<Optimizer> Optimizer::from_config(const nlohmann::json& config) {
+  const std::string type = config.at("type").get<std::string>();
+  if (type == "adam")
+    return std::make_unique<Adam>(AdamOptions{.learning_rate = config.at("learning_rate").get<float>(),
+                                              .beta1 = config.at("beta1").get<float>(),
+                                              .beta2 = config.at("beta2").get<float>(),
+                                              .epsilon = config.at("epsilon").get<float>(),
+                                              .weight_decay = config.value("weight_decay", 0.0f)});
+  if (type == "sgd")
+    return std::make_unique<SGD>(SgdOptions{.learning_rate = config.at("learning_rate").get<float>(),
+                                            .momentum = config.value("momentum", 0.0f),
+                                            .nesterov = config.value("nesterov", false)});
+  throw Error("unknown optimizer '" + type + "'");
+}
+
+Adam::Adam(AdamOptions options) : options_(options) {
+  if (!(options_.learning_rate > 0)) throw Error("Adam: learning_rate must be positive");
+  if (!(options_.beta1 >= 0 && options_.beta1 < 1) || !(options_.beta2 >= 0 && options_.beta2 < 1))
+    throw Error("Adam: beta1 and beta2 must lie in [0, 1)");
+  if (!(options_.epsilon > 0)) throw Error("Adam: epsilon must be positive");
+  if (!(options_.weight_decay >= 0)) throw Error("Adam: weight_decay must not be negative");
+}
+
+nlohmann::json Adam::config() const {
+  return {{"type", name()},           {"learning_rate", options_.learning_rate}, {"beta1", options_.beta1},
+          {"beta2", options_.beta2}, {"epsilon", options_.epsilon},             {"weight_decay", options_.weight_decay}};
+}
+
+void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
+  if (m_.size() <= slot) {
+    m_.resize(slot + 1);
+    v_.resize(slot + 1);
+  }
+  if (m_[slot].size() != param.size()) {
+    m_[slot] = Matrix::Zero(param.rows(), param.cols());
+    v_[slot] = Matrix::Zero(param.rows(), param.cols());
+  }
+  const auto t = static_cast<double>(iterations());
+  const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
+  const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
+  const float b1 = options_.beta1, b2 = options_.beta2, lr = options_.learning_rate, eps = options_.epsilon;
+  const float decay = lr * options_.weight_decay;
+  float* p = param.data();
+  float* m = m_[slot].data();
+  float* v = v_[slot].data();
+  const float* g = grad.data();
+  const Index n = param.size();
+  for (Index i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    const float m_hat = m[i] / correction1;
+    const float v_hat = v[i] / correction2;
+    p[i] -= lr * m_hat / (std::sqrt(v_hat) + eps) + decay * p[i];
+  }
+}
+
+void Adam::reset_state() {
+  m_.clear();
+  v_.clear();
+}
+
+SGD::SGD(SgdOptions options) : options_(options) {
+  if (!(options_.learning_rate > 0)) throw Error("SGD: learning_rate must be positive");
+  if (!(options_.momentum >= 0 && options_.momentum < 1)) throw Error("SGD: momentum must lie in [0, 1)");
+}
+
+nlohmann::json SGD::config() const {
+  return {{"type", name()},
+          {"learning_rate", options_.learning_rate},
+          {"momentum", options_.momentum},
+          {"nesterov", options_.nesterov}};
+}
+
+void SGD::update(std::size_t slot, Matrix& param, const Matrix& grad) {
+  const float lr = options_.learning_rate, mu = options_.momentum;
+  if (mu == 0.0f) {
+    param.noalias() -= lr * grad;
+    return;
+  }
+  if (velocity_.size() <= slot) velocity_.resize(slot + 1);
+  if (velocity_[slot].size() != param.size()) velocity_[slot] = Matrix::Zero(param.rows(), param.cols());
+  Matrix& velocity = velocity_[slot];
+  velocity = mu * velocity - lr * grad;
+  if (options_.nesterov) {
+    param += mu * velocity - lr * grad;
+  } else {
+    param += velocity;
+  }
+}
+
+}  // namespace aisle

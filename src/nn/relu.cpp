@@ -1,0 +1,14 @@
+#include "aisle/nn/relu.hpp"
+
+namespace aisle {
+
+void ReLU::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const {
+  backend.relu_forward(x, state.output, state.kernels);
+}
+
+void ReLU::backward_impl(const Backend& backend, ConstMatrixRef, LayerState& state, std::span<Matrix>,
+                         bool need_input_gradient, bool) const {
+  if (need_input_gradient) backend.relu_backward(state.output, state.grad_output, state.grad_input, state.kernels);
+}
+
+}  // namespace aisle

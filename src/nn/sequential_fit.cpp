@@ -1,0 +1,133 @@
+// Sequential::fit: the epoch and batch loop, validation and callbacks.
+
+#include <chrono>
+#include <numeric>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/nn/sequential.hpp"
+
+namespace aisle {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void check_fit_arguments(ConstMatrixRef x, const Targets& y, const FitOptions& options) {
+  if (y.rows() != x.rows())
+    throw Error("fit: " + std::to_string(y.rows()) + " targets for " + std::to_string(x.rows()) + " samples");
+  if (options.epochs < 0) throw Error("fit: epochs must not be negative");
+  if (options.batch_size <= 0) throw Error("fit: batch_size must be positive, got " + std::to_string(options.batch_size));
+  if (!(options.validation_split >= 0.0f && options.validation_split < 1.0f))
+    throw Error("fit: validation_split must lie in [0, 1), got " + std::to_string(options.validation_split));
+  if (options.validation_split > 0 && options.validation_data)
+    throw Error("fit: give validation_split or validation_data, not both");
+}
+
+// Running sums over an epoch's batches.
+struct EpochTotals {
+  double loss = 0;
+  Index correct = 0;
+  Index samples = 0;
+
+  float mean_loss() const { return samples > 0 ? static_cast<float>(loss / static_cast<double>(samples)) : 0.0f; }
+  float accuracy() const { return samples > 0 ? static_cast<float>(correct) / static_cast<float>(samples) : 0.0f; }
+};
+
+std::map<std::string, float> metric_values(const std::vector<Metric>& metrics, float accuracy) {
+  std::map<std::string, float> values;
+  for (Metric metric : metrics) values[std::string(to_string(metric))] = accuracy;
+  return values;
+}
+
+void record(History& history, const EpochEnd& logs) {
+  history.values["loss"].push_back(logs.loss);
+  for (const auto& [name, value] : logs.metrics) history.values[name].push_back(value);
+  if (logs.val_loss) history.values["val_loss"].push_back(*logs.val_loss);
+  for (const auto& [name, value] : logs.val_metrics) history.values["val_" + name].push_back(value);
+}
+
+}  // namespace
+
+History Sequential::fit(ConstMatrixRef x, const Targets& y, FitOptions options) {
+  if (!compiled()) throw Error("fit: the model is not compiled; call compile() first");
+  check_input(x, "fit");
+  check_fit_arguments(x, y, options);
+
+  const auto validation_rows = static_cast<Index>(static_cast<double>(x.rows()) * options.validation_split);
+  const Index train_rows = x.rows() - validation_rows;
+  if (train_rows <= 0) throw Error("fit: no training samples left after the validation split");
+  const auto train_x = x.topRows(train_rows);
+  std::optional<Matrix> split_x;
+  Targets split_y;
+  if (validation_rows > 0) {
+    split_x = x.bottomRows(validation_rows);
+    y.slice(train_rows, validation_rows, split_y);
+  }
+  const Matrix* val_x = split_x ? &*split_x : options.validation_data ? &options.validation_data->first : nullptr;
+  const Targets* val_y = split_x ? &split_y : options.validation_data ? &options.validation_data->second : nullptr;
+
+  training_config_ = {{"epochs", options.epochs},
+                      {"batch_size", options.batch_size},
+                      {"shuffle", options.shuffle},
+                      {"seed", options.seed},
+                      {"validation_split", options.validation_split},
+                      {"samples", train_rows}};
+
+  const Index batches = (train_rows + options.batch_size - 1) / options.batch_size;
+  for (auto& callback : options.callbacks)
+    callback->on_train_begin({options.epochs, train_rows, batches, val_x ? val_x->rows() : 0});
+
+  std::vector<Index> order(static_cast<std::size_t>(train_rows));
+  std::iota(order.begin(), order.end(), Index{0});
+  Rng rng(options.seed);
+  Matrix batch_x;
+  Targets batch_y;
+  History history;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (auto& callback : options.callbacks) callback->on_epoch_begin(epoch);
+    if (options.shuffle) shuffle(std::span<Index>(order), rng);
+    const auto start = Clock::now();
+    EpochTotals totals;
+    for (Index batch = 0; batch < batches; ++batch) {
+      const Index begin = batch * options.batch_size;
+      const Index count = std::min(options.batch_size, train_rows - begin);
+      const std::span<const Index> rows(order.data() + begin, static_cast<std::size_t>(count));
+      batch_x.resize(count, x.cols());
+      for (Index i = 0; i < count; ++i) batch_x.row(i) = train_x.row(rows[i]);
+      y.gather(rows, batch_y);
+      const float batch_loss = train_on_batch(batch_x, batch_y);
+      totals.loss += static_cast<double>(batch_loss) * static_cast<double>(count);
+      totals.samples += count;
+      if (!metrics_.empty()) totals.correct += count_correct(train_ws_->output(), batch_y);
+      if (!options.callbacks.empty()) {
+        const BatchEnd logs{epoch, options.epochs, batch + 1, batches, totals.samples, totals.mean_loss(),
+                            metric_values(metrics_, totals.accuracy()), seconds_since(start)};
+        for (auto& callback : options.callbacks) callback->on_batch_end(logs);
+      }
+    }
+    EpochEnd logs;
+    logs.epoch = epoch;
+    logs.epochs = options.epochs;
+    logs.seconds = seconds_since(start);
+    logs.samples_per_s = logs.seconds > 0 ? static_cast<double>(train_rows) / logs.seconds : 0.0;
+    logs.loss = totals.mean_loss();
+    logs.metrics = metric_values(metrics_, totals.accuracy());
+    if (val_x != nullptr) {
+      const Evaluation val = evaluate(*val_x, *val_y);
+      logs.val_loss = val.loss;
+      logs.val_metrics = val.metrics;
+    }
+    record(history, logs);
+    bool stop = false;
+    for (auto& callback : options.callbacks) stop = callback->on_epoch_end(logs, *this) || stop;
+    if (stop) break;
+  }
+  for (auto& callback : options.callbacks) callback->on_train_end(*this);
+  return history;
+}
+
+}  // namespace aisle

@@ -1,0 +1,19 @@
+#include "aisle/nn/softmax.hpp"
+
+namespace aisle {
+
+void Softmax::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const {
+  backend.softmax_forward(x, state.output, state.kernels);
+}
+
+void Softmax::backward_impl(const Backend& backend, ConstMatrixRef, LayerState& state, std::span<Matrix>,
+                            bool need_input_gradient, bool skip_softmax) const {
+  if (!need_input_gradient) return;
+  if (skip_softmax) {
+    state.grad_input = state.grad_output;
+  } else {
+    backend.softmax_backward(state.output, state.grad_output, state.grad_input, state.kernels);
+  }
+}
+
+}  // namespace aisle
