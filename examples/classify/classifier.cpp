@@ -1,0 +1,76 @@
+#include "classifier.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "aisle/core/error.hpp"
+#include "aisle/io/fashion_mnist.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/cross_entropy.hpp"
+#include "aisle/nn/dense.hpp"
+#include "aisle/nn/functional.hpp"
+
+namespace classify {
+namespace {
+
+const auto kClasses = static_cast<aisle::Index>(aisle::io::kFashionMnistClassNames.size());
+
+void expect_model_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw aisle::Error("model file " + path.string() + " does not exist");
+  if (std::filesystem::is_directory(path, ec))
+    throw aisle::Error("model file " + path.string() + " is a directory, not a file");
+}
+
+bool ends_with_softmax(const aisle::Sequential& model) {
+  return model.layer_count() > 0 && model.layer(model.layer_count() - 1).ends_with_softmax();
+}
+
+}  // namespace
+
+aisle::Sequential build_classic_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend,
+                                      float learning_rate) {
+  aisle::Sequential model({.seed = seed, .backend = backend});
+  model.add(aisle::Dense(128, aisle::Activation::relu, aisle::io::kFashionMnistPixels));
+  model.add(aisle::Dense(128, aisle::Activation::relu));
+  model.add(aisle::Dense(kClasses, aisle::Activation::softmax));
+  model.compile(aisle::Adam({.learning_rate = learning_rate}), aisle::SparseCategoricalCrossentropy(),
+                {aisle::Metric::accuracy});
+  return model;
+}
+
+aisle::Sequential load_classifier(const std::filesystem::path& path) {
+  expect_model_file(path);
+  aisle::Sequential model = aisle::Sequential::load(path);
+  if (model.input_size() != aisle::io::kFashionMnistPixels || model.output_size() != kClasses)
+    throw aisle::Error("model file " + path.string() + ": the model maps " + std::to_string(model.input_size()) +
+                       " inputs to " + std::to_string(model.output_size()) +
+                       " outputs, not 784 pixels to the 10 Fashion-MNIST classes");
+  // Evaluation needs a loss; a model saved before compile gets the one training uses.
+  if (!model.compiled()) model.compile(aisle::Adam(), aisle::SparseCategoricalCrossentropy(), {aisle::Metric::accuracy});
+  return model;
+}
+
+aisle::Matrix class_probabilities(const aisle::Sequential& model, aisle::ConstMatrixRef images) {
+  aisle::Matrix outputs = model.predict(images);
+  if (ends_with_softmax(model)) return outputs;
+  aisle::Matrix probabilities;
+  aisle::functional::softmax(outputs, probabilities);
+  return probabilities;
+}
+
+std::vector<RankedClass> top_classes(const Eigen::Ref<const aisle::RowVector>& probabilities, std::size_t k) {
+  std::vector<RankedClass> ranked(static_cast<std::size_t>(probabilities.size()));
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    ranked[i] = {static_cast<int>(i), probabilities(static_cast<aisle::Index>(i))};
+  k = std::min(k, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(),
+                    [](const RankedClass& a, const RankedClass& b) {
+                      return a.probability > b.probability || (a.probability == b.probability && a.index < b.index);
+                    });
+  ranked.resize(k);
+  return ranked;
+}
+
+}  // namespace classify

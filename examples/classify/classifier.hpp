@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "aisle/nn/sequential.hpp"
+
+namespace classify {
+
+// The classic 784-128-128-10 network, compiled with Adam and sparse
+// categorical cross-entropy, tracking accuracy.
+aisle::Sequential build_classic_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend,
+                                      float learning_rate);
+
+// Loads a model saved by 'train'. A file that is not a sequential model, or
+// a model that does not map 784 pixels to 10 classes, is an aisle::Error.
+aisle::Sequential load_classifier(const std::filesystem::path& path);
+
+// Class probabilities [n x 10]; softmax is applied here when the model
+// itself ends in raw scores.
+aisle::Matrix class_probabilities(const aisle::Sequential& model, aisle::ConstMatrixRef images);
+
+struct RankedClass {
+  int index = 0;
+  float probability = 0;
+};
+
+// The k most probable classes, most probable first.
+std::vector<RankedClass> top_classes(const Eigen::Ref<const aisle::RowVector>& probabilities, std::size_t k);
+
+}  // namespace classify

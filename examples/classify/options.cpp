@@ -1,0 +1,175 @@
+#include "options.hpp"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "aisle/io/fashion_mnist.hpp"
+#include "arguments.hpp"
+
+namespace classify {
+namespace {
+
+constexpr std::array<OptionSpec, 10> kTrainSpecs = {{{"data"},
+                                                     {"epochs"},
+                                                     {"batch"},
+                                                     {"lr"},
+                                                     {"seed"},
+                                                     {"validation"},
+                                                     {"backend"},
+                                                     {"threads"},
+                                                     {"json", false},
+                                                     {"out"}}};
+constexpr std::array<OptionSpec, 3> kEvalSpecs = {{{"model"}, {"data"}, {"json", false}}};
+constexpr std::array<OptionSpec, 5> kPredictSpecs = {{{"model"}, {"index"}, {"image"}, {"data"}, {"json", false}}};
+
+std::filesystem::path required_path(const Arguments& args, std::string_view name) {
+  const auto value = args.text(name);
+  if (!value) args.fail("--" + std::string(name) + " is required");
+  if (value->empty()) args.fail("--" + std::string(name) + " needs a path");
+  return *value;
+}
+
+std::filesystem::path data_dir(const Arguments& args) {
+  const std::string dir = args.text("data", aisle::io::kFashionMnistDefaultDir);
+  if (dir.empty()) args.fail("--data needs a path");
+  return dir;
+}
+
+float positive_real(const Arguments& args, std::string_view name, double fallback) {
+  const double value = args.real(name, fallback);
+  if (!std::isfinite(value) || value <= 0 || value > std::numeric_limits<float>::max())
+    args.fail("--" + std::string(name) + " must be a positive number");
+  return static_cast<float>(value);
+}
+
+float validation_fraction(const Arguments& args, double fallback) {
+  const double value = args.real("validation", fallback);
+  if (!(value >= 0 && value < 1)) args.fail("--validation must be at least 0 and below 1");
+  return static_cast<float>(value);
+}
+
+std::optional<aisle::BackendKind> backend_choice(const Arguments& args) {
+  const auto name = args.text("backend");
+  if (!name) return std::nullopt;
+  if (*name != "onednn" && *name != "eigen") args.fail("--backend must be onednn or eigen, not '" + *name + "'");
+  return aisle::backend_kind_from_string(*name);
+}
+
+}  // namespace
+
+TrainOptions parse_train(std::span<const std::string> words) {
+  const Arguments args("train", words, kTrainSpecs);
+  TrainOptions options;
+  options.data = data_dir(args);
+  options.epochs = static_cast<int>(args.integer("epochs", options.epochs, 1, 100000));
+  options.batch = args.integer("batch", options.batch, 1, 1 << 20);
+  options.learning_rate = positive_real(args, "lr", options.learning_rate);
+  options.seed = static_cast<std::uint64_t>(
+      args.integer("seed", static_cast<std::int64_t>(options.seed), 0, std::numeric_limits<std::int64_t>::max()));
+  options.validation = validation_fraction(args, options.validation);
+  options.backend = backend_choice(args);
+  options.threads = static_cast<int>(args.integer("threads", 0, 0, 4096));
+  options.json = args.has("json");
+  options.out = required_path(args, "out");
+  return options;
+}
+
+EvalOptions parse_eval(std::span<const std::string> words) {
+  const Arguments args("eval", words, kEvalSpecs);
+  EvalOptions options;
+  options.model = required_path(args, "model");
+  options.data = data_dir(args);
+  options.json = args.has("json");
+  return options;
+}
+
+PredictOptions parse_predict(std::span<const std::string> words) {
+  const Arguments args("predict", words, kPredictSpecs);
+  PredictOptions options;
+  options.model = required_path(args, "model");
+  if (args.has("index") == args.has("image")) args.fail("give either --index N or --image FILE.pgm");
+  if (args.has("index")) options.index = args.integer("index", 0, 0, std::numeric_limits<std::int32_t>::max());
+  if (args.has("image")) {
+    options.image = required_path(args, "image");
+    if (args.has("data")) args.fail("--data goes with --index, not with --image");
+  }
+  options.data = data_dir(args);
+  options.json = args.has("json");
+  return options;
+}
+
+std::string_view usage() {
+  return R"(usage: aisle-classify <command> [options]
+
+Tags product images with the 10 Fashion-MNIST classes using the classic
+784-128-128-10 network (ReLU, ReLU, softmax; Adam; sparse categorical
+cross-entropy).
+
+commands:
+  train     train a model on the Fashion-MNIST training set and save it
+  eval      test a saved model on the 10,000 test images
+  predict   the 3 most likely classes of one image
+
+'aisle-classify <command> --help' tells more. Exit codes: 0 success,
+2 bad arguments, missing or unreadable files, a model of another kind.
+)";
+}
+
+std::string_view train_help() {
+  return R"(usage: aisle-classify train [options] --out MODEL
+
+Trains the classic 784-128-128-10 classifier and saves it to MODEL; then
+reports its accuracy on the test set.
+
+options:
+  --data DIR          Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
+  --epochs N          passes over the training set (default 10)
+  --batch N           samples per Adam step (default 128)
+  --lr X              Adam learning rate (default 0.001)
+  --seed S            seed of the initial weights and the shuffling (default 42)
+  --validation F      fraction of the training images held out to validate
+                      each epoch, taken from the end of the set (default 0.1;
+                      0 trains on all 60,000)
+  --backend NAME      onednn or eigen (default onednn, or $AISLE_BACKEND)
+  --threads N         threads for the kernels (default: all cores, or $AISLE_NUM_THREADS)
+  --json              one JSON object per epoch on stdout (epoch, loss, accuracy,
+                      val_loss, val_accuracy, samples_per_s, seconds), then a
+                      final one ("final": true) with the test results
+  --out MODEL         where to save the model (required)
+
+Progress: a live bar on a terminal, one line per epoch otherwise.
+)";
+}
+
+std::string_view eval_help() {
+  return R"(usage: aisle-classify eval --model MODEL [--data DIR] [--json]
+
+Tests MODEL on the 10,000 Fashion-MNIST test images: accuracy and loss,
+precision, recall and F1 per class, and the confusion matrix (rows: true
+class, columns: predicted class).
+
+options:
+  --model MODEL       a model saved by 'aisle-classify train' (required)
+  --data DIR          Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
+  --json              one JSON object: accuracy, loss, per_class, confusion
+)";
+}
+
+std::string_view predict_help() {
+  return R"(usage: aisle-classify predict --model MODEL (--index N [--data DIR] | --image FILE.pgm) [--json]
+
+Prints the 3 most likely classes of one image with their probabilities.
+
+options:
+  --model MODEL       a model saved by 'aisle-classify train' (required)
+  --index N           image N (from 0) of the Fashion-MNIST test set
+  --data DIR          Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
+  --image FILE.pgm    a 28x28 greyscale PGM (P2 or P5); like Fashion-MNIST's
+                      images it should show a light product on a dark background
+  --json              one JSON object: top (class, name, probability), and the
+                      true label for --index
+)";
+}
+
+}  // namespace classify

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "aisle/backend/backend.hpp"
+#include "aisle/core/tensor.hpp"
+
+namespace classify {
+
+struct TrainOptions {
+  std::filesystem::path data;
+  int epochs = 10;
+  aisle::Index batch = 128;
+  float learning_rate = 1e-3f;
+  std::uint64_t seed = 42;
+  float validation = 0.1f;
+  std::optional<aisle::BackendKind> backend;  // default: the library's (oneDNN unless AISLE_BACKEND says otherwise)
+  int threads = 0;                            // 0: the library's default
+  bool json = false;
+  std::filesystem::path out;
+};
+
+struct EvalOptions {
+  std::filesystem::path model;
+  std::filesystem::path data;
+  bool json = false;
+};
+
+struct PredictOptions {
+  std::filesystem::path model;
+  std::optional<aisle::Index> index;   // a test-set image ...
+  std::optional<std::filesystem::path> image;  // ... or a PGM file
+  std::filesystem::path data;
+  bool json = false;
+};
+
+// Each parser reads the words after the subcommand; a UsageError on bad use.
+TrainOptions parse_train(std::span<const std::string> args);
+EvalOptions parse_eval(std::span<const std::string> args);
+PredictOptions parse_predict(std::span<const std::string> args);
+
+std::string_view usage();
+std::string_view train_help();
+std::string_view eval_help();
+std::string_view predict_help();
+
+}  // namespace classify

@@ -1,0 +1,77 @@
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/threads.hpp"
+#include "aisle/io/fashion_mnist.hpp"
+#include "aisle/nn/callbacks.hpp"
+#include "classifier.hpp"
+#include "commands.hpp"
+#include "report.hpp"
+
+namespace classify {
+namespace {
+
+// Fails before a long training run rather than after it.
+void check_output_path(const std::filesystem::path& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(out, ec))
+    throw aisle::Error("cannot save the model to " + out.string() + ": it is a folder");
+  const std::filesystem::path folder = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+  if (!std::filesystem::is_directory(folder, ec))
+    throw aisle::Error("cannot save the model to " + out.string() + ": folder " + folder.string() +
+                       " does not exist");
+}
+
+void print_setup(std::ostream& out, const TrainOptions& options, const aisle::io::FashionMnist& data,
+                 const aisle::Sequential& model) {
+  const auto samples = data.train.images.rows();
+  const auto held_out = static_cast<aisle::Index>(static_cast<double>(samples) * options.validation);
+  out << "Fashion-MNIST from " << options.data.string() << ": " << samples - held_out << " training images, "
+      << held_out << " for validation, " << data.test.images.rows() << " test images\n"
+      << "model 784-128-128-10, " << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
+      << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
+      << aisle::to_string(model.backend_kind()) << ", " << aisle::num_threads() << " threads\n";
+}
+
+std::shared_ptr<aisle::Callback> progress_logger(std::ostream& out, bool json) {
+  aisle::ProgressOptions progress;
+  progress.style = json ? aisle::ProgressOptions::Style::json : aisle::ProgressOptions::Style::automatic;
+  return std::make_shared<aisle::ProgressLogger>(out, progress);
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& options, std::ostream& out) {
+  check_output_path(options.out);
+  if (options.threads > 0) aisle::set_num_threads(options.threads);
+  const aisle::io::FashionMnist data = aisle::io::load_fashion_mnist(options.data);
+  aisle::Sequential model = build_classic_model(options.seed, options.backend, options.learning_rate);
+  if (!options.json) print_setup(out, options, data, model);
+
+  aisle::FitOptions fit;
+  fit.epochs = options.epochs;
+  fit.batch_size = options.batch;
+  fit.seed = options.seed;
+  fit.validation_split = options.validation;
+  fit.callbacks.push_back(progress_logger(out, options.json));
+
+  TrainSummary summary;
+  const auto start = std::chrono::steady_clock::now();
+  summary.history = model.fit(data.train.images, data.train.labels, fit);
+  summary.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  model.save(options.out);
+  summary.model = options.out;
+  summary.test = model.evaluate(data.test.images, data.test.labels);
+  summary.test_samples = data.test.images.rows();
+
+  if (options.json) {
+    out << train_json(summary).dump() << std::endl;
+  } else {
+    print_train_text(out, summary);
+  }
+  return 0;
+}
+
+}  // namespace classify
