@@ -1,0 +1,31 @@
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "arguments.hpp"
+#include "aisle/rec/interactions.hpp"
+#include "aisle/rec/model.hpp"
+
+namespace recommend_cli {
+
+// Subcommands; each returns the exit code.
+int run_fit(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_recommend(int argc, char** argv);
+int run_similar(int argc, char** argv);
+int run_explain(int argc, char** argv);
+int run_synth(int argc, char** argv);
+
+// Options shared by fit and eval.
+std::set<std::string> data_options();     // --data --sep --min-rating
+std::set<std::string> model_options();    // --model --l2 --neighbours and the neural ones
+aisle::rec::Interactions read_data(const Arguments& args);
+// The model named by --model with the settings given on the command line.
+std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args);
+// Progress lines on stderr when it is a terminal or --progress is given.
+std::function<void(const std::string&)> progress_printer(const Arguments& args);
+
+}  // namespace recommend_cli

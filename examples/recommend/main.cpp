@@ -1,0 +1,60 @@
+// aisle-recommend: fit, evaluate and query recommendation models from the
+// command line. Bad arguments or files: one line on stderr, exit code 2.
+
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "aisle/core/error.hpp"
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: aisle-recommend COMMAND [options]\n"
+    "  fit       --data DIR --model pop|itemknn|ease|neural [model options] --out MODEL [--progress]\n"
+    "  eval      --data DIR --protocol loo|users --model pop|itemknn|ease|neural [model options] [--json]\n"
+    "  recommend --model MODEL (--user U | --history a,b,c) [--k 10] [--exclude x,y] [--allow FILE]\n"
+    "            [--feature category:x] [--json]\n"
+    "  similar   --model MODEL --item X [--k 10] [--json]\n"
+    "  explain   --model MODEL --history a,b,c --item X [--json]\n"
+    "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]  (synthetic data)\n"
+    "data options: --sep C (default ,), --min-rating R\n"
+    "model options: --l2 V (ease; tuned when absent), --neighbours K (itemknn),\n"
+    "               --epochs --hidden --learning-rate --dropout --batch-size --seed (neural)\n";
+
+int dispatch(const std::string& command, int argc, char** argv) {
+  using namespace recommend_cli;
+  if (command == "fit") return run_fit(argc, argv);
+  if (command == "eval") return run_eval(argc, argv);
+  if (command == "recommend") return run_recommend(argc, argv);
+  if (command == "similar") return run_similar(argc, argv);
+  if (command == "explain") return run_explain(argc, argv);
+  if (command == "synth") return run_synth(argc, argv);
+  throw UsageError{"unknown command '" + command + "' (fit, eval, recommend, similar, explain, synth)"};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  try {
+    return dispatch(command, argc, argv);
+  } catch (const recommend_cli::UsageError& e) {
+    std::cerr << "aisle-recommend " << command << ": " << e.message << " (see aisle-recommend --help)\n";
+  } catch (const aisle::Error& e) {
+    std::cerr << "aisle-recommend " << command << ": " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "aisle-recommend " << command << ": unexpected failure: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

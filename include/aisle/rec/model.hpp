@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aisle/core/tensor.hpp"
+#include "aisle/io/model_file.hpp"
+#include "aisle/rec/histories.hpp"
+#include "aisle/rec/protocols.hpp"
+
+namespace aisle::rec {
+
+// What a fit may use besides the data.
+struct FitContext {
+  // The shape of the validation split that tuning carves from the fitted rows.
+  Protocol validation_protocol = Protocol::loo;
+  std::uint64_t seed = 42;
+  // Progress lines for long fits; empty: silent.
+  std::function<void(const std::string&)> progress;
+
+  void report(const std::string& line) const {
+    if (progress) progress(line);
+  }
+};
+
+// A recommendation model over a catalogue of item indices. A model has no
+// per-user parameters: it scores any history (a user's, a session's, a cart's).
+// After fit or load it is immutable: every const call is safe from many
+// threads at once.
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // "pop", "itemknn", "ease", "neural".
+  virtual std::string kind() const = 0;
+  // The settings, including tuned ones and what tuning saw.
+  virtual nlohmann::json params() const = 0;
+
+  // rows: ordered item histories in [0, item_count).
+  virtual void fit(const Histories& rows, Index item_count, const FitContext& context = {}) = 0;
+  bool fitted() const { return item_count() > 0; }
+  virtual Index item_count() const = 0;
+
+  // One row of scores per history, item_count() columns; resizes scores.
+  // Models whose scores are a product compute a batch as one matrix product.
+  virtual void score_batch(const Histories& histories, Matrix& scores) const = 0;
+  // One history's scores (a batch of one).
+  RowVector score(std::span<const Index> history) const;
+
+  // What each history item adds to item's score, in history order. The
+  // default removes one history item at a time and takes the score's drop.
+  virtual std::vector<float> contributions(std::span<const Index> history, Index item) const;
+
+  // Model files: the model's tensors (names prefixed with its kind) and its
+  // header fields under header["model"].
+  virtual void save(io::ModelFile& file) const = 0;
+  virtual void load(const io::ModelFile& file, const std::filesystem::path& path) = 0;
+
+ protected:
+  void require_fitted(const char* what) const;
+};
+
+// A model by kind with options (JSON, e.g. {"l2": 100} or {"neighbours": 50});
+// throws aisle::Error for an unknown kind or option.
+std::unique_ptr<Model> make_model(std::string_view kind, const nlohmann::json& options = nlohmann::json::object());
+// The kinds make_model knows.
+std::vector<std::string> model_kinds();
+
+// Checks that options holds only known keys; throws naming the first other.
+void check_option_keys(std::string_view kind, const nlohmann::json& options, std::span<const char* const> known);
+
+}  // namespace aisle::rec

@@ -1,0 +1,186 @@
+#include "aisle/rec/ease.hpp"
+
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "aisle/core/error.hpp"
+#include "aisle/rec/evaluation.hpp"
+#include "rec/scoring.hpp"
+
+namespace aisle::rec {
+namespace {
+
+constexpr const char* kWeights = "ease.weights";
+
+// The solve works on column-major views of the (symmetric) Gram matrix buffer.
+using ColMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+using Block = Eigen::Ref<ColMatrix>;
+constexpr Index kLeafSize = 128;
+
+// L^-1 in place, for L lower triangular, recursively on 2x2 blocks so that the
+// work is matrix products (n^3/3 flops instead of the 2n^3 of a full solve):
+//   [A 0; C D]^-1 = [A^-1 0; -D^-1 C A^-1  D^-1]
+void invert_lower(Block m) {
+  const Index n = m.rows();
+  if (n <= kLeafSize) {
+    const ColMatrix inverse = m.triangularView<Eigen::Lower>().solve(ColMatrix::Identity(n, n));
+    m = inverse;
+    return;
+  }
+  const Index h = n / 2;
+  invert_lower(m.block(0, 0, h, h));
+  invert_lower(m.block(h, h, n - h, n - h));
+  auto c = m.block(h, 0, n - h, h);
+  const ColMatrix c_times_a = c * m.block(0, 0, h, h).triangularView<Eigen::Lower>();
+  c.noalias() = -(m.block(h, h, n - h, n - h).triangularView<Eigen::Lower>() * c_times_a);
+}
+
+// M^T M in the lower triangle, for M lower triangular, in place:
+//   [A 0; C D]^T [A 0; C D] = [A^T A + C^T C, .; D^T C, D^T D]
+void lower_transpose_times_lower(Block m) {
+  const Index n = m.rows();
+  if (n <= kLeafSize) {
+    const ColMatrix lower = m.triangularView<Eigen::Lower>();
+    m.noalias() = lower.transpose() * lower;
+    return;
+  }
+  const Index h = n / 2;
+  auto a = m.block(0, 0, h, h);
+  auto c = m.block(h, 0, n - h, h);
+  auto d = m.block(h, h, n - h, n - h);
+  lower_transpose_times_lower(a);
+  a.selfadjointView<Eigen::Lower>().rankUpdate(c.transpose());
+  const ColMatrix d_transpose_c = d.triangularView<Eigen::Lower>().transpose() * c;
+  c = d_transpose_c;
+  lower_transpose_times_lower(d);
+}
+
+// From P in the row-major upper triangle (the column-major lower one),
+// B(i, j) = -P(i, j) / P(j, j) off the diagonal, 0 on it, over the whole buffer.
+void weights_from_inverse(Matrix& p) {
+  const Index n = p.rows();
+  const Eigen::VectorXf diagonal = p.diagonal();
+#pragma omp parallel for schedule(dynamic, 16)
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = i + 1; j < n; ++j) {
+      const float pij = p(i, j);
+      p(i, j) = -pij / diagonal[j];
+      p(j, i) = -pij / diagonal[i];
+    }
+    p(i, i) = 0.0f;
+  }
+}
+
+// The metric tuning maximises: the protocol's ranking metric at its cutoff.
+MetricSpec tuning_metric(Protocol protocol) { return protocol_metrics(protocol).back(); }
+
+std::string format_l2(float l2) {
+  std::ostringstream s;
+  s << l2;
+  return s.str();
+}
+
+}  // namespace
+
+Matrix ease_weights(Matrix gram, float l2) {
+  const Index n = gram.rows();
+  if (gram.cols() != n) throw Error("ease: the Gram matrix is " + shape_string(gram) + ", not square");
+  if (!(l2 > 0)) throw Error("ease: l2 must be positive, got " + format_l2(l2));
+  gram.diagonal().array() += l2;
+  Eigen::Map<ColMatrix> view(gram.data(), n, n);  // symmetric: the same matrix
+  Eigen::LLT<Eigen::Ref<ColMatrix>, Eigen::Lower> llt(view);
+  if (llt.info() != Eigen::Success) throw Error("ease: X^T X + l2 I is not positive definite (l2 " + format_l2(l2) + ")");
+  invert_lower(view.block(0, 0, n, n));
+  lower_transpose_times_lower(view.block(0, 0, n, n));
+  weights_from_inverse(gram);
+  return gram;
+}
+
+EaseModel::EaseModel(EaseOptions options) : options_(std::move(options)) {
+  if (options_.l2 && !(*options_.l2 > 0)) throw Error("ease: l2 must be positive");
+  if (!options_.l2 && options_.l2_grid.empty()) throw Error("ease: an empty l2 grid and no l2");
+}
+
+nlohmann::json EaseModel::params() const {
+  nlohmann::json p = {{"l2", l2_}};
+  if (!tuning_.empty()) {
+    nlohmann::json measured = nlohmann::json::object();
+    for (const auto& [l2, value] : tuning_) measured[format_l2(l2)] = value;
+    p["l2_tuned_on"] = tuning_metric_ + " of a validation split of the fitted rows";
+    p["l2_validation"] = measured;
+  }
+  return p;
+}
+
+void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+  tuning_.clear();
+  tuning_metric_.clear();
+  if (options_.l2) {
+    l2_ = *options_.l2;
+  } else {
+    const auto split = make_validation_split(rows, item_count, context.validation_protocol);
+    const auto metric = tuning_metric(context.validation_protocol);
+    tuning_metric_ = metric.name();
+    context.report("ease: tuning l2 on " + std::to_string(split.queries.size()) + " validation users (" +
+                   tuning_metric_ + ")");
+    const Matrix gram = detail::gram_matrix(split.fitted, item_count);
+    EaseModel candidate(EaseOptions{.l2 = 1.0f, .l2_grid = {}});
+    for (const float l2 : options_.l2_grid) {
+      const auto start = std::chrono::steady_clock::now();
+      candidate.l2_ = l2;
+      candidate.weights_ = ease_weights(gram, l2);
+      const double value = evaluate(candidate, split, {.metrics = {metric}}).metrics.front().second;
+      tuning_.emplace_back(l2, value);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      context.report("ease: l2 " + format_l2(l2) + " -> " + tuning_metric_ + " " + std::to_string(value) + " (" +
+                     std::to_string(seconds) + " s)");
+    }
+    // The best value; ties go to the stronger regularisation.
+    l2_ = std::max_element(tuning_.begin(), tuning_.end(), [](const auto& a, const auto& b) {
+            return a.second < b.second || (a.second == b.second && a.first < b.first);
+          })->first;
+  }
+  context.report("ease: solving with l2 " + format_l2(l2_) + " for " + std::to_string(item_count) + " items");
+  weights_ = ease_weights(detail::gram_matrix(rows, item_count), l2_);
+}
+
+void EaseModel::score_batch(const Histories& histories, Matrix& scores) const {
+  require_fitted("score_batch");
+  detail::multiply_histories(histories, weights_, scores);
+}
+
+std::vector<float> EaseModel::contributions(std::span<const Index> history, Index item) const {
+  std::vector<float> out;
+  out.reserve(history.size());
+  for (const Index h : history) out.push_back(weights_(h, item));
+  return out;
+}
+
+void EaseModel::save(io::ModelFile& file) const {
+  require_fitted("save");
+  file.header["model"] = {{"kind", kind()}, {"params", params()}};
+  file.tensors.push_back({kWeights, weights_});
+}
+
+void EaseModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
+  const auto& params = file.header.at("model").at("params");
+  l2_ = params.at("l2").get<float>();
+  tuning_.clear();
+  tuning_metric_.clear();
+  if (params.contains("l2_validation")) {
+    for (const auto& [key, value] : params.at("l2_validation").items()) tuning_.emplace_back(std::stof(key), value.get<double>());
+    std::sort(tuning_.begin(), tuning_.end());
+    const auto text = params.at("l2_tuned_on").get<std::string>();
+    tuning_metric_ = text.substr(0, text.find(' '));
+  }
+  const auto& weights = file.tensor(kWeights);
+  if (weights.rows() != weights.cols() || weights.rows() == 0)
+    throw Error(path.string() + ": " + kWeights + " has shape " + shape_string(weights) + ", expected [items x items]");
+  weights_ = weights;
+}
+
+}  // namespace aisle::rec

@@ -1,0 +1,242 @@
+#include "aisle/rec/recommender.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aisle/core/error.hpp"
+#include "aisle/io/model_file.hpp"
+#include "aisle/rec/topk.hpp"
+
+namespace aisle::rec {
+namespace {
+
+constexpr const char* kKindPrefix = "rec.";
+constexpr const char* kPopularity = "rec.popularity";
+
+// Which items a filter lets through, apart from the history and the predicate.
+std::vector<std::uint8_t> allowed_items(const IdMap& items, const Filter& filter) {
+  std::vector<std::uint8_t> allowed(static_cast<std::size_t>(items.size()), filter.allow ? 0 : 1);
+  if (filter.allow) {
+    for (const auto& id : *filter.allow) {
+      if (const auto i = items.find(id)) allowed[static_cast<std::size_t>(*i)] = 1;
+    }
+  }
+  for (const auto& id : filter.deny) {
+    if (const auto i = items.find(id)) allowed[static_cast<std::size_t>(*i)] = 0;
+  }
+  return allowed;
+}
+
+nlohmann::json histories_to_json(const Histories& h) { return {{"offsets", h.offsets()}, {"items", h.items()}}; }
+
+Histories histories_from_json(const nlohmann::json& j, Index item_count) {
+  return Histories::from_arrays(j.at("offsets").get<std::vector<Index>>(), j.at("items").get<std::vector<Index>>(),
+                                item_count);
+}
+
+}  // namespace
+
+Recommender::Recommender(const Interactions& data, std::unique_ptr<Model> model)
+    : items_(data.items()), users_(data.users()), user_histories_(data.histories()), features_(data.features()),
+      item_features_(data.item_features()), model_(std::move(model)) {
+  const auto counts = item_counts(user_histories_, items_.size());
+  popularity_.resize(items_.size());
+  for (Index i = 0; i < items_.size(); ++i) popularity_[i] = static_cast<float>(counts[static_cast<std::size_t>(i)]);
+  check_consistent("Recommender");
+}
+
+Recommender Recommender::fit(const Interactions& data, std::unique_ptr<Model> model, const FitContext& context) {
+  if (!model) throw Error("Recommender::fit: no model");
+  model->fit(data.histories(), data.item_count(), context);
+  return Recommender(data, std::move(model));
+}
+
+void Recommender::check_consistent(const std::string& where) const {
+  if (!model_ || !model_->fitted()) throw Error(where + ": the model is not fitted");
+  if (model_->item_count() != items_.size())
+    throw Error(where + ": the model has " + std::to_string(model_->item_count()) + " items, the catalogue " +
+                std::to_string(items_.size()));
+  if (!items_.sorted_by_id()) throw Error(where + ": item ids are not in byte order");
+  if (user_histories_.size() != users_.size()) throw Error(where + ": user histories do not match the users");
+}
+
+Recommender::Resolved Recommender::resolve_history(std::span<const std::string> history) const {
+  Resolved out;
+  std::vector<Index> seen;  // sorted, to drop repeats
+  for (const auto& id : history) {
+    const auto item = items_.find(id);
+    if (!item) {
+      out.unknown.push_back(id);
+      continue;
+    }
+    const auto at = std::lower_bound(seen.begin(), seen.end(), *item);
+    if (at != seen.end() && *at == *item) continue;
+    seen.insert(at, *item);
+    out.history.push_back(*item);
+  }
+  out.fallback = out.history.empty();
+  return out;
+}
+
+Recommender::Resolved Recommender::resolve(const Query& query) const {
+  if (!query.user) return resolve_history(query.history);
+  Resolved out;
+  if (const auto user = users_.find(*query.user)) {
+    const auto h = user_histories_[*user];
+    out.history.assign(h.begin(), h.end());
+  }
+  out.fallback = out.history.empty();
+  return out;
+}
+
+std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& queries, Index k, const Filter& filter,
+                                               std::optional<Index> exclude_item) const {
+  const auto n = static_cast<std::size_t>(items_.size());
+  Histories batch;
+  std::vector<Index> score_row(queries.size(), -1);
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    if (queries[q].fallback) continue;
+    score_row[q] = batch.size();
+    batch.add(queries[q].history);
+  }
+  Matrix scores;
+  if (!batch.empty()) model_->score_batch(batch, scores);
+  const auto allowed = allowed_items(items_, filter);
+  std::vector<Recommendations> results(queries.size());
+
+  const auto rank_one = [&](std::size_t q, std::vector<std::uint8_t>& in_history) {
+    const auto& query = queries[q];
+    const float* row = score_row[q] >= 0 ? scores.row(score_row[q]).data() : popularity_.data();
+    if (filter.exclude_history) {
+      for (const Index i : query.history) in_history[static_cast<std::size_t>(i)] = 1;
+    }
+    const auto top = top_k(std::span<const float>(row, n), k, [&](Index i) {
+      return allowed[static_cast<std::size_t>(i)] && !in_history[static_cast<std::size_t>(i)] && i != exclude_item &&
+             (!filter.predicate || filter.predicate(items_.id(i)));
+    });
+    for (const Index i : query.history) in_history[static_cast<std::size_t>(i)] = 0;
+    auto& result = results[q];
+    result.items.reserve(top.size());
+    for (const Index i : top) result.items.push_back({items_.id(i), row[i]});
+    result.unknown_items = query.unknown;
+    result.popularity_fallback = query.fallback;
+  };
+
+  if (filter.predicate || queries.size() < 8) {
+    // The caller's predicate runs on the calling thread only.
+    std::vector<std::uint8_t> in_history(n, 0);
+    for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q, in_history);
+  } else {
+#pragma omp parallel
+    {
+      std::vector<std::uint8_t> in_history(n, 0);
+#pragma omp for schedule(dynamic, 4)
+      for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q, in_history);
+    }
+  }
+  return results;
+}
+
+Recommendations Recommender::recommend(std::string_view user, Index k, const Filter& filter) const {
+  return rank({resolve(Query::for_user(std::string(user)))}, k, filter).front();
+}
+
+Recommendations Recommender::recommend(std::span<const std::string> history, Index k, const Filter& filter) const {
+  return rank({resolve_history(history)}, k, filter).front();
+}
+
+std::vector<Recommendations> Recommender::recommend_batch(std::span<const Query> queries, Index k,
+                                                          const Filter& filter) const {
+  std::vector<Resolved> resolved;
+  resolved.reserve(queries.size());
+  for (const auto& q : queries) resolved.push_back(resolve(q));
+  return rank(resolved, k, filter);
+}
+
+Recommendations Recommender::similar_items(std::string_view item, Index k, const Filter& filter) const {
+  const auto index = items_.find(item);
+  if (!index) return {{}, {std::string(item)}, false};
+  Resolved query;
+  query.history = {*index};
+  return rank({query}, k, filter, *index).front();
+}
+
+Explanation Recommender::explain(std::span<const std::string> history, std::string_view item) const {
+  Explanation out;
+  out.item = std::string(item);
+  auto resolved = resolve_history(history);
+  out.unknown_items = std::move(resolved.unknown);
+  const auto target = items_.find(item);
+  if (!target) {
+    out.unknown_items.push_back(out.item);
+    return out;
+  }
+  if (resolved.history.empty()) return out;
+  out.score = model_->score(resolved.history)[*target];
+  const auto values = model_->contributions(resolved.history, *target);
+  double total = 0;
+  for (const float v : values) total += std::abs(v);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float share = total > 0 ? static_cast<float>(values[i] / total) : 0.0f;
+    out.contributions.push_back({items_.id(resolved.history[i]), values[i], share});
+  }
+  std::stable_sort(out.contributions.begin(), out.contributions.end(),
+                   [](const Contribution& a, const Contribution& b) { return a.value > b.value; });
+  return out;
+}
+
+std::vector<std::string> Recommender::items_with_feature(std::string_view feature) const {
+  std::vector<std::string> out;
+  const auto f = features_.find(feature);
+  if (!f) return out;
+  for (Index i = 0; i < item_features_.size(); ++i) {
+    const auto row = item_features_[i];
+    if (std::find(row.begin(), row.end(), *f) != row.end()) out.push_back(items_.id(i));
+  }
+  return out;
+}
+
+void Recommender::save(const std::filesystem::path& path) const {
+  io::ModelFile file;
+  file.kind = kKindPrefix + model_->kind();
+  model_->save(file);
+  file.header["items"] = items_.ids();
+  file.header["users"] = users_.ids();
+  file.header["user_histories"] = histories_to_json(user_histories_);
+  file.header["features"] = features_.ids();
+  file.header["item_features"] = histories_to_json(item_features_);
+  file.tensors.push_back({kPopularity, popularity_});
+  io::write_model_file(path, file);
+}
+
+Recommender Recommender::load(const std::filesystem::path& path) {
+  const auto file = io::read_model_file(path);
+  if (!file.kind.starts_with(kKindPrefix))
+    throw Error(path.string() + ": a '" + file.kind + "' model file, not a recommender (rec.*)");
+  Recommender r;
+  try {
+    const auto& header = file.header;
+    r.items_ = IdMap(header.at("items").get<std::vector<std::string>>());
+    r.users_ = IdMap(header.at("users").get<std::vector<std::string>>());
+    r.user_histories_ = histories_from_json(header.at("user_histories"), r.items_.size());
+    r.features_ = IdMap(header.at("features").get<std::vector<std::string>>());
+    r.item_features_ = histories_from_json(header.at("item_features"), r.features_.size());
+    auto model = make_model(header.at("model").at("kind").get<std::string>());
+    model->load(file, path);
+    r.model_ = std::move(model);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": bad recommender header (" + e.what() + ")");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    throw Error(what.starts_with(path.string()) ? what : path.string() + ": " + what);
+  }
+  const auto& popularity = file.tensor(kPopularity);
+  if (popularity.rows() != 1 || popularity.cols() != r.items_.size())
+    throw Error(path.string() + ": " + kPopularity + " has shape " + shape_string(popularity) + ", expected [1 x " +
+                std::to_string(r.items_.size()) + "]");
+  r.popularity_ = popularity;
+  r.check_consistent(path.string());
+  return r;
+}
+
+}  // namespace aisle::rec

@@ -1,0 +1,52 @@
+#include "rec/scoring.hpp"
+
+#include <numeric>
+
+namespace aisle::rec::detail {
+
+void multiply_histories(const Histories& histories, const Matrix& weights, Matrix& out) {
+  out.setZero(histories.size(), weights.cols());
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Index r = 0; r < histories.size(); ++r) {
+    for (const Index item : histories[r]) out.row(r) += weights.row(item);
+  }
+}
+
+void multiply_histories(const Histories& histories, const SparseMatrix& weights, Matrix& out) {
+  out.setZero(histories.size(), weights.cols());
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Index r = 0; r < histories.size(); ++r) {
+    float* const row = out.row(r).data();
+    for (const Index item : histories[r]) {
+      for (SparseMatrix::InnerIterator it(weights, item); it; ++it) row[it.col()] += it.value();
+    }
+  }
+}
+
+Histories item_rows(const Histories& histories, Index item_count) {
+  std::vector<Index> offsets(static_cast<std::size_t>(item_count) + 1, 0);
+  for (const Index item : histories.items()) ++offsets[static_cast<std::size_t>(item) + 1];
+  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+  std::vector<Index> cursor(offsets.begin(), offsets.end() - 1);
+  std::vector<Index> rows(histories.items().size());
+  for (Index r = 0; r < histories.size(); ++r) {
+    for (const Index item : histories[r]) rows[static_cast<std::size_t>(cursor[static_cast<std::size_t>(item)]++)] = r;
+  }
+  return Histories::from_arrays(std::move(offsets), std::move(rows), histories.size());
+}
+
+Matrix gram_matrix(const Histories& rows, Index item_count) {
+  const auto by_item = item_rows(rows, item_count);
+  Matrix gram = Matrix::Zero(item_count, item_count);
+  // Row i of X^T X counts, over the rows holding i, their items: each thread owns whole rows.
+#pragma omp parallel for schedule(dynamic, 16)
+  for (Index i = 0; i < item_count; ++i) {
+    float* const out = gram.row(i).data();
+    for (const Index r : by_item[i]) {
+      for (const Index j : rows[r]) out[j] += 1.0f;
+    }
+  }
+  return gram;
+}
+
+}  // namespace aisle::rec::detail
