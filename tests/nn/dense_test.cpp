@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include "aisle/core/error.hpp"
+#include "aisle/nn/dense.hpp"
+#include "support/gradient_check.hpp"
+
+namespace aisle {
+namespace {
+
+using testing::numeric_gradient;
+using testing::random_matrix;
+using testing::weighted_sum;
+
+Dense built_dense(Index units, Activation act, Index inputs, std::uint64_t seed = 1) {
+  Dense dense(units, act, inputs);
+  Rng rng(seed);
+  dense.build(inputs, rng);
+  // Non-zero bias so its gradient path is exercised.
+  dense.parameters()[1] = random_matrix(1, units, seed + 100, 0.1f);
+  return dense;
+}
+
+class DenseGradient : public ::testing::TestWithParam<std::tuple<BackendKind, Activation>> {};
+
+TEST_P(DenseGradient, MatchesFiniteDifferences) {
+  const auto [kind, act] = GetParam();
+  const Backend& be = backend(kind);
+  Dense dense = built_dense(5, act, 4);
+  Matrix x = random_matrix(3, 4, 7);
+  const Matrix r = random_matrix(3, 5, 9);
+  LayerState state;
+  auto objective = [&] {
+    LayerState s;
+    dense.forward(be, x, s);
+    return weighted_sum(s.output, r);
+  };
+  dense.forward(be, x, state);
+  if (act == Activation::relu) {
+    // Keep away from the kink, where finite differences are meaningless.
+    ASSERT_GT((state.output.array() > 0).count(), 0);
+  }
+  state.grad_output = r;
+  std::vector<Matrix> grads(2);
+  dense.backward(be, x, state, grads, true);
+  const Matrix dx = state.grad_input;
+  testing::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
+  testing::expect_gradient_matches(grads[1], numeric_gradient(dense.parameters()[1], objective, 1e-2f), 1e-3, "db");
+  testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+}
+
+TEST_P(DenseGradient, SoftmaxActivationGradient) {
+  const auto [kind, act] = GetParam();
+  if (act != Activation::none) GTEST_SKIP() << "covered once per backend";
+  const Backend& be = backend(kind);
+  Dense dense = built_dense(4, Activation::softmax, 3);
+  Matrix x = random_matrix(2, 3, 11);
+  const Matrix r = random_matrix(2, 4, 12);
+  auto objective = [&] {
+    LayerState s;
+    dense.forward(be, x, s);
+    return weighted_sum(s.output, r);
+  };
+  LayerState state;
+  dense.forward(be, x, state);
+  state.grad_output = r;
+  std::vector<Matrix> grads(2);
+  dense.backward(be, x, state, grads, true);
+  const Matrix dx = state.grad_input;
+  testing::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
+  testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DenseGradient,
+                         ::testing::Combine(::testing::Values(BackendKind::eigen, BackendKind::onednn),
+                                            ::testing::Values(Activation::none, Activation::relu)));
+
+TEST(Dense, ForwardIsXTimesWPlusB) {
+  Dense dense = built_dense(2, Activation::none, 3);
+  dense.parameters()[0] << 1, 2, 3, 4, 5, 6;
+  dense.parameters()[1] << 0.5f, -1;
+  Matrix x(1, 3);
+  x << 1, -1, 2;
+  LayerState state;
+  dense.forward(backend(BackendKind::onednn), x, state);
+  EXPECT_FLOAT_EQ(state.output(0, 0), 1 - 3 + 10 + 0.5f);
+  EXPECT_FLOAT_EQ(state.output(0, 1), 2 - 4 + 12 - 1);
+}
+
+TEST(Dense, GlorotInitialisationIsSeededAndBounded) {
+  const Dense a = built_dense(128, Activation::relu, 784, 5);
+  const Dense b = built_dense(128, Activation::relu, 784, 5);
+  const Dense c = built_dense(128, Activation::relu, 784, 6);
+  EXPECT_EQ(a.weight(), b.weight());
+  EXPECT_NE(a.weight(), c.weight());
+  const float limit = std::sqrt(6.0f / (784 + 128));
+  EXPECT_LE(a.weight().cwiseAbs().maxCoeff(), limit);
+  EXPECT_GT(a.weight().cwiseAbs().maxCoeff(), 0.9f * limit);
+  EXPECT_NEAR(a.weight().mean(), 0.0f, 0.01f);
+}
+
+TEST(Dense, HeNormalHasTheRightSpread) {
+  Dense dense({.units = 256, .activation = Activation::relu, .input_size = 512, .init = Init::he_normal});
+  Rng rng(3);
+  dense.build(512, rng);
+  const double variance = dense.weight().cast<double>().array().square().mean();
+  EXPECT_NEAR(variance, 2.0 / 512, 0.1 * 2.0 / 512);
+}
+
+TEST(Dense, RejectsWrongInputWidthNamingShapes) {
+  const Dense dense = built_dense(2, Activation::none, 3);
+  LayerState state;
+  try {
+    dense.forward(backend(BackendKind::eigen), Matrix::Zero(4, 5), state);
+    FAIL() << "expected aisle::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[4 x 5]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Dense(0), Error);
+}
+
+TEST(Dense, AcceptsMapOfCallerMemoryWithoutCopy) {
+  const Dense dense = built_dense(2, Activation::none, 3);
+  std::vector<float> buffer = {1, 2, 3, 4, 5, 6};
+  const ConstMatrixMap view(buffer.data(), 2, 3);
+  LayerState a, b;
+  dense.forward(backend(BackendKind::onednn), view, a);
+  dense.forward(backend(BackendKind::onednn), Matrix(view), b);
+  EXPECT_EQ(a.output, b.output);
+  // A Ref bound to the map points at the caller's buffer.
+  const ConstMatrixRef ref(view);
+  EXPECT_EQ(ref.data(), buffer.data());
+}
+
+}  // namespace
+}  // namespace aisle

@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "aisle/core/error.hpp"
+#include "aisle/nn/cross_entropy.hpp"
+#include "aisle/nn/functional.hpp"
+#include "aisle/nn/mean_squared_error.hpp"
+#include "support/gradient_check.hpp"
+
+namespace aisle {
+namespace {
+
+Matrix probabilities(Index rows, Index cols, std::uint64_t seed) {
+  Matrix p;
+  functional::softmax(testing::random_matrix(rows, cols, seed), p);
+  return p;
+}
+
+Labels labels_of(std::initializer_list<int> values) {
+  Labels y(static_cast<Index>(values.size()));
+  Index i = 0;
+  for (int v : values) y(i++) = v;
+  return y;
+}
+
+Matrix one_hot(const Labels& y, Index classes) {
+  Matrix t = Matrix::Zero(y.size(), classes);
+  for (Index i = 0; i < y.size(); ++i) t(i, y(i)) = 1;
+  return t;
+}
+
+void expect_loss_gradient(const Loss& loss, Matrix predictions, const Targets& targets, bool from_logits_api) {
+  auto objective = [&] {
+    return static_cast<double>(from_logits_api ? loss.value_from_logits(predictions, targets)
+                                               : loss.value(predictions, targets));
+  };
+  Matrix analytic;
+  if (from_logits_api) {
+    loss.gradient_from_logits(predictions, targets, analytic);
+  } else {
+    loss.gradient(predictions, targets, analytic);
+  }
+  testing::expect_gradient_matches(analytic, testing::numeric_gradient(predictions, objective, 1e-3f), 1e-3,
+                                   loss.name().c_str());
+}
+
+TEST(SparseCategoricalCrossentropy, ValueMatchesHandComputation) {
+  Matrix p(2, 3);
+  p << 0.7f, 0.2f, 0.1f, 0.1f, 0.1f, 0.8f;
+  const SparseCategoricalCrossentropy loss;
+  // mean(-log 0.7, -log 0.8)
+  EXPECT_NEAR(loss.value(p, labels_of({0, 2})), (-std::log(0.7) - std::log(0.8)) / 2, 1e-6);
+}
+
+TEST(SparseCategoricalCrossentropy, FromLogitsMatchesHandComputation) {
+  Matrix z(1, 3);
+  z << 1, 2, 3;
+  const SparseCategoricalCrossentropy loss({.from_logits = true});
+  // log(e + e^2 + e^3) - 2
+  EXPECT_NEAR(loss.value(z, labels_of({1})), 1.40760596, 1e-5);
+}
+
+TEST(SparseCategoricalCrossentropy, GradientsMatchFiniteDifferences) {
+  const Labels y = labels_of({0, 3, 1, 2});
+  expect_loss_gradient(SparseCategoricalCrossentropy(), probabilities(4, 4, 1), y, false);
+  expect_loss_gradient(SparseCategoricalCrossentropy({.from_logits = true}), testing::random_matrix(4, 4, 2), y,
+                       false);
+  expect_loss_gradient(SparseCategoricalCrossentropy(), testing::random_matrix(4, 4, 3), y, true);
+}
+
+TEST(CategoricalCrossentropy, GradientsMatchFiniteDifferences) {
+  const Matrix t = one_hot(labels_of({2, 0, 1}), 3);
+  expect_loss_gradient(CategoricalCrossentropy(), probabilities(3, 3, 4), t, false);
+  expect_loss_gradient(CategoricalCrossentropy({.from_logits = true}), testing::random_matrix(3, 3, 5), t, false);
+  expect_loss_gradient(CategoricalCrossentropy(), testing::random_matrix(3, 3, 6), t, true);
+}
+
+TEST(CategoricalCrossentropy, AgreesWithSparseOnOneHotTargets) {
+  const Labels y = labels_of({2, 0, 1, 1});
+  const Matrix p = probabilities(4, 3, 7);
+  EXPECT_NEAR(CategoricalCrossentropy().value(p, one_hot(y, 3)), SparseCategoricalCrossentropy().value(p, y), 1e-6);
+}
+
+TEST(CrossEntropy, FusedSoftmaxGradientEqualsChainRule) {
+  // d/dz CE(softmax(z)) computed by finite differences through softmax.
+  Matrix z = testing::random_matrix(3, 4, 8);
+  const Labels y = labels_of({1, 0, 3});
+  const SparseCategoricalCrossentropy loss;
+  auto objective = [&] {
+    Matrix p;
+    functional::softmax(z, p);
+    return static_cast<double>(loss.value(p, y));
+  };
+  Matrix fused;
+  loss.gradient_from_logits(z, y, fused);
+  testing::expect_gradient_matches(fused, testing::numeric_gradient(z, objective, 1e-3f), 1e-3, "fused");
+}
+
+TEST(CrossEntropy, FiniteForExtremeLogits) {
+  Matrix z(2, 3);
+  z << 1e4f, -1e4f, 0, -1e4f, 1e4f, 1e4f;
+  const Labels y = labels_of({1, 0});
+  Matrix grad;
+  const SparseCategoricalCrossentropy sparse;
+  EXPECT_TRUE(std::isfinite(sparse.value_from_logits(z, y)));
+  EXPECT_NEAR(sparse.value_from_logits(z, y), (2e4 + 2e4 + std::log(2.0)) / 2, 1.0);
+  sparse.gradient_from_logits(z, y, grad);
+  EXPECT_TRUE(grad.allFinite());
+  const CategoricalCrossentropy categorical;
+  EXPECT_TRUE(std::isfinite(categorical.value_from_logits(z, one_hot(y, 3))));
+  categorical.gradient_from_logits(z, one_hot(y, 3), grad);
+  EXPECT_TRUE(grad.allFinite());
+}
+
+TEST(MeanSquaredError, ValueAndGradient) {
+  Matrix p(2, 2);
+  p << 1, 2, 3, 4;
+  Matrix t(2, 2);
+  t << 1, 0, 0, 4;
+  const MeanSquaredError mse;
+  EXPECT_NEAR(mse.value(p, t), (0 + 4 + 9 + 0) / 4.0, 1e-6);
+  expect_loss_gradient(mse, testing::random_matrix(3, 2, 9), Matrix(testing::random_matrix(3, 2, 10)), false);
+}
+
+TEST(Loss, RejectsLabelsOutOfRangeAndShapeMismatch) {
+  const SparseCategoricalCrossentropy loss;
+  EXPECT_THROW(loss.value(probabilities(2, 3, 1), labels_of({0, 3})), Error);
+  EXPECT_THROW(loss.value(probabilities(2, 3, 1), labels_of({0})), Error);
+  EXPECT_THROW(CategoricalCrossentropy().value(probabilities(2, 3, 1), Matrix(Matrix::Zero(2, 4))), Error);
+  EXPECT_THROW(loss.value(probabilities(2, 3, 1), Matrix(Matrix::Zero(2, 3))), Error);
+}
+
+}  // namespace
+}  // namespace aisle

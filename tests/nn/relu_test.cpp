@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include "aisle/nn/relu.hpp"
+#include "support/gradient_check.hpp"
+
+namespace aisle {
+namespace {
+
+class ReLUTest : public ::testing::TestWithParam<BackendKind> {};
+
+TEST_P(ReLUTest, ForwardClampsNegatives) {
+  ReLU relu;
+  Rng rng(0);
+  relu.build(3, rng);
+  Matrix x(2, 3);
+  x << -1, 0, 2, 3, -0.5f, 0.25f;
+  LayerState state;
+  relu.forward(backend(GetParam()), x, state);
+  Matrix expected(2, 3);
+  expected << 0, 0, 2, 3, 0, 0.25f;
+  EXPECT_EQ(state.output, expected);
+}
+
+TEST_P(ReLUTest, GradientMatchesFiniteDifferences) {
+  ReLU relu;
+  Rng rng(0);
+  relu.build(6, rng);
+  Matrix x = testing::random_matrix(4, 6, 21);
+  // Keep every input away from the kink at 0.
+  x = x.unaryExpr([](float v) { return std::abs(v) < 0.1f ? v + (v < 0 ? -0.2f : 0.2f) : v; });
+  const Matrix r = testing::random_matrix(4, 6, 22);
+  const Backend& be = backend(GetParam());
+  auto objective = [&] {
+    LayerState s;
+    relu.forward(be, x, s);
+    return testing::weighted_sum(s.output, r);
+  };
+  LayerState state;
+  relu.forward(be, x, state);
+  state.grad_output = r;
+  relu.backward(be, x, state, {}, true);
+  testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, ::testing::Values(BackendKind::eigen, BackendKind::onednn));
+
+}  // namespace
+}  // namespace aisle

@@ -1,0 +1,239 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "aisle/aisle.hpp"
+#include "support/gradient_check.hpp"
+#include "support/synthetic.hpp"
+
+namespace aisle {
+namespace {
+
+Sequential classic_model(std::uint64_t seed, BackendKind kind = BackendKind::onednn) {
+  Sequential model({.seed = seed, .backend = kind});
+  model.add(Dense(128, Activation::relu, 784));
+  model.add(Dense(128, Activation::relu));
+  model.add(Dense(10, Activation::softmax));
+  model.compile(Adam(), SparseCategoricalCrossentropy(), {Metric::accuracy});
+  return model;
+}
+
+Sequential small_model(std::uint64_t seed, BackendKind kind) {
+  Sequential model({.seed = seed, .backend = kind});
+  model.add(Dense(6, Activation::relu, 5));
+  model.add(Dense(7, Activation::relu));
+  model.add(Dense(4, Activation::softmax));
+  model.compile(Adam(), SparseCategoricalCrossentropy(), {Metric::accuracy});
+  return model;
+}
+
+std::filesystem::path temp_path(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("aisle-test-" + std::to_string(::getpid()) + "-" + name);
+}
+
+// The model's loss on (x, y) with the sign pattern of every layer's output,
+// so that the gradient check can skip perturbations that cross a ReLU kink.
+std::function<testing::PiecewiseValue()> piecewise_loss(const Sequential& model, const Matrix& x, const Targets& y) {
+  return [&model, &x, &y] {
+    Workspace probe = model.make_workspace();
+    model.forward(x, probe);
+    std::size_t signature = 0;
+    for (const LayerState& state : probe.layers) signature = testing::sign_signature(state.output, signature);
+    return testing::PiecewiseValue{static_cast<double>(model.loss(probe, y)), signature};
+  };
+}
+
+class SequentialGradient : public ::testing::TestWithParam<BackendKind> {};
+
+TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
+  Sequential model = small_model(3, GetParam());
+  const auto data = testing::separable_classes(6, 5, 4, 17);
+  const Targets y(data.y);
+  Workspace ws = model.make_workspace();
+  Gradients grads = model.make_gradients();
+  model.forward(data.x, ws);
+  model.backward(ws, y, grads);
+  const auto params = model.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    Index skipped = 0;
+    const Matrix numeric =
+        testing::numeric_gradient_off_kinks(*params[i], piecewise_loss(model, data.x, y), 1e-2f, grads.tensors[i], skipped);
+    EXPECT_LE(skipped, params[i]->size() / 4 + 1) << "too many kinks for a meaningful check";
+    testing::expect_gradient_matches(grads.tensors[i], numeric, 1e-3, ("parameter " + std::to_string(i)).c_str());
+  }
+}
+
+TEST_P(SequentialGradient, SeparateSoftmaxLayerAndMseAlsoMatch) {
+  Sequential model({.seed = 4, .backend = GetParam()});
+  model.add(Dense(6, Activation::none, 3));
+  model.add(ReLU());
+  model.add(Dense(3));
+  model.add(Softmax());
+  model.compile(SGD(), MeanSquaredError());
+  Matrix x = testing::random_matrix(5, 3, 40);
+  const Targets y(Matrix(testing::random_matrix(5, 3, 41)));
+  Workspace ws = model.make_workspace();
+  Gradients grads = model.make_gradients();
+  model.forward(x, ws);
+  model.backward(ws, y, grads, true);
+  const Matrix dx = ws.input_gradient();
+  const auto objective = piecewise_loss(model, x, y);
+  const auto params = model.parameters();
+  Index skipped = 0;
+  for (std::size_t i = 0; i < params.size(); ++i)
+    testing::expect_gradient_matches(
+        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
+        1e-3, "param");
+  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
+                                   "input");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, ::testing::Values(BackendKind::eigen, BackendKind::onednn));
+
+TEST(Sequential, ClassicModelLearnsSeparableProblemAbove99Percent) {
+  // Train on the head of one draw and test on its tail: both share the prototypes.
+  const auto all = testing::separable_classes(4000, 784, 10, 5);
+  Sequential model = classic_model(7);
+  const History history =
+      model.fit(all.x.topRows(3000), Labels(all.y.head(3000)), {.epochs = 3, .batch_size = 128, .seed = 1});
+  EXPECT_EQ(history.epochs_run(), 3);
+  EXPECT_LT(history.values.at("loss").back(), history.values.at("loss").front());
+  const Evaluation result = model.evaluate(all.x.bottomRows(1000), Labels(all.y.tail(1000)));
+  EXPECT_GT(result.metrics.at("accuracy"), 0.99f);
+  const Labels classes = model.predict_classes(all.x.bottomRows(1000));
+  EXPECT_GT((classes.array() == all.y.tail(1000).array()).count(), 990);
+}
+
+TEST(Sequential, SameSeedDataAndThreadsGiveBitIdenticalWeights) {
+  const auto data = testing::separable_classes(500, 784, 10, 9);
+  auto train = [&] {
+    Sequential model = classic_model(11);
+    model.fit(data.x, data.y, {.epochs = 2, .batch_size = 64, .seed = 3});
+    return model;
+  };
+  const Sequential a = train(), b = train();
+  const auto pa = a.parameters(), pb = b.parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i)
+    EXPECT_EQ(0, std::memcmp(pa[i]->data(), pb[i]->data(), sizeof(float) * pa[i]->size())) << "parameter " << i;
+  const Sequential c = classic_model(12);
+  EXPECT_NE(*a.parameters()[0], *c.parameters()[0]);
+}
+
+TEST(Sequential, PredictFromEightThreadsEqualsSerial) {
+  const auto data = testing::separable_classes(400, 784, 10, 13);
+  Sequential model = classic_model(5);
+  model.fit(data.x, data.y, {.epochs = 1, .batch_size = 64});
+  const Sequential& frozen = model;
+  const Matrix serial = frozen.predict(data.x);
+  std::vector<Matrix> results(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 5; ++repeat) results[t] = frozen.predict(data.x, 1 + 37 * t);
+    });
+  for (auto& thread : threads) thread.join();
+  for (const Matrix& r : results) testing::expect_close(r, serial, 1e-5, "threaded predict", 1e-6);
+}
+
+TEST(Sequential, StepByStepEqualsTrainOnBatch) {
+  const auto data = testing::separable_classes(32, 784, 10, 15);
+  Sequential a = classic_model(21), b = classic_model(21);
+  const Targets y(data.y);
+  const float loss_a = a.train_on_batch(data.x, y);
+  Workspace ws = b.make_workspace();
+  Gradients grads = b.make_gradients();
+  b.forward(data.x, ws);
+  const float loss_b = b.loss(ws, y);
+  b.backward(ws, y, grads);
+  b.apply_gradients(grads);
+  EXPECT_EQ(loss_a, loss_b);
+  for (std::size_t i = 0; i < a.parameters().size(); ++i) EXPECT_EQ(*a.parameters()[i], *b.parameters()[i]);
+}
+
+TEST(Sequential, ValidationSplitAndEarlyStopping) {
+  const auto data = testing::separable_classes(600, 784, 10, 19);
+  Sequential model = classic_model(2);
+  auto stopper = std::make_shared<EarlyStopping>(
+      EarlyStoppingOptions{.monitor = "val_loss", .min_delta = 10.0f, .patience = 1, .restore_best_weights = true});
+  std::ostringstream log;
+  auto progress = std::make_shared<ProgressLogger>(log);
+  const History history = model.fit(data.x, data.y,
+                                    {.epochs = 20, .batch_size = 64, .validation_split = 0.2f,
+                                     .callbacks = {stopper, progress}});
+  // min_delta 10 means no epoch after the first counts as an improvement.
+  EXPECT_EQ(history.epochs_run(), 3);
+  EXPECT_EQ(stopper->stopped_epoch(), 3);
+  EXPECT_EQ(history.values.at("val_loss").size(), 3u);
+  EXPECT_EQ(history.values.at("val_accuracy").size(), 3u);
+  EXPECT_NE(log.str().find("Epoch 3/20"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("val_accuracy"), std::string::npos) << log.str();
+}
+
+TEST(Sequential, JsonProgressPrintsOneObjectPerEpoch) {
+  const auto data = testing::separable_classes(200, 784, 10, 23);
+  Sequential model = classic_model(2);
+  std::ostringstream log;
+  auto progress = std::make_shared<ProgressLogger>(log, ProgressOptions{.style = ProgressOptions::Style::json});
+  model.fit(data.x, data.y, {.epochs = 2, .batch_size = 50, .validation_split = 0.1f, .callbacks = {progress}});
+  std::istringstream lines(log.str());
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    const auto json = nlohmann::json::parse(line);
+    for (const char* key : {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "samples_per_s", "seconds"})
+      EXPECT_TRUE(json.contains(key)) << key << " missing in " << line;
+    ++count;
+  }
+  EXPECT_EQ(count, 2);
+}
+
+TEST(Sequential, SaveLoadRoundTripGivesBitIdenticalPredictions) {
+  const auto data = testing::separable_classes(200, 784, 10, 25);
+  Sequential model = classic_model(8);
+  model.fit(data.x, data.y, {.epochs = 1, .batch_size = 32});
+  const auto path = temp_path("roundtrip.model");
+  model.save(path);
+  const Sequential loaded = Sequential::load(path);
+  std::filesystem::remove(path);
+  const Matrix before = model.predict(data.x), after = loaded.predict(data.x);
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(0, std::memcmp(before.data(), after.data(), sizeof(float) * before.size()));
+  EXPECT_EQ(loaded.optimizer()->config(), model.optimizer()->config());
+  EXPECT_EQ(loaded.loss_function()->config(), model.loss_function()->config());
+  EXPECT_EQ(loaded.training_config().at("batch_size"), 32);
+  EXPECT_EQ(loaded.evaluate(data.x, data.y).metrics.at("accuracy"), model.evaluate(data.x, data.y).metrics.at("accuracy"));
+}
+
+TEST(Sequential, BackendCanBeChosenPerModel) {
+  Sequential model = classic_model(1, BackendKind::eigen);
+  EXPECT_EQ(model.backend_kind(), BackendKind::eigen);
+  model.set_backend(BackendKind::onednn);
+  EXPECT_EQ(model.backend_kind(), BackendKind::onednn);
+  EXPECT_THROW(backend_kind_from_string("cuda"), Error);
+}
+
+TEST(Sequential, ClearErrorsForMisuse) {
+  Sequential empty;
+  EXPECT_THROW(empty.compile(Adam(), SparseCategoricalCrossentropy()), Error);
+  Sequential no_input;
+  EXPECT_THROW(no_input.add(Dense(3)), Error);
+  Sequential model = classic_model(1);
+  try {
+    model.predict(Matrix::Zero(2, 783));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[2 x 783]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(model.fit(Matrix::Zero(4, 784), Labels(Labels::Zero(3))), Error);
+  EXPECT_THROW(model.fit(Matrix::Zero(4, 784), Labels(Labels::Constant(4, 10))), Error);
+  EXPECT_THROW(model.fit(Matrix::Zero(4, 784), Labels(Labels::Zero(4)), {.batch_size = 0}), Error);
+  Sequential uncompiled({.seed = 1});
+  uncompiled.add(Dense(2, Activation::none, 2));
+  EXPECT_THROW(uncompiled.predict(Matrix::Zero(1, 2)), Error);
+}
+
+}  // namespace
+}  // namespace aisle
