@@ -60,6 +60,8 @@ class OneDnnCache final : public KernelCache {
   std::vector<CachedPrimitive> entries_;
 };
 
+constexpr Index kDirectRowLimit = 1;
+
 enum Op : Index { kDenseForward = 1, kDenseForwardRelu, kWeightGrad, kInputGrad, kRelu, kSoftmax };
 
 }  // namespace
@@ -67,6 +69,9 @@ enum Op : Index { kDenseForward = 1, kDenseForwardRelu, kWeightGrad, kInputGrad,
 void OneDnnBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matrix& b, Activation act, Matrix& y,
                                   KernelSlot& slot) const {
   const Index m = x.rows(), k = x.cols(), n = w.cols();
+  // A single row is a matrix-vector product: direct code beats a primitive's
+  // dispatch overhead there.
+  if (m <= kDirectRowLimit) return EigenBackend::dense_forward(x, w, b, act, y, slot);
   y.resize(m, n);
   const bool relu = act == Activation::relu;
   auto& cache = slot.get<OneDnnCache>();

@@ -7,6 +7,9 @@
 #include "aisle/nn/sgd.hpp"
 
 namespace aisle {
+namespace {
+constexpr Index kParallelThreshold = 1 << 16;
+}  // namespace
 
 void Optimizer::step(std::span<Matrix* const> params, std::span<const Matrix* const> grads) {
   if (params.size() != grads.size())
@@ -72,6 +75,8 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
   float* v = v_[slot].data();
   const float* g = grad.data();
   const Index n = param.size();
+  // Element-wise, so splitting it between threads keeps results bit-identical.
+#pragma omp parallel for simd if (n >= kParallelThreshold) schedule(static)
   for (Index i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + (1.0f - b1) * g[i];
     v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

@@ -196,11 +196,13 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
 
 void Sequential::apply_gradients(const Gradients& grads) {
   if (!optimizer_) throw Error("apply_gradients: the model is not compiled");
-  std::vector<Matrix*> params = parameters();
-  std::vector<const Matrix*> grad_ptrs;
-  grad_ptrs.reserve(grads.tensors.size());
-  for (const auto& g : grads.tensors) grad_ptrs.push_back(&g);
-  optimizer_->step(params, grad_ptrs);
+  // clear() keeps the capacity: after the first step this allocates nothing.
+  param_ptrs_.clear();
+  for (auto& layer : layers_)
+    for (auto& p : layer->parameters()) param_ptrs_.push_back(&p);
+  grad_ptrs_.clear();
+  for (const auto& g : grads.tensors) grad_ptrs_.push_back(&g);
+  optimizer_->step(param_ptrs_, grad_ptrs_);
 }
 
 float Sequential::train_on_batch(ConstMatrixRef x, const Targets& y) {

@@ -153,6 +153,8 @@ class Sequential {
   // Training scratch, reused across batches so the steady state allocates nothing.
   std::unique_ptr<Workspace> train_ws_;
   std::unique_ptr<Gradients> train_grads_;
+  std::vector<Matrix*> param_ptrs_;
+  std::vector<const Matrix*> grad_ptrs_;
 };
 
 }  // namespace aisle
