@@ -34,7 +34,7 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-void print_eval_text(const nlohmann::json& report) {
+void print_eval_text(const nlohmann::ordered_json& report) {
   std::cout << "dataset   " << report["dataset"].get<std::string>() << "\n"
             << "protocol  " << report["protocol"].get<std::string>() << "\n"
             << "model     " << report["model"].get<std::string>() << " " << report["params"].dump() << "\n"
@@ -88,12 +88,13 @@ int run_eval(int argc, char** argv) {
   context.report("fitted in " + fixed(fit_s, 2) + " s; evaluating");
   const auto result = aisle::rec::evaluate(*model, split);
 
-  nlohmann::json metrics = nlohmann::json::object();
+  // Ordered: the keys come out as EVALUATION.md lists them.
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& [name, value] : result.metrics) metrics[name] = value;
-  const nlohmann::json report = {{"dataset", dataset_name(args.required("data"))},
+  const nlohmann::ordered_json report = {{"dataset", dataset_name(args.required("data"))},
                                  {"protocol", aisle::rec::protocol_name(protocol)},
                                  {"model", model->kind()},
-                                 {"params", model->params()},
+                                 {"params", nlohmann::ordered_json::parse(model->params().dump())},
                                  {"users", result.users},
                                  {"metrics", metrics},
                                  {"fit_s", fit_s},

@@ -78,6 +78,37 @@ void weights_from_inverse(Matrix& p) {
 // The metric tuning maximises: the protocol's ranking metric at its cutoff.
 MetricSpec tuning_metric(Protocol protocol) { return protocol_metrics(protocol).back(); }
 
+// The best grid value, found by climbing from the middle of the sorted grid
+// towards better values until the next one is no better: a few solves instead
+// of one per grid value, exact when the validation curve is unimodal (it is
+// in practice). Every measured point is appended to measured.
+template <class Measure>
+float climb_grid(std::vector<float> grid, Measure&& measure, std::vector<std::pair<float, double>>& measured) {
+  std::sort(grid.begin(), grid.end());
+  grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
+  std::map<std::size_t, double> values;
+  const auto value = [&](std::size_t i) {
+    if (!values.count(i)) {
+      values[i] = measure(grid[i]);
+      measured.emplace_back(grid[i], values[i]);
+    }
+    return values[i];
+  };
+  const std::size_t start = (grid.size() - 1) / 2;
+  std::size_t best = start;
+  for (const int step : {+1, -1}) {
+    while (true) {
+      const auto next = static_cast<std::ptrdiff_t>(best) + step;
+      if (next < 0 || next >= static_cast<std::ptrdiff_t>(grid.size())) break;
+      if (value(static_cast<std::size_t>(next)) <= value(best)) break;
+      best = static_cast<std::size_t>(next);
+    }
+    if (best != start) break;  // climbed up: the other side is worse
+  }
+  std::sort(measured.begin(), measured.end());
+  return grid[best];
+}
+
 std::string format_l2(float l2) {
   std::ostringstream s;
   s << l2;
@@ -108,8 +139,8 @@ EaseModel::EaseModel(EaseOptions options) : options_(std::move(options)) {
 nlohmann::json EaseModel::params() const {
   nlohmann::json p = {{"l2", l2_}};
   if (!tuning_.empty()) {
-    nlohmann::json measured = nlohmann::json::object();
-    for (const auto& [l2, value] : tuning_) measured[format_l2(l2)] = value;
+    nlohmann::json measured = nlohmann::json::array();
+    for (const auto& [l2, value] : tuning_) measured.push_back({l2, value});
     p["l2_tuned_on"] = tuning_metric_ + " of a validation split of the fitted rows";
     p["l2_validation"] = measured;
   }
@@ -129,20 +160,17 @@ void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& c
                    tuning_metric_ + ")");
     const Matrix gram = detail::gram_matrix(split.fitted, item_count);
     EaseModel candidate(EaseOptions{.l2 = 1.0f, .l2_grid = {}});
-    for (const float l2 : options_.l2_grid) {
+    const auto measure = [&](float l2) {
       const auto start = std::chrono::steady_clock::now();
       candidate.l2_ = l2;
       candidate.weights_ = ease_weights(gram, l2);
       const double value = evaluate(candidate, split, {.metrics = {metric}}).metrics.front().second;
-      tuning_.emplace_back(l2, value);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       context.report("ease: l2 " + format_l2(l2) + " -> " + tuning_metric_ + " " + std::to_string(value) + " (" +
                      std::to_string(seconds) + " s)");
-    }
-    // The best value; ties go to the stronger regularisation.
-    l2_ = std::max_element(tuning_.begin(), tuning_.end(), [](const auto& a, const auto& b) {
-            return a.second < b.second || (a.second == b.second && a.first < b.first);
-          })->first;
+      return value;
+    };
+    l2_ = climb_grid(options_.l2_grid, measure, tuning_);
   }
   context.report("ease: solving with l2 " + format_l2(l2_) + " for " + std::to_string(item_count) + " items");
   weights_ = ease_weights(detail::gram_matrix(rows, item_count), l2_);
@@ -172,8 +200,7 @@ void EaseModel::load(const io::ModelFile& file, const std::filesystem::path& pat
   tuning_.clear();
   tuning_metric_.clear();
   if (params.contains("l2_validation")) {
-    for (const auto& [key, value] : params.at("l2_validation").items()) tuning_.emplace_back(std::stof(key), value.get<double>());
-    std::sort(tuning_.begin(), tuning_.end());
+    for (const auto& point : params.at("l2_validation")) tuning_.emplace_back(point.at(0).get<float>(), point.at(1).get<double>());
     const auto text = params.at("l2_tuned_on").get<std::string>();
     tuning_metric_ = text.substr(0, text.find(' '));
   }

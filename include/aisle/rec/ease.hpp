@@ -10,7 +10,8 @@ namespace aisle::rec {
 
 struct EaseOptions {
   // L2 regularisation; when absent it is tuned on a validation split carved
-  // from the fitted rows (FitContext::validation_protocol) over l2_grid.
+  // from the fitted rows (FitContext::validation_protocol) over l2_grid, by
+  // climbing from the grid's middle towards better values (see params()).
   std::optional<float> l2;
   std::vector<float> l2_grid = {1, 10, 50, 100, 200, 500, 1000, 2000, 5000};
 };

@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rec/rec_test_util.hpp"
+
+namespace {
+
+const std::string kBinary = AISLE_BINARY_DIR "/bin/aisle-recommend";
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs aisle-recommend with args (a shell-quoted string) and captures its output.
+Run run(const rec_test::TempDir& dir, const std::string& args) {
+  const auto out = dir / "stdout.txt";
+  const auto err = dir / "stderr.txt";
+  const std::string command = "'" + kBinary + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+int lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+class RecCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << kBinary << " is not built";
+  }
+  rec_test::TempDir dir;
+};
+
+}  // namespace
+
+TEST_F(RecCli, BadArgumentsExitWithTwoAndOneLine) {
+  for (const std::string args :
+       {"", "nonsense", "eval --protocol loo --model pop", "eval --data /nonexistent --protocol loo --model pop",
+        "eval --data . --protocol kfold --model pop", "fit --data . --model pop", "recommend --model /nonexistent --user u",
+        "eval --data . --protocol loo --model pop --frobnicate", "similar --model x --item y --k zero"}) {
+    const auto r = run(dir, args);
+    EXPECT_EQ(r.code, 2) << args;
+    if (!args.empty()) {
+      EXPECT_EQ(lines(r.err), 1) << args << ": " << r.err;
+    }
+  }
+}
+
+TEST_F(RecCli, SynthFitEvalAndQueries) {
+  const auto data = dir / "shop";
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 300 --items 80 --seed 3").code, 0);
+  EXPECT_NE(slurp(data / "README.md").find("SYNTHETIC"), std::string::npos);
+
+  auto r = run(dir, "eval --data '" + data.string() + "' --protocol loo --model ease --l2 20 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  for (const auto* key : {"dataset", "protocol", "model", "params", "users", "metrics", "fit_s", "query_ms"})
+    EXPECT_TRUE(report.contains(key)) << key;
+  EXPECT_TRUE(report["metrics"].contains("HR@10"));
+  EXPECT_TRUE(report["metrics"].contains("NDCG@10"));
+  EXPECT_EQ(report["dataset"], "shop");
+
+  r = run(dir, "eval --data '" + data.string() + "' --protocol users --model itemknn --neighbours 20");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Recall@20 "), std::string::npos);
+  EXPECT_NE(r.out.find("NDCG@100  "), std::string::npos);
+
+  const auto model = dir / "shop.aisle";
+  r = run(dir, "fit --data '" + data.string() + "' --model ease --l2 20 --out '" + model.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string m = "--model '" + model.string() + "'";
+  r = run(dir, "recommend " + m + " --history item-00001,item-00002,ghost --k 5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(r.out), 5);
+  EXPECT_NE(r.err.find("ghost"), std::string::npos);
+  r = run(dir, "recommend " + m + " --user shopper-000001 --k 3 --exclude item-00004 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["items"].size(), 3u);
+  const auto allow = dir.write("allow.txt", "item-00007\n# comment\nitem-00009\n");
+  r = run(dir, "recommend " + m + " --history item-00001 --allow '" + allow.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_LE(lines(r.out), 2);
+  r = run(dir, "similar " + m + " --item item-00001 --k 4");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(r.out), 4);
+  r = run(dir, "explain " + m + " --history item-00001,item-00002 --item item-00003 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["contributions"].size(), 2u);
+  EXPECT_EQ(run(dir, "similar " + m + " --item ghost").code, 2);
+  EXPECT_EQ(run(dir, "recommend " + m + " --user a --history b").code, 2);
+}

@@ -1,0 +1,128 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "aisle/core/error.hpp"
+#include "aisle/rec/interactions.hpp"
+#include "rec/rec_test_util.hpp"
+
+using aisle::Index;
+using namespace aisle::rec;
+
+namespace {
+
+std::vector<std::string> history_ids(const Interactions& data, const std::string& user) {
+  std::vector<std::string> out;
+  for (const Index i : data.history(*data.users().find(user))) out.push_back(data.items().id(i));
+  return out;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const aisle::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(RecInteractions, OrdersByTimestampThenFileOrderAndKeepsFirstOccurrence) {
+  rec_test::TempDir dir;
+  const auto path = dir.write("interactions.csv",
+                              "user,item,timestamp\n"
+                              "u1,b,20\n"
+                              "u1,a,10\n"
+                              "u2,x,5\n"
+                              "u1,c,20\n"   // same time as b: after b (file order)
+                              "u1,a,30\n"   // repeat of (u1, a): dropped
+                              "u1,d,15\n");
+  const auto data = read_interactions(path);
+  EXPECT_EQ(data.user_count(), 2);
+  EXPECT_EQ(data.item_count(), 5);
+  EXPECT_EQ(history_ids(data, "u1"), (std::vector<std::string>{"a", "d", "b", "c"}));
+  EXPECT_EQ(history_ids(data, "u2"), (std::vector<std::string>{"x"}));
+  const auto times = data.timestamps(*data.users().find("u1"));
+  EXPECT_EQ(std::vector<std::int64_t>(times.begin(), times.end()), (std::vector<std::int64_t>{10, 15, 20, 20}));
+  EXPECT_EQ(data.interaction_count(), 5);
+}
+
+TEST(RecInteractions, IndicesFollowIdByteOrder) {
+  rec_test::TempDir dir;
+  const auto path = dir.write("interactions.csv", "user,item,timestamp\nu,b,1\nu,B,2\nu,10,3\nu,9,4\nu,\xc3\xa9,5\n");
+  const auto data = read_interactions(path);
+  // Strings, not numbers: "10" < "9"; bytes, not locale: "B" < "b" < "\xc3\xa9".
+  EXPECT_EQ(data.items().ids(), (std::vector<std::string>{"10", "9", "B", "b", "\xc3\xa9"}));
+  EXPECT_TRUE(data.items().sorted_by_id());
+}
+
+TEST(RecInteractions, ConfigurableSeparatorColumnsAndMinRating) {
+  rec_test::TempDir dir;
+  const auto path = dir.write("export.tsv",
+                              "when\tstars\tshopper\tsku\r\n"
+                              "3\t5\talice\tp1\r\n"
+                              "1\t2\talice\tp2\r\n"
+                              "\r\n"
+                              "2\t4.5\tbob\t\"p,3\"\r\n");
+  InteractionsFormat format;
+  format.separator = '\t';
+  format.user_column = "shopper";
+  format.item_column = "sku";
+  format.timestamp_column = "when";
+  format.rating_column = "stars";
+  format.min_rating = 4.0f;
+  const auto data = read_interactions(path, format);
+  EXPECT_EQ(data.users().ids(), (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(data.items().ids(), (std::vector<std::string>{"p,3", "p1"}));  // p2 rated 2: dropped
+}
+
+TEST(RecInteractions, QuotedFieldsUnescape) {
+  rec_test::TempDir dir;
+  const auto path = dir.write("i.csv", "user,item,timestamp\n\"say \"\"hi\"\"\",\"a\",1\n");
+  const auto data = read_interactions(path);
+  EXPECT_EQ(data.users().id(0), "say \"hi\"");
+}
+
+TEST(RecInteractions, ErrorsNameFileAndLine) {
+  rec_test::TempDir dir;
+  const auto missing = dir.write("missing.csv", "user,item\nu,a\n");
+  EXPECT_NE(error_of([&] { read_interactions(missing); }).find("missing.csv:1: no column 'timestamp'"),
+            std::string::npos);
+  const auto bad_time = dir.write("bad_time.csv", "user,item,timestamp\nu,a,1\nu,b,later\n");
+  EXPECT_NE(error_of([&] { read_interactions(bad_time); }).find("bad_time.csv:3: timestamp 'later' is not an integer"),
+            std::string::npos);
+  const auto bad_rating = dir.write("bad_rating.csv", "user,item,timestamp,rating\nu,a,1,x\n");
+  InteractionsFormat with_rating;
+  with_rating.min_rating = 3.0f;
+  EXPECT_NE(error_of([&] { read_interactions(bad_rating, with_rating); }).find("bad_rating.csv:2: rating 'x'"),
+            std::string::npos);
+  const auto fields = dir.write("fields.csv", "user,item,timestamp\nu,a,1\nu,b\n");
+  EXPECT_NE(error_of([&] { read_interactions(fields); }).find("fields.csv:3: expected 3 fields, found 2"),
+            std::string::npos);
+  const auto empty = dir.write("empty.csv", "");
+  EXPECT_NE(error_of([&] { read_interactions(empty); }).find("empty.csv: the file is empty"), std::string::npos);
+  const auto header_only = dir.write("header.csv", "user,item,timestamp\n");
+  EXPECT_NE(error_of([&] { read_interactions(header_only); }).find("header.csv:1: no interaction rows"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { read_interactions(dir / "absent.csv"); }).find("absent.csv: cannot open"),
+            std::string::npos);
+  const auto empty_item = dir.write("empty_item.csv", "user,item,timestamp\nu,,1\n");
+  EXPECT_NE(error_of([&] { read_interactions(empty_item); }).find("empty_item.csv:2: empty item"), std::string::npos);
+}
+
+TEST(RecInteractions, ReadsDatasetFolderWithItemFeatures) {
+  rec_test::TempDir dir;
+  dir.write("interactions.csv", "user,item,timestamp\nu,a,1\nu,b,2\nv,c,3\n");
+  dir.write("items.csv", "item,feature\na,genre:x\nb,genre:y\na,genre:y\nzzz,genre:x\n");
+  const auto data = read_dataset(dir.path());
+  ASSERT_TRUE(data.has_features());
+  EXPECT_EQ(data.features().ids(), (std::vector<std::string>{"genre:x", "genre:y"}));
+  EXPECT_EQ(data.item_features()[*data.items().find("a")].size(), 2u);
+  EXPECT_EQ(data.item_features()[*data.items().find("c")].size(), 0u);
+  const auto m = data.matrix();
+  EXPECT_EQ(m.rows(), 2);
+  EXPECT_EQ(m.cols(), 3);
+  EXPECT_EQ(m.nonZeros(), 3);
+}
