@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Side by side: aisle against PyTorch (Debian's python3-torch) on the classic
+# 784-128-128-10 model, same data (Fashion-MNIST), batch sizes and threads.
+# Rounds alternate aisle's and PyTorch's measurements; every figure is the
+# median over rounds. PyTorch runs in each of its two good thread set-ups
+# (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS=1) and keeps its best.
+#
+# usage: benchmarks/compare.sh [--json] [--rounds N] [--threads N] [--data DIR]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${AISLE_BUILD_DIR:-$root/build}"
+json=0 rounds=3 threads=2 data=/usr/share/datasets/fashion-mnist
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --json) json=1 ;;
+    --rounds) rounds="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
+    --data) data="$2"; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+"$root/scripts/install-deps" --with-torch
+"$root/scripts/build" >/dev/null
+bin="$build_dir/bin"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+log() { [ "$json" = 1 ] || echo "$@" >&2; }
+
+for round in $(seq 1 "$rounds"); do
+  log "round $round/$rounds: FMA peak"
+  AISLE_NUM_THREADS="$threads" "$bin/aisle-fma-peak" "$threads" >"$work/peak.$round"
+  log "round $round/$rounds: aisle"
+  AISLE_NUM_THREADS="$threads" AISLE_BENCH_DATA="$data" "$bin/aisle-bench" \
+    --benchmark_filter='BM_(TrainStep/backend:0/batch:128|Predict/backend:0/batch:(1|256))/' \
+    --benchmark_min_time=1 --benchmark_format=json >"$work/aisle.$round" 2>/dev/null
+  log "round $round/$rounds: PyTorch"
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" \
+    --data "$data" --threads "$threads" >"$work/torch-passive.$round"
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" \
+    --data "$data" --threads "$threads" >"$work/torch-openblas1.$round"
+done
+
+log "10 epochs of the classic model on Fashion-MNIST"
+AISLE_NUM_THREADS="$threads" "$bin/aisle-classify" train --data "$data" --epochs 10 --json \
+  --out "$work/fashion.model" >"$work/epochs.jsonl"
+
+/usr/bin/python3 - "$work" "$rounds" "$json" <<'PY'
+import json, statistics, sys
+work, rounds, as_json = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+med = statistics.median
+TRAIN_FLOP_PER_SAMPLE = 2 * (2 * (784 * 128 + 128 * 128 + 128 * 10)) + 2 * (128 * 128 + 128 * 10)
+
+def aisle_round(r):
+    out = {}
+    for b in json.load(open(f"{work}/aisle.{r}"))["benchmarks"]:
+        name = b["name"]
+        if "TrainStep" in name:
+            out["train"] = b["samples/s"]
+        elif "batch:1/" in name:
+            out["predict1_us"] = b["real_time"] / 1000.0 if b["time_unit"] == "ns" else b["real_time"]
+        elif "batch:256" in name:
+            out["predict256"] = b["samples/s"]
+    return out
+
+aisle = [aisle_round(r) for r in range(1, rounds + 1)]
+torch = []
+for r in range(1, rounds + 1):
+    runs = [json.loads(open(f"{work}/torch-{c}.{r}").read()) for c in ("passive", "openblas1")]
+    torch.append({"train": max(x["train_b128_sps"] for x in runs),
+                  "predict1_us": min(x["predict1_us"] for x in runs),
+                  "predict256": max(x["predict_b256_sps"] for x in runs)})
+peak = med(float(open(f"{work}/peak.{r}").read()) for r in range(1, rounds + 1))
+epochs = [json.loads(l) for l in open(f"{work}/epochs.jsonl") if l.strip()]
+train_epochs = [e for e in epochs if not e.get("final")]
+final = [e for e in epochs if e.get("final")]
+fashion_s = sum(e["seconds"] for e in train_epochs)
+
+a_train, t_train = med(x["train"] for x in aisle), med(x["train"] for x in torch)
+a_p1, t_p1 = med(x["predict1_us"] for x in aisle), med(x["predict1_us"] for x in torch)
+a_p256, t_p256 = med(x["predict256"] for x in aisle), med(x["predict256"] for x in torch)
+result = {
+    "train_b128_ratio": a_train / t_train,
+    "predict1_latency_ratio": t_p1 / a_p1,
+    "predict_b256_ratio": a_p256 / t_p256,
+    "train_b128_frac_peak": a_train * TRAIN_FLOP_PER_SAMPLE * 1e-9 / peak,
+    "fashion_10_epochs_s": fashion_s,
+    "fashion_test_accuracy": final[0]["test_accuracy"] if final else None,
+    "aisle_train_b128_sps": a_train, "torch_train_b128_sps": t_train,
+    "aisle_predict1_us": a_p1, "torch_predict1_us": t_p1,
+    "aisle_predict_b256_sps": a_p256, "torch_predict_b256_sps": t_p256,
+    "peak_gflops": peak, "rounds": rounds,
+}
+if as_json:
+    print(json.dumps(result))
+else:
+    print(f"{'figure':<28}{'aisle':>14}{'PyTorch':>14}{'ratio':>10}")
+    print(f"{'train b128 (samples/s)':<28}{a_train:>14,.0f}{t_train:>14,.0f}{a_train / t_train:>9.2f}x")
+    print(f"{'predict 1 (us)':<28}{a_p1:>14.2f}{t_p1:>14.2f}{t_p1 / a_p1:>9.2f}x")
+    print(f"{'predict b256 (samples/s)':<28}{a_p256:>14,.0f}{t_p256:>14,.0f}{a_p256 / t_p256:>9.2f}x")
+    print(f"training at {result['train_b128_frac_peak']:.1%} of the {peak:.0f} GFLOP/s FMA peak")
+    print(f"10 epochs on Fashion-MNIST: {fashion_s:.2f} s of training, test accuracy {result['fashion_test_accuracy']}")
+PY
