@@ -29,8 +29,8 @@ TEST_P(DenseGradient, MatchesFiniteDifferences) {
   Matrix x = random_matrix(3, 4, 7);
   const Matrix r = random_matrix(3, 5, 9);
   LayerState state;
+  LayerState s;  // reused: kernels are made once
   auto objective = [&] {
-    LayerState s;
     dense.forward(be, x, s);
     return weighted_sum(s.output, r);
   };
@@ -55,8 +55,8 @@ TEST_P(DenseGradient, SoftmaxActivationGradient) {
   Dense dense = built_dense(4, Activation::softmax, 3);
   Matrix x = random_matrix(2, 3, 11);
   const Matrix r = random_matrix(2, 4, 12);
+  LayerState s;  // reused: kernels are made once
   auto objective = [&] {
-    LayerState s;
     dense.forward(be, x, s);
     return weighted_sum(s.output, r);
   };

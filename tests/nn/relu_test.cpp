@@ -30,8 +30,8 @@ TEST_P(ReLUTest, GradientMatchesFiniteDifferences) {
   x = x.unaryExpr([](float v) { return std::abs(v) < 0.1f ? v + (v < 0 ? -0.2f : 0.2f) : v; });
   const Matrix r = testing::random_matrix(4, 6, 22);
   const Backend& be = backend(GetParam());
+  LayerState s;  // reused: kernels are made once
   auto objective = [&] {
-    LayerState s;
     relu.forward(be, x, s);
     return testing::weighted_sum(s.output, r);
   };

@@ -36,12 +36,13 @@ std::filesystem::path temp_path(const std::string& name) {
 // The model's loss on (x, y) with the sign pattern of every layer's output,
 // so that the gradient check can skip perturbations that cross a ReLU kink.
 std::function<testing::PiecewiseValue()> piecewise_loss(const Sequential& model, const Matrix& x, const Targets& y) {
-  return [&model, &x, &y] {
-    Workspace probe = model.make_workspace();
-    model.forward(x, probe);
+  // One workspace for all evaluations: oneDNN primitives are made once.
+  auto probe = std::make_shared<Workspace>(model.make_workspace());
+  return [&model, &x, &y, probe] {
+    model.forward(x, *probe);
     std::size_t signature = 0;
-    for (const LayerState& state : probe.layers) signature = testing::sign_signature(state.output, signature);
-    return testing::PiecewiseValue{static_cast<double>(model.loss(probe, y)), signature};
+    for (const LayerState& state : probe->layers) signature = testing::sign_signature(state.output, signature);
+    return testing::PiecewiseValue{static_cast<double>(model.loss(*probe, y)), signature};
   };
 }
 

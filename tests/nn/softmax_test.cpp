@@ -42,8 +42,8 @@ TEST_P(SoftmaxTest, GradientMatchesFiniteDifferences) {
   Matrix x = testing::random_matrix(3, 5, 31);
   const Matrix r = testing::random_matrix(3, 5, 32);
   const Backend& be = backend(GetParam());
+  LayerState s;  // reused: kernels are made once
   auto objective = [&] {
-    LayerState s;
     softmax.forward(be, x, s);
     return testing::weighted_sum(s.output, r);
   };

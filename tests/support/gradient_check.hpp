@@ -8,9 +8,18 @@
 
 #include <cmath>
 #include <functional>
+#include <ostream>
 
+#include "aisle/backend/backend.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/core/tensor.hpp"
+
+namespace aisle {
+
+// Readable names for backend-parameterised tests.
+inline void PrintTo(BackendKind kind, std::ostream* os) { *os << to_string(kind); }
+
+}  // namespace aisle
 
 namespace aisle::testing {
 
