@@ -8,7 +8,7 @@
 
 namespace aisle {
 namespace {
-constexpr Index kParallelThreshold = 1 << 16;
+constexpr Index kParallelThreshold = 1 << 14;
 }  // namespace
 
 void Optimizer::step(std::span<Matrix* const> params, std::span<const Matrix* const> grads) {
@@ -68,8 +68,12 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
   const auto t = static_cast<double>(iterations());
   const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
   const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
-  const float b1 = options_.beta1, b2 = options_.beta2, lr = options_.learning_rate, eps = options_.epsilon;
-  const float decay = lr * options_.weight_decay;
+  const float b1 = options_.beta1, b2 = options_.beta2, eps = options_.epsilon;
+  // m_hat / (sqrt(v_hat) + eps) with the bias corrections folded into two
+  // scalars, so the loop does one sqrt and one division per element.
+  const float step_size = options_.learning_rate / correction1;
+  const float inv_sqrt_correction2 = 1.0f / std::sqrt(correction2);
+  const float decay = options_.learning_rate * options_.weight_decay;
   float* p = param.data();
   float* m = m_[slot].data();
   float* v = v_[slot].data();
@@ -80,9 +84,7 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
   for (Index i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + (1.0f - b1) * g[i];
     v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-    const float m_hat = m[i] / correction1;
-    const float v_hat = v[i] / correction2;
-    p[i] -= lr * m_hat / (std::sqrt(v_hat) + eps) + decay * p[i];
+    p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_correction2 + eps) + decay * p[i];
   }
 }
 
