@@ -115,7 +115,7 @@ void OneDnnBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
 }
 
 void OneDnnBackend::relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const {
-  if (x.outerStride() != x.cols()) return EigenBackend::relu_forward(x, y, slot);
+  if (x.outerStride() != x.cols() || x.rows() <= kDirectRowLimit) return EigenBackend::relu_forward(x, y, slot);
   y.resize(x.rows(), x.cols());
   const auto data = matrix_desc(x.rows(), x.cols(), x.cols(), 1);
   auto& cache = slot.get<OneDnnCache>();
@@ -126,7 +126,7 @@ void OneDnnBackend::relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) 
 }
 
 void OneDnnBackend::softmax_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const {
-  if (x.outerStride() != x.cols()) return EigenBackend::softmax_forward(x, y, slot);
+  if (x.outerStride() != x.cols() || x.rows() <= kDirectRowLimit) return EigenBackend::softmax_forward(x, y, slot);
   y.resize(x.rows(), x.cols());
   const auto data = matrix_desc(x.rows(), x.cols(), x.cols(), 1);
   auto& cache = slot.get<OneDnnCache>();
