@@ -127,6 +127,17 @@ void BM_Predict(benchmark::State& state) {
   report(state, kForwardFlop * static_cast<double>(batch), before, static_cast<double>(batch));
 }
 
+void BM_AdamStep(benchmark::State& state) {
+  Sequential model = classic_model(BackendKind::onednn);
+  Gradients grads = model.make_gradients();
+  for (auto& g : grads.tensors) g.setConstant(0.001f);
+  model.apply_gradients(grads);
+  const auto before = bench::allocations();
+  for (auto _ : state) model.apply_gradients(grads);
+  report(state, 0.0, before, 0.0);
+  state.counters["params"] = static_cast<double>(model.parameter_count());
+}
+
 constexpr auto kOneDnn = static_cast<long>(BackendKind::onednn);
 constexpr auto kEigen = static_cast<long>(BackendKind::eigen);
 
@@ -140,6 +151,7 @@ void backend_and_batches(benchmark::internal::Benchmark* b, std::initializer_lis
 BENCHMARK(BM_DenseForward)->Apply([](auto* b) { backend_and_batches(b, {1, 32, 128, 256}); });
 BENCHMARK(BM_DenseBackward)->Apply([](auto* b) { backend_and_batches(b, {1, 32, 128, 256}); });
 BENCHMARK(BM_TrainStep)->Apply([](auto* b) { backend_and_batches(b, {32, 128, 256}); });
+BENCHMARK(BM_AdamStep)->UseRealTime();
 BENCHMARK(BM_Predict)->Apply([](auto* b) { backend_and_batches(b, {1, 256}); });
 
 }  // namespace

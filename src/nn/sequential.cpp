@@ -196,6 +196,7 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
 
 void Sequential::apply_gradients(const Gradients& grads) {
   if (!optimizer_) throw Error("apply_gradients: the model is not compiled");
+  detail::bind_thread_count();
   // clear() keeps the capacity: after the first step this allocates nothing.
   param_ptrs_.clear();
   for (auto& layer : layers_)
