@@ -21,7 +21,8 @@ constexpr const char* kUsage =
     "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]  (synthetic data)\n"
     "data options: --sep C (default ,), --min-rating R\n"
     "model options: --l2 V (ease; tuned when absent), --neighbours K (itemknn),\n"
-    "               --epochs --hidden --learning-rate --dropout --batch-size --seed (neural)\n";
+    "               --epochs --hidden --learning-rate --dropout --target-decay --cuts-per-row\n"
+    "               --batch-size --seed (neural)\n";
 
 int dispatch(const std::string& command, int argc, char** argv) {
   using namespace recommend_cli;

@@ -1,11 +1,232 @@
+#include "aisle/rec/neural.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
 #include "aisle/core/error.hpp"
-#include "aisle/rec/model.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/cross_entropy.hpp"
+#include "aisle/nn/dense.hpp"
 
 namespace aisle::rec {
+namespace {
 
-// The neural recommender comes with the nn core; until then it is refused by name.
-std::unique_ptr<Model> make_neural_model(const nlohmann::json& /*options*/) {
-  throw Error("the neural model is not built yet");
+constexpr const char* kInputWeight = "neural.input.weight";
+constexpr const char* kInputBias = "neural.input.bias";
+
+std::string head_tensor_name(std::size_t i) { return "neural.head." + std::to_string(i); }
+
+// The inputs and targets of one training batch.
+struct Batch {
+  Histories inputs;
+  Matrix targets;  // rows sum to 1
+};
+
+// Cuts row at a random point; the prefix, less dropped items, is the input
+// and the suffix, weighted by decay^distance, the target.
+void add_example(std::span<const Index> row, const NeuralOptions& options, Rng& rng, Batch& batch,
+                 std::vector<Index>& kept) {
+  const auto cut = 1 + static_cast<std::size_t>(rng.below(row.size() - 1));
+  kept.clear();
+  for (std::size_t i = 0; i < cut; ++i) {
+    if (rng.uniform() >= options.dropout) kept.push_back(row[i]);
+  }
+  if (kept.empty()) kept.push_back(row[cut - 1]);  // never an empty input: keep the latest item
+  batch.inputs.add(kept);
+  auto target = batch.targets.row(batch.inputs.size() - 1);
+  float weight = 1.0f, total = 0.0f;
+  for (std::size_t i = cut; i < row.size() && weight > 1e-4f; ++i) {
+    target[row[i]] += weight;
+    total += weight;
+    weight *= options.target_decay;
+  }
+  target /= total;
+}
+
+Matrix glorot_uniform(Index rows, Index cols, Rng& rng) {
+  const float limit = std::sqrt(6.0f / static_cast<float>(rows + cols));
+  Matrix m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(-limit, limit);
+  return m;
+}
+
+float history_weight(std::size_t size) { return 1.0f / std::sqrt(static_cast<float>(size)); }
+
+}  // namespace
+
+NeuralModel::NeuralModel(NeuralOptions options) : options_(options) {
+  if (options_.hidden <= 0 || options_.epochs < 0 || options_.batch_size <= 0 || !(options_.learning_rate > 0) ||
+      !(options_.dropout >= 0 && options_.dropout < 1) || !(options_.target_decay >= 0 && options_.target_decay <= 1) ||
+      options_.cuts_per_row < 0)
+    throw Error("neural: need hidden > 0, epochs >= 0, batch_size > 0, learning_rate > 0, 0 <= dropout < 1, "
+                "0 <= target_decay <= 1, cuts_per_row >= 0");
+}
+
+nlohmann::json NeuralModel::params() const {
+  nlohmann::json p = {{"hidden", options_.hidden},
+                      {"epochs", options_.epochs},
+                      {"batch_size", options_.batch_size},
+                      {"learning_rate", options_.learning_rate},
+                      {"dropout", options_.dropout},
+                      {"target_decay", options_.target_decay},
+                      {"cuts_per_row", options_.cuts_per_row},
+                      {"seed", options_.seed}};
+  if (!final_losses_.empty()) p["final_loss"] = final_losses_.back();
+  return p;
+}
+
+Sequential NeuralModel::make_head(Index item_count) const {
+  Sequential head(SequentialOptions{.seed = options_.seed});
+  head.add(Dense(DenseOptions{.units = options_.hidden, .activation = Activation::relu, .input_size = options_.hidden}));
+  head.add(Dense(DenseOptions{.units = item_count, .activation = Activation::softmax}));
+  head.compile(Adam(AdamOptions{.learning_rate = options_.learning_rate}), CategoricalCrossentropy());
+  return head;
+}
+
+void NeuralModel::input_layer(const Histories& histories, Matrix& z, Matrix& h) const {
+  z.resize(histories.size(), options_.hidden);
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Index r = 0; r < histories.size(); ++r) {
+    const auto items = histories[r];
+    z.row(r) = input_bias_;
+    if (items.empty()) continue;
+    const float w = history_weight(items.size());
+    for (const Index item : items) z.row(r) += w * input_weight_.row(item);
+  }
+  h = z.cwiseMax(0.0f);
+}
+
+void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+  Rng rng(options_.seed);
+  input_weight_ = glorot_uniform(item_count, options_.hidden, rng);
+  input_bias_ = Matrix::Zero(1, options_.hidden);
+  head_ = make_head(item_count);
+  final_losses_.clear();
+  Adam input_optimizer(AdamOptions{.learning_rate = options_.learning_rate});
+
+  // An epoch cuts each row of n >= 2 items n - 1 times (at random points):
+  // one example per interaction after the first.
+  std::vector<Index> trainable;
+  for (Index r = 0; r < rows.size(); ++r) {
+    const auto cuts = rows[r].size() < 2 ? 0 : rows[r].size() - 1;
+    const auto limit = options_.cuts_per_row > 0 ? static_cast<std::size_t>(options_.cuts_per_row) : cuts;
+    for (std::size_t i = 0; i < std::min(cuts, limit); ++i) trainable.push_back(r);
+  }
+  if (trainable.empty()) throw Error("neural: no fitted row has 2 items to learn from");
+  context.report("neural: " + std::to_string(trainable.size()) + " examples an epoch, " +
+                 std::to_string(item_count) + " items, hidden " + std::to_string(options_.hidden));
+
+  auto ws = head_.make_workspace();
+  auto grads = head_.make_gradients();
+  Matrix z, h, dz, weight_grad = Matrix::Zero(item_count, options_.hidden), bias_grad;
+  std::vector<Index> kept;
+  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    shuffle(std::span<Index>(trainable), rng);
+    double loss_sum = 0;
+    Index batches = 0;
+    for (std::size_t begin = 0; begin < trainable.size(); begin += static_cast<std::size_t>(options_.batch_size)) {
+      const auto end = std::min(trainable.size(), begin + static_cast<std::size_t>(options_.batch_size));
+      Batch batch;
+      batch.targets = Matrix::Zero(static_cast<Index>(end - begin), item_count);
+      for (std::size_t i = begin; i < end; ++i) add_example(rows[trainable[i]], options_, rng, batch, kept);
+
+      input_layer(batch.inputs, z, h);
+      head_.forward(h, ws);
+      const Targets targets(std::move(batch.targets));
+      loss_sum += head_.loss(ws, targets);
+      ++batches;
+      head_.backward(ws, targets, grads, /*need_input_gradient=*/true);
+      // Back through relu and the sparse layer: only the rows of the batch's items get gradient.
+      dz = ws.input_gradient().cwiseProduct((z.array() > 0.0f).cast<float>().matrix());
+      bias_grad = dz.colwise().sum();
+      for (Index r = 0; r < batch.inputs.size(); ++r) {
+        const float w = history_weight(batch.inputs[r].size());
+        for (const Index item : batch.inputs[r]) weight_grad.row(item) += w * dz.row(r);
+      }
+      head_.apply_gradients(grads);
+      const std::array<Matrix*, 2> params{&input_weight_, &input_bias_};
+      const std::array<const Matrix*, 2> param_grads{&weight_grad, &bias_grad};
+      input_optimizer.step(params, param_grads);
+      for (Index r = 0; r < batch.inputs.size(); ++r)
+        for (const Index item : batch.inputs[r]) weight_grad.row(item).setZero();
+    }
+    final_losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs) + " loss " +
+                   std::to_string(final_losses_.back()) + " (" + std::to_string(seconds) + " s)");
+  }
+}
+
+void NeuralModel::score_batch(const Histories& histories, Matrix& scores) const {
+  require_fitted("score_batch");
+  Matrix z, h;
+  input_layer(histories, z, h);
+  auto ws = head_.make_workspace();
+  head_.predict(h, scores, ws);
+}
+
+void NeuralModel::save(io::ModelFile& file) const {
+  require_fitted("save");
+  file.header["model"] = {{"kind", kind()}, {"params", params()}};
+  file.tensors.push_back({kInputWeight, input_weight_});
+  file.tensors.push_back({kInputBias, input_bias_});
+  const auto head_params = head_.parameters();
+  for (std::size_t i = 0; i < head_params.size(); ++i) file.tensors.push_back({head_tensor_name(i), *head_params[i]});
+}
+
+void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
+  const auto& p = file.header.at("model").at("params");
+  options_.hidden = p.at("hidden").get<Index>();
+  options_.epochs = p.at("epochs").get<int>();
+  options_.batch_size = p.at("batch_size").get<Index>();
+  options_.learning_rate = p.at("learning_rate").get<float>();
+  options_.dropout = p.at("dropout").get<float>();
+  options_.target_decay = p.at("target_decay").get<float>();
+  options_.cuts_per_row = p.at("cuts_per_row").get<Index>();
+  options_.seed = p.at("seed").get<std::uint64_t>();
+  final_losses_.clear();
+  if (p.contains("final_loss")) final_losses_.push_back(p.at("final_loss").get<float>());
+  const auto& weight = file.tensor(kInputWeight);
+  const Index items = weight.rows();
+  if (items == 0 || weight.cols() != options_.hidden)
+    throw Error(path.string() + ": " + kInputWeight + " has shape " + shape_string(weight) + ", expected [items x " +
+                std::to_string(options_.hidden) + "]");
+  io::expect_shape({kInputBias, file.tensor(kInputBias)}, 1, options_.hidden, path);
+  auto head = make_head(items);
+  auto head_params = head.parameters();
+  for (std::size_t i = 0; i < head_params.size(); ++i) {
+    const auto& value = file.tensor(head_tensor_name(i));
+    io::expect_shape({head_tensor_name(i), value}, head_params[i]->rows(), head_params[i]->cols(), path);
+    *head_params[i] = value;
+  }
+  input_weight_ = weight;
+  input_bias_ = file.tensor(kInputBias);
+  head_ = std::move(head);
+}
+
+std::unique_ptr<Model> make_neural_model(const nlohmann::json& options) {
+  static constexpr std::array known{"hidden",       "epochs",       "batch_size", "learning_rate",
+                                           "dropout",      "target_decay", "cuts_per_row", "seed"};
+  check_option_keys(NeuralModel::kKind, options, known);
+  NeuralOptions o;
+  try {
+    o.hidden = options.value("hidden", o.hidden);
+    o.epochs = options.value("epochs", o.epochs);
+    o.batch_size = options.value("batch_size", o.batch_size);
+    o.learning_rate = options.value("learning_rate", o.learning_rate);
+    o.dropout = options.value("dropout", o.dropout);
+    o.target_decay = options.value("target_decay", o.target_decay);
+    o.cuts_per_row = options.value("cuts_per_row", o.cuts_per_row);
+    o.seed = options.value("seed", o.seed);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("neural: bad option value (") + e.what() + ")");
+  }
+  return std::make_unique<NeuralModel>(o);
 }
 
 }  // namespace aisle::rec

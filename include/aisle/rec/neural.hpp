@@ -1,0 +1,69 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "aisle/nn/sequential.hpp"
+#include "aisle/rec/model.hpp"
+
+namespace aisle::rec {
+
+struct NeuralOptions {
+  Index hidden = 256;          // width of both hidden layers
+  int epochs = 10;           // an epoch: one example per fitted interaction
+  Index batch_size = 128;
+  float learning_rate = 1e-3f;
+  float dropout = 0.5f;        // input dropout: the denoising corruption
+  // Training examples cut each fitted row at a random point: the items
+  // before the cut are the input, the items after it the target, weighted
+  // decay^distance from the cut (0: the next item only, 1: all alike).
+  float target_decay = 0.7f;
+  // Cuts of each row an epoch: 0 for n - 1 (one example per interaction
+  // after the first), k for at most k (cheaper epochs on big catalogues).
+  Index cuts_per_row = 0;
+  std::uint64_t seed = 42;
+};
+
+// A history's normalised multi-hot vector x (1/sqrt(|history|) on its items)
+// goes through
+//   h1 = relu(x W1 + b1)           computed sparsely: the sum of the W1 rows
+//                                  of the history's items, never a product
+//                                  over the whole catalogue
+//   h2 = relu(h1 W2 + b2)          Dense (nn core)
+//   p  = softmax(h2 W3 + b3)       Dense over the catalogue (nn core)
+// trained with cross-entropy and Adam, input dropout as denoising. No
+// per-user parameters: any history is served by one forward pass.
+class NeuralModel final : public Model {
+ public:
+  static constexpr const char* kKind = "neural";
+
+  explicit NeuralModel(NeuralOptions options = {});
+
+  std::string kind() const override { return kKind; }
+  nlohmann::json params() const override;
+  void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
+  Index item_count() const override { return input_weight_.rows(); }
+  void score_batch(const Histories& histories, Matrix& scores) const override;
+  void save(io::ModelFile& file) const override;
+  void load(const io::ModelFile& file, const std::filesystem::path& path) override;
+
+  const NeuralOptions& options() const { return options_; }
+  const Matrix& input_weight() const { return input_weight_; }
+  const Matrix& input_bias() const { return input_bias_; }
+  const Sequential& head() const { return head_; }
+  // The mean training loss of each epoch of the last fit.
+  const std::vector<float>& epoch_losses() const { return final_losses_; }
+
+ private:
+  Sequential make_head(Index item_count) const;
+  // h1 = relu(x W1 + b1) for the rows of histories (pre-activation kept in z).
+  void input_layer(const Histories& histories, Matrix& z, Matrix& h) const;
+
+  NeuralOptions options_;
+  Matrix input_weight_;  // W1 [items x hidden]
+  Matrix input_bias_;    // b1 [1 x hidden]
+  Sequential head_;
+  std::vector<float> final_losses_;  // mean training loss of each epoch
+};
+
+}  // namespace aisle::rec

@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include "aisle/core/error.hpp"
+#include "aisle/rec/neural.hpp"
+#include "aisle/rec/recommender.hpp"
+#include "aisle/rec/synthetic.hpp"
+#include "rec/rec_test_util.hpp"
+
+using aisle::Index;
+using aisle::Matrix;
+using namespace aisle::rec;
+
+namespace {
+
+const Interactions& small_store() {
+  static const Interactions data = [] {
+    rec_test::TempDir dir;
+    SyntheticOptions options;
+    options.users = 200;
+    options.items = 40;
+    options.categories = 4;
+    write_synthetic_store(dir.path(), make_synthetic_store(options), options);
+    return read_dataset(dir.path());
+  }();
+  return data;
+}
+
+NeuralOptions tiny_options(int epochs) {
+  NeuralOptions o;
+  o.hidden = 16;
+  o.epochs = epochs;
+  o.batch_size = 32;
+  o.learning_rate = 5e-3f;
+  o.cuts_per_row = 2;
+  return o;
+}
+
+}  // namespace
+
+// The sparse first layer is the dense product of the normalised multi-hot input.
+TEST(RecNeural, SparseInputLayerEqualsDenseProduct) {
+  const auto& data = small_store();
+  NeuralModel model(tiny_options(1));
+  model.fit(data.histories(), data.item_count());
+  Histories queries;
+  queries.add(std::vector<Index>{0, 3, 7});
+  queries.add(std::vector<Index>{5});
+  Matrix scores;
+  model.score_batch(queries, scores);
+  Matrix x = Matrix::Zero(2, data.item_count());
+  x(0, 0) = x(0, 3) = x(0, 7) = 1.0f / std::sqrt(3.0f);
+  x(1, 5) = 1.0f;
+  const Matrix h = ((x * model.input_weight()).rowwise() + model.input_bias().row(0)).cwiseMax(0.0f);
+  const Matrix expected = model.head().predict(h);
+  ASSERT_EQ(scores.rows(), 2);
+  ASSERT_EQ(scores.cols(), data.item_count());
+  EXPECT_LT((scores - expected).cwiseAbs().maxCoeff(), 1e-6f);
+  EXPECT_NEAR(scores.row(0).sum(), 1.0f, 1e-4f);  // softmax over the catalogue
+}
+
+TEST(RecNeural, TrainingLowersTheLoss) {
+  const auto& data = small_store();
+  NeuralModel model(tiny_options(6));
+  model.fit(data.histories(), data.item_count());
+  ASSERT_EQ(model.epoch_losses().size(), 6u);
+  EXPECT_LT(model.epoch_losses().back(), model.epoch_losses().front());
+}
+
+TEST(RecNeural, BatchSaveLoadAndExplainThroughRecommender) {
+  const auto& data = small_store();
+  auto rec = Recommender::fit(data, std::make_unique<NeuralModel>(tiny_options(2)));
+  rec_test::TempDir dir;
+  rec.save(dir / "neural.aisle");
+  const auto loaded = Recommender::load(dir / "neural.aisle");
+  EXPECT_EQ(loaded.model().params(), rec.model().params());
+  const std::vector<std::string> history{data.items().id(1), data.items().id(2)};
+  const auto a = rec.recommend(history, 5);
+  const auto b = loaded.recommend(history, 5);
+  ASSERT_EQ(a.items.size(), 5u);
+  for (std::size_t i = 0; i < a.items.size(); ++i) {
+    EXPECT_EQ(a.items[i].item, b.items[i].item);
+    EXPECT_EQ(a.items[i].score, b.items[i].score);
+  }
+  const auto batch = rec.recommend_batch(std::vector<Query>{Query::for_history(history), Query::for_user("x")}, 5);
+  for (std::size_t i = 0; i < a.items.size(); ++i) EXPECT_EQ(batch[0].items[i].score, a.items[i].score);
+  const auto e = rec.explain(history, a.items[0].item);
+  EXPECT_EQ(e.contributions.size(), 2u);
+}
+
+TEST(RecNeural, RefusesBadOptions) {
+  EXPECT_THROW(make_model("neural", {{"dropout", 1.0}}), aisle::Error);
+  EXPECT_THROW(make_model("neural", {{"hidden", 0}}), aisle::Error);
+  EXPECT_THROW(make_model("neural", {{"l2", 3}}), aisle::Error);
+  EXPECT_NO_THROW(make_model("neural", {{"epochs", 1}, {"hidden", 8}}));
+}
