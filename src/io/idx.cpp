@@ -141,7 +141,7 @@ std::uint64_t checked_pixel_count(const std::filesystem::path& path, std::uint32
 }
 
 struct GzWriter {
-  GzWriter(const std::filesystem::path& path) : path_(path) {
+  explicit GzWriter(const std::filesystem::path& path) : path_(path) {
     const bool gzip = path.extension() == ".gz";
     // "T" writes through zlib without compressing.
     file_ = gzopen(path.c_str(), gzip ? "wb" : "wbT");
