@@ -6,4 +6,20 @@ namespace aisle::detail {
 // at the entry of work that runs parallel loops or oneDNN primitives.
 void bind_thread_count();
 
+// For the lifetime of a compute call: binds the thread count and sets
+// flush-to-zero and denormals-are-zero on the calling thread (restored on
+// exit) and on its OpenMP workers. Denormal floats, which softmax tails and
+// vanishing gradients produce, cost a microcode assist per operation on
+// many x86 cores and can slow a training step several times over.
+class ComputeScope {
+ public:
+  ComputeScope();
+  ~ComputeScope();
+  ComputeScope(const ComputeScope&) = delete;
+  ComputeScope& operator=(const ComputeScope&) = delete;
+
+ private:
+  unsigned saved_control_ = 0;
+};
+
 }  // namespace aisle::detail

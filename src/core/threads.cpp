@@ -2,10 +2,16 @@
 
 #include <omp.h>
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #include <Eigen/Core>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+
+#include "core/thread_binding.hpp"
 
 namespace aisle {
 namespace {
@@ -51,5 +57,37 @@ void bind_thread_count() {
   const int n = num_threads();
   if (!omp_in_parallel() && omp_get_max_threads() != n) omp_set_num_threads(n);
 }
+
+namespace {
+
+#if defined(__SSE__)
+constexpr unsigned kFlushDenormals = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
+unsigned read_control() { return _mm_getcsr(); }
+void write_control(unsigned value) { _mm_setcsr(value); }
+#else
+constexpr unsigned kFlushDenormals = 0;
+unsigned read_control() { return 0; }
+void write_control(unsigned) {}
+#endif
+
+// libgomp keeps a worker team per calling thread; set the flags on this
+// thread's workers once per team size.
+void flush_denormals_on_workers(int threads) {
+  thread_local int prepared_team = 0;
+  if (kFlushDenormals == 0 || prepared_team == threads || omp_in_parallel()) return;
+#pragma omp parallel num_threads(threads)
+  write_control(read_control() | kFlushDenormals);
+  prepared_team = threads;
+}
+
+}  // namespace
+
+ComputeScope::ComputeScope() : saved_control_(read_control()) {
+  bind_thread_count();
+  write_control(saved_control_ | kFlushDenormals);
+  flush_denormals_on_workers(num_threads());
+}
+
+ComputeScope::~ComputeScope() { write_control(saved_control_); }
 
 }  // namespace aisle::detail

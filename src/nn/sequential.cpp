@@ -120,7 +120,7 @@ Gradients Sequential::make_gradients() const {
 const Matrix& Sequential::forward(ConstMatrixRef x, Workspace& ws) const {
   check_input(x, "forward");
   if (ws.layers.size() != layers_.size()) ws = make_workspace();
-  detail::bind_thread_count();
+  const detail::ComputeScope compute_scope;
   ws.input_data = x.data();
   ws.input_rows = x.rows();
   ws.input_cols = x.cols();
@@ -151,6 +151,7 @@ float Sequential::loss(const Workspace& ws, const Targets& y) const {
 void Sequential::backward(Workspace& ws, const Targets& y, Gradients& grads, bool need_input_gradient) const {
   if (!loss_) throw Error("backward: the model is not compiled");
   if (ws.layers.size() != layers_.size() || ws.input_data == nullptr) throw Error("backward: call forward() first");
+  const detail::ComputeScope compute_scope;
   const bool fused = fused_softmax_loss();
   Matrix& top = ws.layers.back().grad_output;
   if (fused) {
@@ -175,7 +176,7 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
   std::size_t param_count = 0;
   for (const auto& layer : layers_) param_count += layer->parameters().size();
   if (grads.tensors.size() != param_count) grads = make_gradients();
-  detail::bind_thread_count();
+  const detail::ComputeScope compute_scope;
   const Backend& kernels = backend_impl();
   std::size_t offset = grads.tensors.size();
   for (std::size_t i = layers_.size(); i-- > 0;) {
@@ -196,7 +197,7 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
 
 void Sequential::apply_gradients(const Gradients& grads) {
   if (!optimizer_) throw Error("apply_gradients: the model is not compiled");
-  detail::bind_thread_count();
+  const detail::ComputeScope compute_scope;
   // clear() keeps the capacity: after the first step this allocates nothing.
   param_ptrs_.clear();
   for (auto& layer : layers_)
