@@ -128,9 +128,9 @@ options:
   --batch N           samples per Adam step (default 128)
   --lr X              Adam learning rate (default 0.001)
   --seed S            seed of the initial weights and the shuffling (default 42)
-  --validation F      fraction of the training images held out to validate
-                      each epoch, taken from the end of the set (default 0.1;
-                      0 trains on all 60,000)
+  --validation F      fraction of the training images held out to report
+                      val_loss and val_accuracy each epoch, taken from the end
+                      of the set, e.g. 0.1 (default 0: train on all 60,000)
   --backend NAME      onednn or eigen (default onednn, or $AISLE_BACKEND)
   --threads N         threads for the kernels (default: all cores, or $AISLE_NUM_THREADS)
   --json              one JSON object per epoch on stdout (epoch, loss, accuracy,

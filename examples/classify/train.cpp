@@ -28,8 +28,9 @@ void print_setup(std::ostream& out, const TrainOptions& options, const aisle::io
                  const aisle::Sequential& model) {
   const auto samples = data.train.images.rows();
   const auto held_out = static_cast<aisle::Index>(static_cast<double>(samples) * options.validation);
-  out << "Fashion-MNIST from " << options.data.string() << ": " << samples - held_out << " training images, "
-      << held_out << " for validation, " << data.test.images.rows() << " test images\n"
+  out << "Fashion-MNIST from " << options.data.string() << ": " << samples - held_out << " training images, ";
+  if (held_out > 0) out << held_out << " for validation, ";
+  out << data.test.images.rows() << " test images\n"
       << "model 784-128-128-10, " << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
       << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
       << aisle::to_string(model.backend_kind()) << ", " << aisle::num_threads() << " threads\n";

@@ -214,7 +214,7 @@ class ClassifyCliEndToEndTest : public ClassifyCliTest {
 
 TEST_F(ClassifyCliEndToEndTest, TrainJsonEvalPredict) {
   auto args = train_args(path("fm.model"));
-  args.push_back("--json");
+  args.insert(args.end(), {"--validation", "0.1", "--json"});
   const CliResult trained = run(args);
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   EXPECT_EQ(trained.err, "");
