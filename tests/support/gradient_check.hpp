@@ -18,6 +18,7 @@ namespace aisle {
 
 // Readable names for backend-parameterised tests.
 inline void PrintTo(BackendKind kind, std::ostream* os) { *os << to_string(kind); }
+inline void PrintTo(Activation activation, std::ostream* os) { *os << to_string(activation); }
 
 }  // namespace aisle
 
