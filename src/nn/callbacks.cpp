@@ -81,6 +81,9 @@ std::string format_duration(double seconds) {
   return out.str();
 }
 
+// Six decimals: float noise ("0.054999999701976776") helps no reader.
+double rounded(double value) { return std::round(value * 1e6) / 1e6; }
+
 std::string format_metrics(const std::map<std::string, float>& metrics, const char* prefix = "") {
   std::ostringstream out;
   out << std::fixed << std::setprecision(4);
@@ -117,11 +120,17 @@ void ProgressLogger::on_batch_end(const BatchEnd& logs) {
 
 bool ProgressLogger::on_epoch_end(const EpochEnd& logs, Sequential&) {
   if (style_ == ProgressOptions::Style::json) {
-    nlohmann::json line = {{"epoch", logs.epoch},     {"loss", logs.loss},
-                           {"seconds", logs.seconds}, {"samples_per_s", logs.samples_per_s}};
-    for (const auto& [name, value] : logs.metrics) line[name] = value;
-    line["val_loss"] = logs.val_loss ? nlohmann::json(*logs.val_loss) : nlohmann::json(nullptr);
-    for (const auto& [name, value] : logs.val_metrics) line["val_" + name] = value;
+    nlohmann::json line = {{"epoch", logs.epoch},
+                           {"loss", rounded(logs.loss)},
+                           {"seconds", rounded(logs.seconds)},
+                           {"samples_per_s", std::round(logs.samples_per_s)}};
+    line["val_loss"] = logs.val_loss ? nlohmann::json(rounded(*logs.val_loss)) : nlohmann::json(nullptr);
+    // The same keys every epoch: a validation metric is null without validation data.
+    for (const auto& [name, value] : logs.metrics) {
+      line[name] = rounded(value);
+      const auto val = logs.val_metrics.find(name);
+      line["val_" + name] = val != logs.val_metrics.end() ? nlohmann::json(rounded(val->second)) : nlohmann::json(nullptr);
+    }
     out_ << line.dump() << std::endl;
     return false;
   }
