@@ -22,6 +22,7 @@ int run_synth(int argc, char** argv);
 // Options shared by fit and eval.
 std::set<std::string> data_options();     // --data --sep --min-rating
 std::set<std::string> model_options();    // --model --l2 --neighbours and the neural ones
+std::set<std::string> model_switches();   // --validate (neural)
 aisle::rec::Interactions read_data(const Arguments& args);
 // The model named by --model with the settings given on the command line.
 std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args);

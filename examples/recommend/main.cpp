@@ -13,6 +13,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: aisle-recommend COMMAND [options]\n"
     "  fit       --data DIR --model pop|itemknn|ease|neural [model options] --out MODEL [--progress]\n"
+    "            [--validation loo|users]  (the shape of the split that tunes ease's l2)\n"
     "  eval      --data DIR --protocol loo|users --model pop|itemknn|ease|neural [model options] [--json]\n"
     "  recommend --model MODEL (--user U | --history a,b,c) [--k 10] [--exclude x,y] [--allow FILE]\n"
     "            [--feature category:x] [--json]\n"
@@ -22,7 +23,7 @@ constexpr const char* kUsage =
     "data options: --sep C (default ,), --min-rating R\n"
     "model options: --l2 V (ease; tuned when absent), --neighbours K (itemknn),\n"
     "               --epochs --hidden --learning-rate --dropout --target-decay --cuts-per-row\n"
-    "               --batch-size --seed (neural)\n";
+    "               --batch-size --seed --validate (neural; --validate picks the epochs on a validation split)\n";
 
 int dispatch(const std::string& command, int argc, char** argv) {
   using namespace recommend_cli;

@@ -15,6 +15,8 @@ struct ModelFlag {
   const char* key;
   bool integer;
 };
+// Command-line switch -> model option set to true.
+constexpr std::pair<const char*, const char*> kModelSwitches[] = {{"validate", "validate"}};
 constexpr ModelFlag kModelFlags[] = {
     {"l2", "l2", false},           {"neighbours", "neighbours", true}, {"epochs", "epochs", true},
     {"hidden", "hidden", true},    {"learning-rate", "learning_rate", false},
@@ -23,6 +25,12 @@ constexpr ModelFlag kModelFlags[] = {
 };
 
 }  // namespace
+
+std::set<std::string> model_switches() {
+  std::set<std::string> names;
+  for (const auto& [flag, key] : kModelSwitches) names.insert(flag);
+  return names;
+}
 
 std::set<std::string> data_options() { return {"data", "sep", "min-rating"}; }
 
@@ -50,6 +58,9 @@ std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args) {
     } else {
       options[f.key] = args.number(f.flag, 0);
     }
+  }
+  for (const auto& [flag, key] : kModelSwitches) {
+    if (args.flag(flag)) options[key] = true;
   }
   return aisle::rec::make_model(args.required("model"), options);
 }

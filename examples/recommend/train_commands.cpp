@@ -50,7 +50,7 @@ void print_eval_text(const nlohmann::ordered_json& report) {
 
 int run_fit(int argc, char** argv) {
   const Arguments args(argc, argv, 2, merged(merged(data_options(), model_options()), {"out", "validation"}),
-                       {"progress"});
+                       merged({"progress"}, model_switches()));
   const auto out = args.required("out");
   auto model = make_model_from(args);
   const auto data = read_data(args);
@@ -71,7 +71,7 @@ int run_fit(int argc, char** argv) {
 
 int run_eval(int argc, char** argv) {
   const Arguments args(argc, argv, 2, merged(merged(data_options(), model_options()), {"protocol"}),
-                       {"json", "progress"});
+                       merged({"json", "progress"}, model_switches()));
   const auto protocol = aisle::rec::parse_protocol(args.required("protocol"));
   auto model = make_model_from(args);
   const auto data = read_data(args);

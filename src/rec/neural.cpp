@@ -11,6 +11,7 @@
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/cross_entropy.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/rec/evaluation.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -75,7 +76,15 @@ nlohmann::json NeuralModel::params() const {
                       {"target_decay", options_.target_decay},
                       {"cuts_per_row", options_.cuts_per_row},
                       {"seed", options_.seed}};
+  p["validate"] = options_.validate;
   if (!final_losses_.empty()) p["final_loss"] = final_losses_.back();
+  if (!validation_.empty()) {
+    p["epochs_trained"] = trained_epochs_;
+    p["epochs_tuned_on"] = validation_metric_ + " of a validation split of the fitted rows";
+    nlohmann::json curve = nlohmann::json::array();
+    for (const auto& [epoch, value] : validation_) curve.push_back({epoch, value});
+    p["epochs_validation"] = curve;
+  }
   return p;
 }
 
@@ -101,6 +110,32 @@ void NeuralModel::input_layer(const Histories& histories, Matrix& z, Matrix& h) 
 }
 
 void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+  validation_.clear();
+  int epochs = options_.epochs;
+  if (options_.validate && epochs > 0) epochs = epochs_from_validation(rows, item_count, context);
+  train(rows, item_count, epochs, context, {});
+}
+
+int NeuralModel::epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context) {
+  const auto split = make_validation_split(rows, item_count, context.validation_protocol);
+  const auto metric = protocol_metrics(context.validation_protocol).back();
+  context.report("neural: choosing epochs on " + std::to_string(split.queries.size()) + " validation users (" +
+                 metric.name() + ")");
+  NeuralModel probe(options_);
+  probe.train(split.fitted, item_count, options_.epochs, context, [&](int epoch) {
+    const double value = evaluate(probe, split, {.metrics = {metric}}).metrics.front().second;
+    validation_.emplace_back(epoch, value);
+    context.report("neural: epoch " + std::to_string(epoch) + " -> validation " + metric.name() + " " +
+                   std::to_string(value));
+  });
+  validation_metric_ = metric.name();
+  return std::max_element(validation_.begin(), validation_.end(),
+                          [](const auto& a, const auto& b) { return a.second < b.second; })
+      ->first;
+}
+
+void NeuralModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
+                        const std::function<void(int)>& after_epoch) {
   Rng rng(options_.seed);
   input_weight_ = glorot_uniform(item_count, options_.hidden, rng);
   input_bias_ = Matrix::Zero(1, options_.hidden);
@@ -124,7 +159,8 @@ void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext&
   auto grads = head_.make_gradients();
   Matrix z, h, dz, weight_grad = Matrix::Zero(item_count, options_.hidden), bias_grad;
   std::vector<Index> kept;
-  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
+  trained_epochs_ = epochs;
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     shuffle(std::span<Index>(trainable), rng);
     double loss_sum = 0;
@@ -157,8 +193,9 @@ void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext&
     }
     final_losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs) + " loss " +
+    context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " loss " +
                    std::to_string(final_losses_.back()) + " (" + std::to_string(seconds) + " s)");
+    if (after_epoch) after_epoch(epoch);
   }
 }
 
@@ -188,6 +225,16 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
   options_.dropout = p.at("dropout").get<float>();
   options_.target_decay = p.at("target_decay").get<float>();
   options_.cuts_per_row = p.at("cuts_per_row").get<Index>();
+  options_.validate = p.at("validate").get<bool>();
+  trained_epochs_ = p.value("epochs_trained", options_.epochs);
+  validation_.clear();
+  validation_metric_.clear();
+  if (p.contains("epochs_validation")) {
+    for (const auto& point : p.at("epochs_validation"))
+      validation_.emplace_back(point.at(0).get<int>(), point.at(1).get<double>());
+    const auto text = p.at("epochs_tuned_on").get<std::string>();
+    validation_metric_ = text.substr(0, text.find(' '));
+  }
   options_.seed = p.at("seed").get<std::uint64_t>();
   final_losses_.clear();
   if (p.contains("final_loss")) final_losses_.push_back(p.at("final_loss").get<float>());
@@ -211,7 +258,8 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
 
 std::unique_ptr<Model> make_neural_model(const nlohmann::json& options) {
   static constexpr std::array known{"hidden",       "epochs",       "batch_size", "learning_rate",
-                                           "dropout",      "target_decay", "cuts_per_row", "seed"};
+                                           "dropout",      "target_decay", "cuts_per_row", "seed",
+                                           "validate"};
   check_option_keys(NeuralModel::kKind, options, known);
   NeuralOptions o;
   try {
@@ -223,6 +271,7 @@ std::unique_ptr<Model> make_neural_model(const nlohmann::json& options) {
     o.target_decay = options.value("target_decay", o.target_decay);
     o.cuts_per_row = options.value("cuts_per_row", o.cuts_per_row);
     o.seed = options.value("seed", o.seed);
+    o.validate = options.value("validate", o.validate);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("neural: bad option value (") + e.what() + ")");
   }

@@ -93,3 +93,19 @@ TEST(RecNeural, RefusesBadOptions) {
   EXPECT_THROW(make_model("neural", {{"l2", 3}}), aisle::Error);
   EXPECT_NO_THROW(make_model("neural", {{"epochs", 1}, {"hidden", 8}}));
 }
+
+TEST(RecNeural, ChoosesEpochsOnValidation) {
+  const auto& data = small_store();
+  auto options = tiny_options(3);
+  options.validate = true;
+  auto rec = Recommender::fit(data, std::make_unique<NeuralModel>(options));
+  const auto params = rec.model().params();
+  ASSERT_TRUE(params.contains("epochs_validation"));
+  EXPECT_EQ(params.at("epochs_validation").size(), 3u);
+  const int trained = params.at("epochs_trained").get<int>();
+  EXPECT_GE(trained, 1);
+  EXPECT_LE(trained, 3);
+  rec_test::TempDir dir;
+  rec.save(dir / "validated.aisle");
+  EXPECT_EQ(Recommender::load(dir / "validated.aisle").model().params(), params);
+}

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "aisle/nn/sequential.hpp"
@@ -22,6 +25,9 @@ struct NeuralOptions {
   // after the first), k for at most k (cheaper epochs on big catalogues).
   Index cuts_per_row = 0;
   std::uint64_t seed = 42;
+  // Choose the epoch count (at most epochs) on a validation split carved from
+  // the fitted rows (FitContext::validation_protocol), then refit on all rows.
+  bool validate = false;
 };
 
 // A history's normalised multi-hot vector x (1/sqrt(|history|) on its items)
@@ -56,6 +62,9 @@ class NeuralModel final : public Model {
 
  private:
   Sequential make_head(Index item_count) const;
+  void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
+             const std::function<void(int)>& after_epoch);
+  int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
   // h1 = relu(x W1 + b1) for the rows of histories (pre-activation kept in z).
   void input_layer(const Histories& histories, Matrix& z, Matrix& h) const;
 
@@ -64,6 +73,9 @@ class NeuralModel final : public Model {
   Matrix input_bias_;    // b1 [1 x hidden]
   Sequential head_;
   std::vector<float> final_losses_;  // mean training loss of each epoch
+  int trained_epochs_ = 0;
+  std::string validation_metric_;
+  std::vector<std::pair<int, double>> validation_;  // (epoch, validation metric)
 };
 
 }  // namespace aisle::rec
