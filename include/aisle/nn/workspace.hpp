@@ -35,8 +35,6 @@ class Workspace {
   Index input_rows = 0;
   Index input_cols = 0;
   Index input_stride = 0;
-  Matrix loss_gradient;
-  std::vector<Index> scratch_indices;
 
   Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> input() const {
     return {input_data, input_rows, input_cols, Eigen::OuterStride<>(input_stride)};
