@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]  (synthetic data)\n"
     "data options: --sep C (default ,), --min-rating R\n"
     "model options: --l2 V (ease; tuned when absent), --neighbours K (itemknn),\n"
-    "               --epochs --hidden --learning-rate --dropout --target-decay --cuts-per-row\n"
+    "               --epochs --hidden --learning-rate --dropout --target-decay --input-decay --cuts-per-row\n"
     "               --batch-size --seed --validate (neural; --validate picks the epochs on a validation split)\n";
 
 int dispatch(const std::string& command, int argc, char** argv) {

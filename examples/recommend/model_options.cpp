@@ -21,7 +21,8 @@ constexpr ModelFlag kModelFlags[] = {
     {"l2", "l2", false},           {"neighbours", "neighbours", true}, {"epochs", "epochs", true},
     {"hidden", "hidden", true},    {"learning-rate", "learning_rate", false},
     {"dropout", "dropout", false}, {"batch-size", "batch_size", true},  {"seed", "seed", true},
-    {"target-decay", "target_decay", false}, {"cuts-per-row", "cuts_per_row", true},
+    {"target-decay", "target_decay", false}, {"input-decay", "input_decay", false},
+    {"cuts-per-row", "cuts_per_row", true},
 };
 
 }  // namespace

@@ -24,20 +24,57 @@ std::string head_tensor_name(std::size_t i) { return "neural.head." + std::to_st
 // The inputs and targets of one training batch.
 struct Batch {
   Histories inputs;
-  Matrix targets;  // rows sum to 1
+  std::vector<float> weights;  // the input value of each of inputs.items()
+  Matrix targets;              // rows sum to 1
 };
+
+// Appends the input values of items of the given ages (0: the newest):
+// decay^age, scaled so that the row has unit length.
+void append_input_weights(std::span<const std::size_t> ages, float decay, std::vector<float>& weights) {
+  const auto first = weights.size();
+  double squares = 0;
+  for (const auto age : ages) {
+    const auto w = decay == 1.0f ? 1.0f : std::pow(decay, static_cast<float>(age));
+    weights.push_back(w);
+    squares += static_cast<double>(w) * w;
+  }
+  const auto scale = static_cast<float>(1.0 / std::sqrt(squares));
+  for (auto i = first; i < weights.size(); ++i) weights[i] *= scale;
+}
+
+// The input values of every item of histories, the newest of each row last.
+std::vector<float> input_weights(const Histories& histories, float decay) {
+  std::vector<float> weights;
+  weights.reserve(static_cast<std::size_t>(histories.total()));
+  std::vector<std::size_t> ages;
+  for (Index r = 0; r < histories.size(); ++r) {
+    const auto n = histories[r].size();
+    ages.resize(n);
+    for (std::size_t i = 0; i < n; ++i) ages[i] = n - 1 - i;
+    if (n > 0) append_input_weights(ages, decay, weights);
+  }
+  return weights;
+}
 
 // Cuts row at a random point; the prefix, less dropped items, is the input
 // and the suffix, weighted by decay^distance, the target.
 void add_example(std::span<const Index> row, const NeuralOptions& options, Rng& rng, Batch& batch,
-                 std::vector<Index>& kept) {
+                 std::vector<Index>& kept, std::vector<std::size_t>& ages) {
   const auto cut = 1 + static_cast<std::size_t>(rng.below(row.size() - 1));
   kept.clear();
+  ages.clear();
   for (std::size_t i = 0; i < cut; ++i) {
-    if (rng.uniform() >= options.dropout) kept.push_back(row[i]);
+    if (rng.uniform() >= options.dropout) {
+      kept.push_back(row[i]);
+      ages.push_back(cut - 1 - i);
+    }
   }
-  if (kept.empty()) kept.push_back(row[cut - 1]);  // never an empty input: keep the latest item
+  if (kept.empty()) {  // never an empty input: keep the latest item
+    kept.push_back(row[cut - 1]);
+    ages.push_back(0);
+  }
   batch.inputs.add(kept);
+  append_input_weights(ages, options.input_decay, batch.weights);
   auto target = batch.targets.row(batch.inputs.size() - 1);
   float weight = 1.0f, total = 0.0f;
   for (std::size_t i = cut; i < row.size() && weight > 1e-4f; ++i) {
@@ -55,16 +92,14 @@ Matrix glorot_uniform(Index rows, Index cols, Rng& rng) {
   return m;
 }
 
-float history_weight(std::size_t size) { return 1.0f / std::sqrt(static_cast<float>(size)); }
-
 }  // namespace
 
 NeuralModel::NeuralModel(NeuralOptions options) : options_(options) {
   if (options_.hidden <= 0 || options_.epochs < 0 || options_.batch_size <= 0 || !(options_.learning_rate > 0) ||
       !(options_.dropout >= 0 && options_.dropout < 1) || !(options_.target_decay >= 0 && options_.target_decay <= 1) ||
-      options_.cuts_per_row < 0)
+      options_.cuts_per_row < 0 || !(options_.input_decay > 0 && options_.input_decay <= 1))
     throw Error("neural: need hidden > 0, epochs >= 0, batch_size > 0, learning_rate > 0, 0 <= dropout < 1, "
-                "0 <= target_decay <= 1, cuts_per_row >= 0");
+                "0 <= target_decay <= 1, cuts_per_row >= 0, 0 < input_decay <= 1");
 }
 
 nlohmann::json NeuralModel::params() const {
@@ -74,6 +109,7 @@ nlohmann::json NeuralModel::params() const {
                       {"learning_rate", options_.learning_rate},
                       {"dropout", options_.dropout},
                       {"target_decay", options_.target_decay},
+                      {"input_decay", options_.input_decay},
                       {"cuts_per_row", options_.cuts_per_row},
                       {"seed", options_.seed}};
   p["validate"] = options_.validate;
@@ -96,15 +132,18 @@ Sequential NeuralModel::make_head(Index item_count) const {
   return head;
 }
 
-void NeuralModel::input_layer(const Histories& histories, Matrix& z, Matrix& h) const {
+void NeuralModel::input_layer(const Histories& histories, std::span<const float> weights, Matrix& z,
+                              Matrix& h) const {
   z.resize(histories.size(), options_.hidden);
+  const auto& offsets = histories.offsets();
+  const auto& items = histories.items();
 #pragma omp parallel for schedule(dynamic, 8)
   for (Index r = 0; r < histories.size(); ++r) {
-    const auto items = histories[r];
     z.row(r) = input_bias_;
-    if (items.empty()) continue;
-    const float w = history_weight(items.size());
-    for (const Index item : items) z.row(r) += w * input_weight_.row(item);
+    for (auto i = offsets[static_cast<std::size_t>(r)]; i < offsets[static_cast<std::size_t>(r) + 1]; ++i) {
+      const auto at = static_cast<std::size_t>(i);
+      z.row(r) += weights[at] * input_weight_.row(items[at]);
+    }
   }
   h = z.cwiseMax(0.0f);
 }
@@ -159,6 +198,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
   auto grads = head_.make_gradients();
   Matrix z, h, dz, weight_grad = Matrix::Zero(item_count, options_.hidden), bias_grad;
   std::vector<Index> kept;
+  std::vector<std::size_t> ages;
   trained_epochs_ = epochs;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
@@ -169,9 +209,9 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
       const auto end = std::min(trainable.size(), begin + static_cast<std::size_t>(options_.batch_size));
       Batch batch;
       batch.targets = Matrix::Zero(static_cast<Index>(end - begin), item_count);
-      for (std::size_t i = begin; i < end; ++i) add_example(rows[trainable[i]], options_, rng, batch, kept);
+      for (std::size_t i = begin; i < end; ++i) add_example(rows[trainable[i]], options_, rng, batch, kept, ages);
 
-      input_layer(batch.inputs, z, h);
+      input_layer(batch.inputs, batch.weights, z, h);
       head_.forward(h, ws);
       const Targets targets(std::move(batch.targets));
       loss_sum += head_.loss(ws, targets);
@@ -180,9 +220,13 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
       // Back through relu and the sparse layer: only the rows of the batch's items get gradient.
       dz = ws.input_gradient().cwiseProduct((z.array() > 0.0f).cast<float>().matrix());
       bias_grad = dz.colwise().sum();
+      const auto& offsets = batch.inputs.offsets();
+      const auto& items = batch.inputs.items();
       for (Index r = 0; r < batch.inputs.size(); ++r) {
-        const float w = history_weight(batch.inputs[r].size());
-        for (const Index item : batch.inputs[r]) weight_grad.row(item) += w * dz.row(r);
+        for (auto i = offsets[static_cast<std::size_t>(r)]; i < offsets[static_cast<std::size_t>(r) + 1]; ++i) {
+          const auto at = static_cast<std::size_t>(i);
+          weight_grad.row(items[at]) += batch.weights[at] * dz.row(r);
+        }
       }
       head_.apply_gradients(grads);
       const std::array<Matrix*, 2> params{&input_weight_, &input_bias_};
@@ -202,7 +246,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
 void NeuralModel::score_batch(const Histories& histories, Matrix& scores) const {
   require_fitted("score_batch");
   Matrix z, h;
-  input_layer(histories, z, h);
+  input_layer(histories, input_weights(histories, options_.input_decay), z, h);
   auto ws = head_.make_workspace();
   head_.predict(h, scores, ws);
 }
@@ -225,6 +269,7 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
   options_.dropout = p.at("dropout").get<float>();
   options_.target_decay = p.at("target_decay").get<float>();
   options_.cuts_per_row = p.at("cuts_per_row").get<Index>();
+  options_.input_decay = p.value("input_decay", 1.0f);  // absent in files before it existed
   options_.validate = p.at("validate").get<bool>();
   trained_epochs_ = p.value("epochs_trained", options_.epochs);
   validation_.clear();
@@ -257,9 +302,9 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
 }
 
 std::unique_ptr<Model> make_neural_model(const nlohmann::json& options) {
-  static constexpr std::array known{"hidden",       "epochs",       "batch_size", "learning_rate",
-                                           "dropout",      "target_decay", "cuts_per_row", "seed",
-                                           "validate"};
+  static constexpr std::array known{"hidden",       "epochs",       "batch_size",  "learning_rate",
+                                    "dropout",      "target_decay", "input_decay", "cuts_per_row",
+                                    "seed",         "validate"};
   check_option_keys(NeuralModel::kKind, options, known);
   NeuralOptions o;
   try {
@@ -269,6 +314,7 @@ std::unique_ptr<Model> make_neural_model(const nlohmann::json& options) {
     o.learning_rate = options.value("learning_rate", o.learning_rate);
     o.dropout = options.value("dropout", o.dropout);
     o.target_decay = options.value("target_decay", o.target_decay);
+    o.input_decay = options.value("input_decay", o.input_decay);
     o.cuts_per_row = options.value("cuts_per_row", o.cuts_per_row);
     o.seed = options.value("seed", o.seed);
     o.validate = options.value("validate", o.validate);

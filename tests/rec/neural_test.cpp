@@ -35,20 +35,24 @@ NeuralOptions tiny_options(int epochs) {
   return o;
 }
 
-}  // namespace
-
-// The sparse first layer is the dense product of the normalised multi-hot input.
-TEST(RecNeural, SparseInputLayerEqualsDenseProduct) {
+// The sparse first layer is the dense product of the input vector: the
+// history's items weighted decay^age (newest age 0), scaled to unit length.
+void expect_sparse_input_layer_equals_dense_product(float input_decay) {
   const auto& data = small_store();
-  NeuralModel model(tiny_options(1));
+  auto options = tiny_options(1);
+  options.input_decay = input_decay;
+  NeuralModel model(options);
   model.fit(data.histories(), data.item_count());
   Histories queries;
   queries.add(std::vector<Index>{0, 3, 7});
   queries.add(std::vector<Index>{5});
   Matrix scores;
   model.score_batch(queries, scores);
+  const float d = input_decay, norm = std::sqrt(d * d * d * d + d * d + 1.0f);
   Matrix x = Matrix::Zero(2, data.item_count());
-  x(0, 0) = x(0, 3) = x(0, 7) = 1.0f / std::sqrt(3.0f);
+  x(0, 0) = d * d / norm;  // the oldest item
+  x(0, 3) = d / norm;
+  x(0, 7) = 1.0f / norm;  // the newest item
   x(1, 5) = 1.0f;
   const Matrix h = ((x * model.input_weight()).rowwise() + model.input_bias().row(0)).cwiseMax(0.0f);
   const Matrix expected = model.head().predict(h);
@@ -56,6 +60,16 @@ TEST(RecNeural, SparseInputLayerEqualsDenseProduct) {
   ASSERT_EQ(scores.cols(), data.item_count());
   EXPECT_LT((scores - expected).cwiseAbs().maxCoeff(), 1e-6f);
   EXPECT_NEAR(scores.row(0).sum(), 1.0f, 1e-4f);  // softmax over the catalogue
+}
+
+}  // namespace
+
+TEST(RecNeural, SparseInputLayerEqualsDenseProductOfRecencyWeights) {
+  expect_sparse_input_layer_equals_dense_product(0.6f);
+}
+
+TEST(RecNeural, SparseInputLayerEqualsDenseProductOfNormalisedMultiHot) {
+  expect_sparse_input_layer_equals_dense_product(1.0f);  // 1/sqrt(3) on each item
 }
 
 TEST(RecNeural, TrainingLowersTheLoss) {
@@ -90,6 +104,8 @@ TEST(RecNeural, BatchSaveLoadAndExplainThroughRecommender) {
 TEST(RecNeural, RefusesBadOptions) {
   EXPECT_THROW(make_model("neural", {{"dropout", 1.0}}), aisle::Error);
   EXPECT_THROW(make_model("neural", {{"hidden", 0}}), aisle::Error);
+  EXPECT_THROW(make_model("neural", {{"input_decay", 0.0}}), aisle::Error);
+  EXPECT_THROW(make_model("neural", {{"input_decay", 1.5}}), aisle::Error);
   EXPECT_THROW(make_model("neural", {{"l2", 3}}), aisle::Error);
   EXPECT_NO_THROW(make_model("neural", {{"epochs", 1}, {"hidden", 8}}));
 }

@@ -12,8 +12,8 @@
 namespace aisle::rec {
 
 struct NeuralOptions {
-  Index hidden = 256;          // width of both hidden layers
-  int epochs = 10;           // an epoch: one example per fitted interaction
+  Index hidden = 512;  // width of both hidden layers
+  int epochs = 4;      // an epoch: one example per fitted interaction
   Index batch_size = 128;
   float learning_rate = 1e-3f;
   float dropout = 0.5f;        // input dropout: the denoising corruption
@@ -21,6 +21,9 @@ struct NeuralOptions {
   // before the cut are the input, the items after it the target, weighted
   // decay^distance from the cut (0: the next item only, 1: all alike).
   float target_decay = 0.7f;
+  // Recency of the input: a history's items weigh input_decay^age (age 0 for
+  // the newest), scaled to unit length; 1 gives the normalised multi-hot.
+  float input_decay = 0.6f;
   // Cuts of each row an epoch: 0 for n - 1 (one example per interaction
   // after the first), k for at most k (cheaper epochs on big catalogues).
   Index cuts_per_row = 0;
@@ -30,8 +33,8 @@ struct NeuralOptions {
   bool validate = false;
 };
 
-// A history's normalised multi-hot vector x (1/sqrt(|history|) on its items)
-// goes through
+// A history's normalised multi-hot vector x (1/sqrt(|history|) on its items,
+// or recency weights of unit length, see input_decay) goes through
 //   h1 = relu(x W1 + b1)           computed sparsely: the sum of the W1 rows
 //                                  of the history's items, never a product
 //                                  over the whole catalogue
@@ -65,8 +68,9 @@ class NeuralModel final : public Model {
   void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
              const std::function<void(int)>& after_epoch);
   int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
-  // h1 = relu(x W1 + b1) for the rows of histories (pre-activation kept in z).
-  void input_layer(const Histories& histories, Matrix& z, Matrix& h) const;
+  // h1 = relu(x W1 + b1) for the rows of histories (pre-activation kept in z);
+  // weights[i] is x's value for histories.items()[i].
+  void input_layer(const Histories& histories, std::span<const float> weights, Matrix& z, Matrix& h) const;
 
   NeuralOptions options_;
   Matrix input_weight_;  // W1 [items x hidden]
