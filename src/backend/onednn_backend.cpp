@@ -6,6 +6,7 @@
 
 #include "aisle/core/error.hpp"
 #include "backend/onednn_compat.hpp"
+#include "backend/row_kernel.hpp"
 
 namespace aisle::detail {
 namespace {
@@ -70,10 +71,13 @@ enum Op : Index { kDenseForward = 1, kDenseForwardRelu, kInputGrad, kRelu, kSoft
 void OneDnnBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matrix& b, Activation act, Matrix& y,
                                   KernelSlot& slot) const {
   const Index m = x.rows(), k = x.cols(), n = w.cols();
+  y.resize(m, n);
   // A single row is a matrix-vector product: direct code beats a primitive's
   // dispatch overhead there.
-  if (m <= kDirectRowLimit) return EigenBackend::dense_forward(x, w, b, act, y, slot);
-  y.resize(m, n);
+  if (m <= kDirectRowLimit) {
+    if (m == 1) dense_row_forward(x.data(), w, b, act == Activation::relu, y.data());
+    return;
+  }
   const bool relu = act == Activation::relu;
   auto& cache = slot.get<OneDnnCache>();
   const auto src = matrix_desc(m, k, x.outerStride(), 1);

@@ -49,6 +49,23 @@ TEST_P(OneDnnVsEigen, DenseLayers) {
   }
 }
 
+// The single-row kernel: full 64-wide output blocks and a tail, inputs half
+// zeros (blank pixels) that it skips.
+TEST(OneDnnVsEigen, SingleRowDenseWithZeroInputs) {
+  for (Activation act : {Activation::none, Activation::relu}) {
+    Dense dense(130, act, 96);
+    Rng rng(3);
+    dense.build(96, rng);
+    dense.parameters()[1] = testing::random_matrix(1, 130, 4, 0.1f);
+    Matrix x = testing::random_matrix(1, 96, 5);
+    for (Index i = 0; i < x.cols(); i += 2) x(0, i) = 0.0f;
+    LayerState eigen_state, onednn_state;
+    dense.forward(backend(BackendKind::eigen), x, eigen_state);
+    dense.forward(backend(BackendKind::onednn), x, onednn_state);
+    expect_agree(onednn_state.output, eigen_state.output, "single-row forward");
+  }
+}
+
 TEST_P(OneDnnVsEigen, ReLUAndSoftmax) {
   ReLU relu;
   Softmax softmax;
