@@ -10,6 +10,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/core/threads.hpp"
 #include "aisle/io/model_file.hpp"
+#include "aisle/nn/functional.hpp"
 #include "core/thread_binding.hpp"
 
 namespace aisle {
@@ -314,14 +315,7 @@ Matrix Sequential::predict(ConstMatrixRef x, Index batch_size) const {
 }
 
 Labels Sequential::predict_classes(ConstMatrixRef x, Index batch_size) const {
-  const Matrix probabilities = predict(x, batch_size);
-  Labels classes(probabilities.rows());
-  for (Index r = 0; r < probabilities.rows(); ++r) {
-    Index best = 0;
-    probabilities.row(r).maxCoeff(&best);
-    classes(r) = static_cast<std::int32_t>(best);
-  }
-  return classes;
+  return functional::argmax_rows(predict(x, batch_size));
 }
 
 Evaluation Sequential::evaluate(ConstMatrixRef x, const Targets& y, Index batch_size) const {
