@@ -267,22 +267,18 @@ float Sequential::train_sharded(ConstMatrixRef x, const Targets& y, int shards) 
 // Each shard's gradient is a mean over its rows; the batch's is their mean
 // weighted by shard size. Thread `thread` sums its slice of every tensor.
 void Sequential::sum_shard_gradients(int shards, Index rows, int thread) {
-  const auto weight = [&](int s) {
-    return static_cast<float>(train_shards_[static_cast<std::size_t>(s)].targets.rows()) / static_cast<float>(rows);
-  };
   auto& total = train_shards_.front().grads.tensors;
   for (std::size_t i = 0; i < total.size(); ++i) {
     const Index n = total[i].size();
     const Index begin = n * thread / shards, end = n * (thread + 1) / shards;
     float* out = total[i].data();
-    // The first two shards in one pass (the common case), any others after.
-    const float w0 = weight(0), w1 = weight(1);
-    const float* in1 = train_shards_[1].grads.tensors[i].data();
-    for (Index j = begin; j < end; ++j) out[j] = w0 * out[j] + w1 * in1[j];
-    for (int s = 2; s < shards; ++s) {
-      const float ws = weight(s);
-      const float* in = train_shards_[static_cast<std::size_t>(s)].grads.tensors[i].data();
-      for (Index j = begin; j < end; ++j) out[j] += ws * in[j];
+    const float first_weight = static_cast<float>(train_shards_.front().targets.rows()) / static_cast<float>(rows);
+    for (Index j = begin; j < end; ++j) out[j] *= first_weight;
+    for (int s = 1; s < shards; ++s) {
+      const auto& shard = train_shards_[static_cast<std::size_t>(s)];
+      const float weight = static_cast<float>(shard.targets.rows()) / static_cast<float>(rows);
+      const float* in = shard.grads.tensors[i].data();
+      for (Index j = begin; j < end; ++j) out[j] += weight * in[j];
     }
   }
 }
