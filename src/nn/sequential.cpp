@@ -1,14 +1,8 @@
 #include "aisle/nn/sequential.hpp"
 
-#include <omp.h>
-
-#include <algorithm>
-#include <atomic>
-#include <exception>
 #include <sstream>
 
 #include "aisle/core/error.hpp"
-#include "aisle/core/threads.hpp"
 #include "aisle/io/model_file.hpp"
 #include "aisle/nn/functional.hpp"
 #include "core/thread_binding.hpp"
@@ -43,7 +37,8 @@ Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
     throw Error("the first layer of a Sequential model must declare its input size (e.g. Dense(128, relu, 784))");
   const bool was_built = !layers_.empty() && layers_.front()->built();
   layers_.push_back(std::move(layer));
-  reset_training_scratch();
+  train_ws_.reset();
+  train_grads_.reset();
   if (was_built) {
     // Layers added after compile are built right away from the seed stream.
     Rng rng(options_.seed + layers_.size());
@@ -71,7 +66,8 @@ void Sequential::compile(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<L
   optimizer_ = std::move(optimizer);
   loss_ = std::move(loss);
   metrics_ = std::move(metrics);
-  reset_training_scratch();
+  train_ws_.reset();
+  train_grads_.reset();
 }
 
 void Sequential::require_built(const char* what) const {
@@ -111,7 +107,7 @@ Index Sequential::parameter_count() const {
 
 void Sequential::set_backend(BackendKind kind) {
   backend_kind_ = kind;
-  reset_training_scratch();
+  train_ws_.reset();
 }
 
 Workspace Sequential::make_workspace() const { return Workspace(layers_.size()); }
@@ -214,83 +210,13 @@ void Sequential::apply_gradients(const Gradients& grads) {
 
 float Sequential::train_on_batch(ConstMatrixRef x, const Targets& y) {
   if (!compiled()) throw Error("train_on_batch: the model is not compiled");
-  // A shard smaller than this loses more to thin matrix products than the
-  // barriers it saves.
-  constexpr Index kMinShardRows = 16;
-  const auto shards = static_cast<int>(std::clamp<Index>(x.rows() / kMinShardRows, 1, num_threads()));
-  if (train_shards_.size() < static_cast<std::size_t>(shards)) train_shards_.resize(static_cast<std::size_t>(shards));
-  used_shards_ = shards;
-  if (shards > 1 && y.rows() == x.rows()) return train_sharded(x, y, shards);
-  auto& shard = train_shards_.front();
-  used_shards_ = 1;
-  forward(x, shard.ws);
-  const float value = loss(shard.ws, y);
-  backward(shard.ws, y, shard.grads);
-  apply_gradients(shard.grads);
+  if (!train_ws_) train_ws_ = std::make_unique<Workspace>(make_workspace());
+  if (!train_grads_) train_grads_ = std::make_unique<Gradients>(make_gradients());
+  forward(x, *train_ws_);
+  const float value = loss(*train_ws_, y);
+  backward(*train_ws_, y, *train_grads_);
+  apply_gradients(*train_grads_);
   return value;
-}
-
-float Sequential::train_sharded(ConstMatrixRef x, const Targets& y, int shards) {
-  const Index rows = x.rows();
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-#pragma omp parallel num_threads(shards)
-  {
-    const int t = omp_get_thread_num();
-    // Kernels inside a shard run on this thread only.
-    omp_set_num_threads(1);
-    const Index begin = rows * t / shards, count = rows * (t + 1) / shards - begin;
-    auto& shard = train_shards_[static_cast<std::size_t>(t)];
-    try {
-      y.slice(begin, count, shard.targets);
-      forward(x.middleRows(begin, count), shard.ws);
-      shard.loss = loss(shard.ws, shard.targets);
-      backward(shard.ws, shard.targets, shard.grads);
-    } catch (...) {
-#pragma omp critical(aisle_train_shard_error)
-      if (!error) error = std::current_exception();
-      failed = true;
-    }
-#pragma omp barrier
-    if (!failed) sum_shard_gradients(shards, rows, t);
-  }
-  if (error) std::rethrow_exception(error);
-  apply_gradients(train_shards_.front().grads);
-  float value = 0;
-  for (int t = 0; t < shards; ++t) {
-    const auto& shard = train_shards_[static_cast<std::size_t>(t)];
-    value += shard.loss * static_cast<float>(shard.targets.rows()) / static_cast<float>(rows);
-  }
-  return value;
-}
-
-// Each shard's gradient is a mean over its rows; the batch's is their mean
-// weighted by shard size. Thread `thread` sums its slice of every tensor.
-void Sequential::sum_shard_gradients(int shards, Index rows, int thread) {
-  auto& total = train_shards_.front().grads.tensors;
-  for (std::size_t i = 0; i < total.size(); ++i) {
-    const Index n = total[i].size();
-    const Index begin = n * thread / shards, end = n * (thread + 1) / shards;
-    float* out = total[i].data();
-    const float first_weight = static_cast<float>(train_shards_.front().targets.rows()) / static_cast<float>(rows);
-    for (Index j = begin; j < end; ++j) out[j] *= first_weight;
-    for (int s = 1; s < shards; ++s) {
-      const auto& shard = train_shards_[static_cast<std::size_t>(s)];
-      const float weight = static_cast<float>(shard.targets.rows()) / static_cast<float>(rows);
-      const float* in = shard.grads.tensors[i].data();
-      for (Index j = begin; j < end; ++j) out[j] += weight * in[j];
-    }
-  }
-}
-
-Index Sequential::last_batch_correct(const Targets& y) const {
-  if (used_shards_ == 1) return count_correct(train_shards_.front().ws.output(), y);
-  Index correct = 0;
-  for (int t = 0; t < used_shards_; ++t) {
-    const auto& shard = train_shards_[static_cast<std::size_t>(t)];
-    correct += count_correct(shard.ws.output(), shard.targets);
-  }
-  return correct;
 }
 
 void Sequential::predict(ConstMatrixRef x, Matrix& out, Workspace& ws) const {

@@ -102,7 +102,7 @@ History Sequential::fit(ConstMatrixRef x, const Targets& y, FitOptions options) 
       const float batch_loss = train_on_batch(batch_x, batch_y);
       totals.loss += static_cast<double>(batch_loss) * static_cast<double>(count);
       totals.samples += count;
-      if (!metrics_.empty()) totals.correct += last_batch_correct(batch_y);
+      if (!metrics_.empty()) totals.correct += count_correct(train_ws_->output(), batch_y);
       if (!options.callbacks.empty()) {
         const BatchEnd logs{epoch, options.epochs, batch + 1, batches, totals.samples, totals.mean_loss(),
                             metric_values(metrics_, totals.accuracy()), seconds_since(start)};

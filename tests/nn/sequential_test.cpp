@@ -139,19 +139,7 @@ TEST(Sequential, PredictFromEightThreadsEqualsSerial) {
   for (const Matrix& r : results) testing::expect_close(r, serial, 1e-5, "threaded predict", 1e-6);
 }
 
-// Sets aisle's thread count for a scope.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
-
-// On one thread train_on_batch is exactly forward, loss, backward, apply.
 TEST(Sequential, StepByStepEqualsTrainOnBatch) {
-  const ThreadCount one_thread(1);
   const auto data = testing::separable_classes(32, 784, 10, 15);
   Sequential a = classic_model(21), b = classic_model(21);
   const Targets y(data.y);
@@ -164,30 +152,6 @@ TEST(Sequential, StepByStepEqualsTrainOnBatch) {
   b.apply_gradients(grads);
   EXPECT_EQ(loss_a, loss_b);
   for (std::size_t i = 0; i < a.parameters().size(); ++i) EXPECT_EQ(*a.parameters()[i], *b.parameters()[i]);
-}
-
-// On several threads train_on_batch splits the batch into shards (uneven
-// here: 51 rows on 3 threads of 17, and 2 threads of 25 and 26) and sums
-// their gradients weighted by size: the same step up to rounding.
-TEST(Sequential, ShardedTrainOnBatchEqualsOneThread) {
-  const auto data = testing::separable_classes(51, 784, 10, 16);
-  const Targets y(data.y);
-  Sequential reference = classic_model(22);
-  float reference_loss = 0;
-  {
-    const ThreadCount one_thread(1);
-    for (int step = 0; step < 3; ++step) reference_loss = reference.train_on_batch(data.x, y);
-  }
-  for (int threads : {2, 3}) {
-    const ThreadCount sharded(threads);
-    Sequential model = classic_model(22);
-    float loss = 0;
-    for (int step = 0; step < 3; ++step) loss = model.train_on_batch(data.x, y);
-    EXPECT_NEAR(loss, reference_loss, 1e-5f * std::abs(reference_loss)) << threads << " threads";
-    for (std::size_t i = 0; i < model.parameters().size(); ++i)
-      EXPECT_LT(testing::relative_error(*model.parameters()[i], *reference.parameters()[i]), 1e-5)
-          << threads << " threads, parameter " << i;
-  }
 }
 
 TEST(Sequential, ValidationSplitAndEarlyStopping) {

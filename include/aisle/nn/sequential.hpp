@@ -150,23 +150,9 @@ class Sequential {
   std::unique_ptr<Loss> loss_;
   std::vector<Metric> metrics_;
   nlohmann::json training_config_ = nlohmann::json::object();
-  // train_on_batch splits a batch into one shard a thread, each run forward
-  // and backward on its own thread (two barriers a step instead of one per
-  // kernel); the shards' gradients are then summed into the first's. The
-  // scratch is reused across batches, so the steady state allocates nothing.
-  struct TrainShard {
-    Workspace ws;
-    Gradients grads;
-    Targets targets;
-    float loss = 0;
-  };
-  float train_sharded(ConstMatrixRef x, const Targets& y, int shards);
-  void sum_shard_gradients(int shards, Index rows, int thread);
-  void reset_training_scratch() { train_shards_.clear(); }
-  // Correct predictions of the last train_on_batch(x, y), given that y.
-  Index last_batch_correct(const Targets& y) const;
-  std::vector<TrainShard> train_shards_;
-  int used_shards_ = 0;
+  // Training scratch, reused across batches so the steady state allocates nothing.
+  std::unique_ptr<Workspace> train_ws_;
+  std::unique_ptr<Gradients> train_grads_;
   std::vector<Matrix*> param_ptrs_;
   std::vector<const Matrix*> grad_ptrs_;
 };
