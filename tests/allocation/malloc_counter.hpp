@@ -1,0 +1,13 @@
+#pragma once
+
+#include <cstdint>
+
+namespace aisle::testing {
+
+// Heap allocations (malloc, calloc, realloc, posix_memalign, aligned_alloc,
+// and so operator new, which allocates through malloc) made in this process
+// since it started. Counted by interposing glibc's allocator in this test
+// binary only; not built with the sanitizers, which interpose it themselves.
+std::uint64_t heap_allocations();
+
+}  // namespace aisle::testing

@@ -1,0 +1,69 @@
+// Heap allocations in the steady state, malloc included (not only operator
+// new). Single-sample predict makes none with either backend. Batched calls
+// allocate only inside the matrix-product kernels: Eigen takes one packing
+// buffer from malloc per product above its stack limit, and oneDNN 2.6
+// allocates inside each primitive execution (see aisle-bench's allocs/iter).
+// aisle's own code around them allocates nothing once warm.
+
+#include <gtest/gtest.h>
+
+#include "aisle/aisle.hpp"
+#include "malloc_counter.hpp"
+#include "support/synthetic.hpp"
+
+namespace aisle {
+namespace {
+
+Sequential classic_model(BackendKind backend) {
+  Sequential model({.seed = 3, .backend = backend});
+  model.add(Dense(128, Activation::relu, 784));
+  model.add(Dense(128, Activation::relu));
+  model.add(Dense(10, Activation::softmax));
+  model.compile(Adam(), SparseCategoricalCrossentropy());
+  return model;
+}
+
+// Steps counted after the warm-up.
+constexpr std::uint64_t kSteps = 5;
+
+template <class Step>
+std::uint64_t allocations_of(const Step& step) {
+  for (int i = 0; i < 3; ++i) step();  // warm-up: buffers, primitives, thread teams
+  const auto before = testing::heap_allocations();
+  for (std::uint64_t i = 0; i < kSteps; ++i) step();
+  return testing::heap_allocations() - before;
+}
+
+TEST(SteadyStateAllocations, CounterSeesAllocations) {
+  const auto before = testing::heap_allocations();
+  auto* p = new Matrix(64, 64);
+  delete p;
+  EXPECT_GE(testing::heap_allocations() - before, 2u);  // the object and its storage
+}
+
+// With the Eigen backend the only allocations are Eigen's packing buffers, at
+// most one per matrix product: a step has 8 (3 forward, 3 weight gradients,
+// 2 input gradients), a predict 3. Anything aisle allocated would exceed that.
+TEST(SteadyStateAllocations, EigenBatchesAllocateOnlyInMatrixProducts) {
+  const auto data = testing::separable_classes(128, 784, 10, 5);
+  Sequential model = classic_model(BackendKind::eigen);
+  const Targets y(data.y);
+  constexpr std::uint64_t kStepProducts = 8, kPredictProducts = 3;
+  EXPECT_LE(allocations_of([&] { model.train_on_batch(data.x, y); }), kSteps * kStepProducts);
+  Workspace ws = model.make_workspace();
+  Matrix out;
+  EXPECT_LE(allocations_of([&] { model.predict(data.x, out, ws); }), kSteps * kPredictProducts);
+}
+
+TEST(SteadyStateAllocations, SingleSamplePredictWithEitherBackend) {
+  const auto data = testing::separable_classes(1, 784, 10, 6);
+  for (BackendKind backend : {BackendKind::eigen, BackendKind::onednn}) {
+    const Sequential model = classic_model(backend);
+    Workspace ws = model.make_workspace();
+    Matrix out;
+    EXPECT_EQ(allocations_of([&] { model.predict(data.x, out, ws); }), 0u) << to_string(backend);
+  }
+}
+
+}  // namespace
+}  // namespace aisle
