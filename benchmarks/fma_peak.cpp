@@ -4,7 +4,6 @@
 // (AVX-512 or AVX2, chosen at run time, since oneDNN's JIT does the same).
 // Prints one number: the best of a few timed runs.
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -16,42 +15,40 @@ namespace {
 
 constexpr long kIterations = 20'000'000;
 
-// Chains cover the FMA latency times the FMA ports while the accumulators
-// and the two constants stay in registers (16 ymm, 32 zmm): spilling one
-// would halve the rate.
-__attribute__((target("avx512f"))) double avx512_flop(float seed) {
-  constexpr int kChains = 24;
-  __m512 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(seed * static_cast<float>(c + 1));
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+// FMA chains on Lanes-wide vectors: Chains cover the FMA latency times the
+// FMA ports while the accumulators and the two constants stay in registers
+// (16 ymm, 32 zmm): spilling one would halve the rate. Inlined into the
+// wrappers below, which pick the instruction set (a * b + c contracts to an
+// FMA: -ffp-contract=fast). Returns the FLOP it executed.
+template <int Lanes>
+struct FloatVector;
+template <>
+struct FloatVector<8> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct FloatVector<16> {
+  typedef float type __attribute__((vector_size(64)));
+};
+
+template <int Lanes, int Chains>
+[[gnu::always_inline]] inline double chains_flop(float seed) {
+  using Vec = typename FloatVector<Lanes>::type;
+  Vec acc[Chains];
+  for (int c = 0; c < Chains; ++c) acc[c] = Vec{} + seed * static_cast<float>(c + 1);
+  const Vec a = Vec{} + 0.999999f, b = Vec{} + 1e-7f;
   for (long i = 0; i < kIterations; ++i)
-#pragma GCC unroll 24
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
-  __m512 sum = acc[0];
-  for (int c = 1; c < kChains; ++c) sum = _mm512_add_ps(sum, acc[c]);
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, sum);
-  volatile float sink = lanes[0];
+#pragma GCC unroll 32
+    for (int c = 0; c < Chains; ++c) acc[c] = acc[c] * a + b;
+  Vec sum = acc[0];
+  for (int c = 1; c < Chains; ++c) sum += acc[c];
+  volatile float sink = sum[0];  // keeps the chains alive
   (void)sink;
-  return 2.0 * 16 * kChains * static_cast<double>(kIterations);
+  return 2.0 * Lanes * Chains * static_cast<double>(kIterations);
 }
 
-__attribute__((target("avx2,fma"))) double avx2_flop(float seed) {
-  constexpr int kChains = 12;
-  __m256 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(seed * static_cast<float>(c + 1));
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  for (long i = 0; i < kIterations; ++i)
-#pragma GCC unroll 12
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
-  __m256 sum = acc[0];
-  for (int c = 1; c < kChains; ++c) sum = _mm256_add_ps(sum, acc[c]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, sum);
-  volatile float sink = lanes[0];
-  (void)sink;
-  return 2.0 * 8 * kChains * static_cast<double>(kIterations);
-}
+__attribute__((target("avx512f"))) double avx512_flop(float seed) { return chains_flop<16, 24>(seed); }
+__attribute__((target("avx2,fma"))) double avx2_flop(float seed) { return chains_flop<8, 12>(seed); }
 
 double run_chains(float seed) {
   if (__builtin_cpu_supports("avx512f")) return avx512_flop(seed);

@@ -169,6 +169,7 @@ void Sequential::backward_from_output(Workspace& ws, ConstMatrixRef output_gradi
   if (output_gradient.rows() != ws.output().rows() || output_gradient.cols() != ws.output().cols())
     throw Error("backward: output gradient of shape " + shape_string(output_gradient) + " for output of shape " +
                 shape_string(ws.output()));
+  const detail::ComputeScope compute_scope;
   ws.layers.back().grad_output = output_gradient;
   backward_layers(ws, grads, need_input_gradient, false);
 }
@@ -177,7 +178,6 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
   std::size_t param_count = 0;
   for (const auto& layer : layers_) param_count += layer->parameters().size();
   if (grads.tensors.size() != param_count) grads = make_gradients();
-  const detail::ComputeScope compute_scope;
   const Backend& kernels = backend_impl();
   std::size_t offset = grads.tensors.size();
   for (std::size_t i = layers_.size(); i-- > 0;) {

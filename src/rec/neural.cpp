@@ -34,7 +34,7 @@ void append_input_weights(std::span<const std::size_t> ages, float decay, std::v
   const auto first = weights.size();
   double squares = 0;
   for (const auto age : ages) {
-    const auto w = decay == 1.0f ? 1.0f : std::pow(decay, static_cast<float>(age));
+    const auto w = std::pow(decay, static_cast<float>(age));
     weights.push_back(w);
     squares += static_cast<double>(w) * w;
   }
@@ -116,7 +116,7 @@ nlohmann::json NeuralModel::params() const {
   if (!final_losses_.empty()) p["final_loss"] = final_losses_.back();
   if (!validation_.empty()) {
     p["epochs_trained"] = trained_epochs_;
-    p["epochs_tuned_on"] = validation_metric_ + " of a validation split of the fitted rows";
+    p["epochs_tuned_on"] = epochs_tuned_on_;
     nlohmann::json curve = nlohmann::json::array();
     for (const auto& [epoch, value] : validation_) curve.push_back({epoch, value});
     p["epochs_validation"] = curve;
@@ -167,7 +167,7 @@ int NeuralModel::epochs_from_validation(const Histories& rows, Index item_count,
     context.report("neural: epoch " + std::to_string(epoch) + " -> validation " + metric.name() + " " +
                    std::to_string(value));
   });
-  validation_metric_ = metric.name();
+  epochs_tuned_on_ = metric.name() + " of a validation split of the fitted rows";
   return std::max_element(validation_.begin(), validation_.end(),
                           [](const auto& a, const auto& b) { return a.second < b.second; })
       ->first;
@@ -273,12 +273,11 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
   options_.validate = p.at("validate").get<bool>();
   trained_epochs_ = p.value("epochs_trained", options_.epochs);
   validation_.clear();
-  validation_metric_.clear();
+  epochs_tuned_on_.clear();
   if (p.contains("epochs_validation")) {
     for (const auto& point : p.at("epochs_validation"))
       validation_.emplace_back(point.at(0).get<int>(), point.at(1).get<double>());
-    const auto text = p.at("epochs_tuned_on").get<std::string>();
-    validation_metric_ = text.substr(0, text.find(' '));
+    epochs_tuned_on_ = p.at("epochs_tuned_on").get<std::string>();
   }
   options_.seed = p.at("seed").get<std::uint64_t>();
   final_losses_.clear();

@@ -9,19 +9,11 @@
 
 #include "aisle/aisle.hpp"
 #include "malloc_counter.hpp"
+#include "support/classic_model.hpp"
 #include "support/synthetic.hpp"
 
 namespace aisle {
 namespace {
-
-Sequential classic_model(BackendKind backend) {
-  Sequential model({.seed = 3, .backend = backend});
-  model.add(Dense(128, Activation::relu, 784));
-  model.add(Dense(128, Activation::relu));
-  model.add(Dense(10, Activation::softmax));
-  model.compile(Adam(), SparseCategoricalCrossentropy());
-  return model;
-}
 
 // Steps counted after the warm-up.
 constexpr std::uint64_t kSteps = 5;
@@ -46,7 +38,7 @@ TEST(SteadyStateAllocations, CounterSeesAllocations) {
 // 2 input gradients), a predict 3. Anything aisle allocated would exceed that.
 TEST(SteadyStateAllocations, EigenBatchesAllocateOnlyInMatrixProducts) {
   const auto data = testing::separable_classes(128, 784, 10, 5);
-  Sequential model = classic_model(BackendKind::eigen);
+  Sequential model = testing::classic_model(3, BackendKind::eigen);
   const Targets y(data.y);
   constexpr std::uint64_t kStepProducts = 8, kPredictProducts = 3;
   EXPECT_LE(allocations_of([&] { model.train_on_batch(data.x, y); }), kSteps * kStepProducts);
@@ -58,7 +50,7 @@ TEST(SteadyStateAllocations, EigenBatchesAllocateOnlyInMatrixProducts) {
 TEST(SteadyStateAllocations, SingleSamplePredictWithEitherBackend) {
   const auto data = testing::separable_classes(1, 784, 10, 6);
   for (BackendKind backend : {BackendKind::eigen, BackendKind::onednn}) {
-    const Sequential model = classic_model(backend);
+    const Sequential model = testing::classic_model(3, backend);
     Workspace ws = model.make_workspace();
     Matrix out;
     EXPECT_EQ(allocations_of([&] { model.predict(data.x, out, ws); }), 0u) << to_string(backend);

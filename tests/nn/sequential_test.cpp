@@ -5,20 +5,14 @@
 #include <thread>
 
 #include "aisle/aisle.hpp"
+#include "support/classic_model.hpp"
 #include "support/gradient_check.hpp"
 #include "support/synthetic.hpp"
 
 namespace aisle {
 namespace {
 
-Sequential classic_model(std::uint64_t seed, BackendKind kind = BackendKind::onednn) {
-  Sequential model({.seed = seed, .backend = kind});
-  model.add(Dense(128, Activation::relu, 784));
-  model.add(Dense(128, Activation::relu));
-  model.add(Dense(10, Activation::softmax));
-  model.compile(Adam(), SparseCategoricalCrossentropy(), {Metric::accuracy});
-  return model;
-}
+using testing::classic_model;
 
 Sequential small_model(std::uint64_t seed, BackendKind kind) {
   Sequential model({.seed = seed, .backend = kind});

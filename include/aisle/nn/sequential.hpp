@@ -140,6 +140,7 @@ class Sequential {
   void check_input(ConstMatrixRef x, const char* what) const;
   bool fused_softmax_loss() const;
   ConstMatrixRef logits(const Workspace& ws) const;
+  // Runs inside the caller's ComputeScope (backward, backward_from_output).
   void backward_layers(Workspace& ws, Gradients& grads, bool need_input_gradient, bool skip_softmax) const;
   const Backend& backend_impl() const { return backend(backend_kind_); }
 

@@ -78,7 +78,7 @@ class NeuralModel final : public Model {
   Sequential head_;
   std::vector<float> final_losses_;  // mean training loss of each epoch
   int trained_epochs_ = 0;
-  std::string validation_metric_;
+  std::string epochs_tuned_on_;  // what chose trained_epochs_, as params() reports it
   std::vector<std::pair<int, double>> validation_;  // (epoch, validation metric)
 };
 
