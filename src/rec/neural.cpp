@@ -270,7 +270,7 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
   options_.target_decay = p.at("target_decay").get<float>();
   options_.cuts_per_row = p.at("cuts_per_row").get<Index>();
   options_.input_decay = p.value("input_decay", 1.0f);  // absent in files before it existed
-  options_.validate = p.at("validate").get<bool>();
+  options_.validate = p.value("validate", false);  // absent in files before it existed
   trained_epochs_ = p.value("epochs_trained", options_.epochs);
   validation_.clear();
   epochs_tuned_on_.clear();

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "aisle/core/error.hpp"
+#include "aisle/io/model_file.hpp"
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
@@ -99,6 +100,28 @@ TEST(RecNeural, BatchSaveLoadAndExplainThroughRecommender) {
   for (std::size_t i = 0; i < a.items.size(); ++i) EXPECT_EQ(batch[0].items[i].score, a.items[i].score);
   const auto e = rec.explain(history, a.items[0].item);
   EXPECT_EQ(e.contributions.size(), 2u);
+}
+
+// Files written before input_decay and validate existed lack both keys; they
+// load as the plain normalised multi-hot model they were trained as.
+TEST(RecNeural, LoadsFilesWithoutInputDecayOrValidate) {
+  const auto& data = small_store();
+  auto options = tiny_options(1);
+  options.input_decay = 1.0f;
+  auto rec = Recommender::fit(data, std::make_unique<NeuralModel>(options));
+  rec_test::TempDir dir;
+  rec.save(dir / "new.aisle");
+  auto file = aisle::io::read_model_file(dir / "new.aisle");
+  auto& params = file.header.at("model").at("params");
+  params.erase("input_decay");
+  params.erase("validate");
+  aisle::io::write_model_file(dir / "old.aisle", file);
+  const auto loaded = Recommender::load(dir / "old.aisle");
+  EXPECT_EQ(loaded.model().params(), rec.model().params());
+  const std::vector<std::string> history{data.items().id(1), data.items().id(2)};
+  const auto a = rec.recommend(history, 5), b = loaded.recommend(history, 5);
+  ASSERT_EQ(a.items.size(), b.items.size());
+  for (std::size_t i = 0; i < a.items.size(); ++i) EXPECT_EQ(a.items[i].score, b.items[i].score);
 }
 
 TEST(RecNeural, RefusesBadOptions) {
