@@ -52,7 +52,8 @@ float validation_fraction(const Arguments& args, double fallback) {
 std::optional<aisle::BackendKind> backend_choice(const Arguments& args) {
   const auto name = args.text("backend");
   if (!name) return std::nullopt;
-  if (*name != "onednn" && *name != "eigen") args.fail("--backend must be onednn or eigen, not '" + *name + "'");
+  if (*name != "native" && *name != "onednn" && *name != "eigen")
+    args.fail("--backend must be native, onednn or eigen, not '" + *name + "'");
   return aisle::backend_kind_from_string(*name);
 }
 
@@ -131,7 +132,7 @@ options:
   --validation F      fraction of the training images held out to report
                       val_loss and val_accuracy each epoch, taken from the end
                       of the set, e.g. 0.1 (default 0: train on all 60,000)
-  --backend NAME      onednn or eigen (default onednn, or $AISLE_BACKEND)
+  --backend NAME      native, onednn or eigen (default native, or $AISLE_BACKEND)
   --threads N         threads for the kernels (default: all cores, or $AISLE_NUM_THREADS)
   --json              one JSON object per epoch on stdout (epoch, loss, accuracy,
                       val_loss, val_accuracy, samples_per_s, seconds), then a

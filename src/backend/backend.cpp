@@ -6,14 +6,18 @@
 
 #include "aisle/core/error.hpp"
 #include "backend/eigen_backend.hpp"
+#include "backend/native_backend.hpp"
 #include "backend/onednn_backend.hpp"
+#include "backend/packed_gemm.hpp"
 
 namespace aisle {
 namespace {
 
+BackendKind fastest_backend() { return detail::packed_gemm_vectorised() ? BackendKind::native : BackendKind::onednn; }
+
 BackendKind initial_backend() {
   const char* env = std::getenv("AISLE_BACKEND");
-  return env != nullptr && *env != '\0' ? backend_kind_from_string(env) : BackendKind::onednn;
+  return env != nullptr && *env != '\0' ? backend_kind_from_string(env) : fastest_backend();
 }
 
 std::atomic<BackendKind>& default_backend_slot() {
@@ -23,12 +27,20 @@ std::atomic<BackendKind>& default_backend_slot() {
 
 }  // namespace
 
-std::string_view to_string(BackendKind kind) { return kind == BackendKind::onednn ? "onednn" : "eigen"; }
+std::string_view to_string(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::onednn: return "onednn";
+    case BackendKind::native: return "native";
+    case BackendKind::eigen: break;
+  }
+  return "eigen";
+}
 
 BackendKind backend_kind_from_string(std::string_view name) {
   if (name == "onednn") return BackendKind::onednn;
   if (name == "eigen") return BackendKind::eigen;
-  throw Error("unknown backend '" + std::string(name) + "' (expected onednn or eigen)");
+  if (name == "native") return BackendKind::native;
+  throw Error("unknown backend '" + std::string(name) + "' (expected native, onednn or eigen)");
 }
 
 std::string_view to_string(Activation activation) {
@@ -50,7 +62,12 @@ Activation activation_from_string(std::string_view name) {
 const Backend& backend(BackendKind kind) {
   static const detail::EigenBackend eigen;
   static const detail::OneDnnBackend onednn;
-  if (kind == BackendKind::eigen) return eigen;
+  static const detail::NativeBackend native;
+  switch (kind) {
+    case BackendKind::eigen: return eigen;
+    case BackendKind::native: return native;
+    case BackendKind::onednn: break;
+  }
   return onednn;
 }
 

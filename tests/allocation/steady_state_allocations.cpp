@@ -1,9 +1,11 @@
 // Heap allocations in the steady state, malloc included (not only operator
-// new). Single-sample predict makes none with either backend. Batched calls
-// allocate only inside the matrix-product kernels: Eigen takes one packing
-// buffer from malloc per product above its stack limit, and oneDNN 2.6
-// allocates inside each primitive execution (see aisle-bench's allocs/iter).
-// aisle's own code around them allocates nothing once warm.
+// new). The native backend makes none: not in a training step, not in a
+// batched or single-sample predict. With the other backends single-sample
+// predict makes none, and batched calls allocate only inside the
+// matrix-product kernels: Eigen takes one packing buffer from malloc per
+// product above its stack limit, and oneDNN 2.6 allocates inside each
+// primitive execution (see aisle-bench's allocs/iter). aisle's own code
+// around them allocates nothing once warm.
 
 #include <gtest/gtest.h>
 
@@ -47,9 +49,19 @@ TEST(SteadyStateAllocations, EigenBatchesAllocateOnlyInMatrixProducts) {
   EXPECT_LE(allocations_of([&] { model.predict(data.x, out, ws); }), kSteps * kPredictProducts);
 }
 
-TEST(SteadyStateAllocations, SingleSamplePredictWithEitherBackend) {
+TEST(SteadyStateAllocations, NativeTrainingStepAndPredictAllocateNothing) {
+  const auto data = testing::separable_classes(128, 784, 10, 5);
+  Sequential model = testing::classic_model(3, BackendKind::native);
+  const Targets y(data.y);
+  EXPECT_EQ(allocations_of([&] { model.train_on_batch(data.x, y); }), 0u);
+  Workspace ws = model.make_workspace();
+  Matrix out;
+  EXPECT_EQ(allocations_of([&] { model.predict(data.x, out, ws); }), 0u);
+}
+
+TEST(SteadyStateAllocations, SingleSamplePredictWithEveryBackend) {
   const auto data = testing::separable_classes(1, 784, 10, 6);
-  for (BackendKind backend : {BackendKind::eigen, BackendKind::onednn}) {
+  for (BackendKind backend : {BackendKind::eigen, BackendKind::onednn, BackendKind::native}) {
     const Sequential model = testing::classic_model(3, backend);
     Workspace ws = model.make_workspace();
     Matrix out;

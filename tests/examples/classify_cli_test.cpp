@@ -154,7 +154,7 @@ TEST_F(ClassifyCliTest, BadArgumentsExitTwo) {
   expect_usage_failure({"train", "--batch", "12x", "--out", out}, "--batch needs a whole number");
   expect_usage_failure({"train", "--lr", "-1", "--out", out}, "--lr must be a positive number");
   expect_usage_failure({"train", "--validation", "1", "--out", out}, "--validation");
-  expect_usage_failure({"train", "--backend", "cuda", "--out", out}, "--backend must be onednn or eigen");
+  expect_usage_failure({"train", "--backend", "cuda", "--out", out}, "--backend must be native, onednn or eigen");
   expect_usage_failure({"train", "--json=yes", "--out", out}, "--json takes no value");
   expect_usage_failure({"train", "--seed", "1", "--seed", "2", "--out", out}, "--seed is given twice");
   expect_usage_failure({"eval"}, "--model is required");

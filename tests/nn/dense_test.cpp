@@ -7,6 +7,8 @@
 namespace aisle {
 namespace {
 
+const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
+
 using testing::numeric_gradient;
 using testing::random_matrix;
 using testing::weighted_sum;
@@ -70,10 +72,10 @@ TEST_P(DenseSoftmaxGradient, MatchesFiniteDifferences) {
   testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, ::testing::Values(BackendKind::eigen, BackendKind::onednn));
+INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, kAllBackends);
 
 INSTANTIATE_TEST_SUITE_P(Backends, DenseGradient,
-                         ::testing::Combine(::testing::Values(BackendKind::eigen, BackendKind::onednn),
+                         ::testing::Combine(kAllBackends,
                                             ::testing::Values(Activation::none, Activation::relu)));
 
 TEST(Dense, ForwardIsXTimesWPlusB) {

@@ -6,6 +6,8 @@
 namespace aisle {
 namespace {
 
+const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
+
 class ReLUTest : public ::testing::TestWithParam<BackendKind> {};
 
 TEST_P(ReLUTest, ForwardClampsNegatives) {
@@ -42,7 +44,7 @@ TEST_P(ReLUTest, GradientMatchesFiniteDifferences) {
   testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, ::testing::Values(BackendKind::eigen, BackendKind::onednn));
+INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, kAllBackends);
 
 }  // namespace
 }  // namespace aisle

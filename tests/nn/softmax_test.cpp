@@ -6,6 +6,8 @@
 namespace aisle {
 namespace {
 
+const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
+
 class SoftmaxTest : public ::testing::TestWithParam<BackendKind> {};
 
 TEST_P(SoftmaxTest, ForwardMatchesHandComputedValues) {
@@ -54,7 +56,7 @@ TEST_P(SoftmaxTest, GradientMatchesFiniteDifferences) {
   testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SoftmaxTest, ::testing::Values(BackendKind::eigen, BackendKind::onednn));
+INSTANTIATE_TEST_SUITE_P(Backends, SoftmaxTest, kAllBackends);
 
 }  // namespace
 }  // namespace aisle

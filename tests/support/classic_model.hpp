@@ -7,7 +7,7 @@
 
 namespace aisle::testing {
 
-inline Sequential classic_model(std::uint64_t seed, BackendKind kind = BackendKind::onednn) {
+inline Sequential classic_model(std::uint64_t seed, BackendKind kind = default_backend()) {
   Sequential model({.seed = seed, .backend = kind});
   model.add(Dense(128, Activation::relu, 784));
   model.add(Dense(128, Activation::relu));

@@ -8,10 +8,12 @@
 
 namespace aisle {
 
-enum class BackendKind { onednn, eigen };
+// native: aisle's own packed-GEMM kernels; onednn: Intel oneDNN primitives;
+// eigen: plain Eigen, the reference the others are tested against.
+enum class BackendKind { onednn, eigen, native };
 
 std::string_view to_string(BackendKind kind);
-// "onednn" or "eigen"; throws aisle::Error otherwise.
+// "native", "onednn" or "eigen"; throws aisle::Error otherwise.
 BackendKind backend_kind_from_string(std::string_view name);
 
 enum class Activation { none, relu, softmax };
@@ -73,7 +75,8 @@ class Backend {
 const Backend& backend(BackendKind kind);
 
 // The backend models use unless told otherwise: AISLE_BACKEND from the
-// environment ("onednn" or "eigen"), else oneDNN.
+// environment ("native", "onednn" or "eigen"), else native when this build
+// has its vector kernels (AVX2 with FMA, or AVX-512), else oneDNN.
 BackendKind default_backend();
 void set_default_backend(BackendKind kind);
 

@@ -1,0 +1,38 @@
+#include "backend/native_backend.hpp"
+
+#include "backend/packed_gemm.hpp"
+#include "backend/row_kernel.hpp"
+
+namespace aisle::detail {
+namespace {
+
+struct GemmCache final : KernelCache {
+  GemmBuffers buffers;
+};
+
+GemmOutput output_of(Matrix& m) { return {m.data(), m.cols()}; }
+
+}  // namespace
+
+void NativeBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matrix& b, Activation act, Matrix& y,
+                                  KernelSlot& slot) const {
+  y.resize(x.rows(), w.cols());
+  const bool relu = act == Activation::relu;
+  if (x.rows() == 1) return dense_row_forward(x.data(), w, b, relu, y.data());
+  packed_gemm(GemmOperand::of(x), GemmOperand::of(w), output_of(y), {.bias = b.data(), .relu = relu},
+              slot.get<GemmCache>().buffers);
+}
+
+void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
+                                   Matrix* dx, KernelSlot& slot) const {
+  GemmBuffers& buffers = slot.get<GemmCache>().buffers;
+  dw.resize(w.rows(), w.cols());
+  packed_gemm(GemmOperand::of(x).transposed(), GemmOperand::of(dz), output_of(dw), {}, buffers);
+  db.resize(1, w.cols());
+  db.noalias() = dz.colwise().sum();
+  if (dx == nullptr) return;
+  dx->resize(x.rows(), x.cols());
+  packed_gemm(GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), {}, buffers);
+}
+
+}  // namespace aisle::detail

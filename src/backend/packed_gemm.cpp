@@ -1,0 +1,280 @@
+#include "backend/packed_gemm.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#define AISLE_GEMM_VECTORISED 1
+#endif
+
+namespace aisle::detail {
+
+float* GemmBuffers::reserve(std::vector<float>& storage, Index floats) {
+  constexpr Index kAlignFloats = 16;  // 64 bytes: one cache line, one zmm
+  const auto needed = static_cast<std::size_t>(floats + kAlignFloats);
+  if (storage.size() < needed) storage.resize(needed);
+  auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+  address = (address + 63) & ~std::uintptr_t{63};
+  return reinterpret_cast<float*>(address);
+}
+
+float* GemmBuffers::packed_b(Index floats) { return reserve(packed_b_, floats); }
+float* GemmBuffers::edge_panels(Index floats) { return reserve(edge_panels_, floats); }
+
+#if AISLE_GEMM_VECTORISED
+
+bool packed_gemm_vectorised() { return true; }
+
+namespace {
+
+#if defined(__AVX512F__)
+struct Simd {
+  using Vec = __m512;
+  static constexpr Index kLanes = 16;
+  static Vec zero() { return _mm512_setzero_ps(); }
+  static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static Vec load_aligned(const float* p) { return _mm512_load_ps(p); }
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+  static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+};
+#else
+struct Simd {
+  using Vec = __m256;
+  static constexpr Index kLanes = 8;
+  static Vec zero() { return _mm256_setzero_ps(); }
+  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static Vec load_aligned(const float* p) { return _mm256_load_ps(p); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+};
+#endif
+
+using Vec = Simd::Vec;
+
+// A tile of c is kRows x kCols, held in 2 * kRows vector registers while the
+// loop over k runs: 12 accumulators hide the FMA latency on two FMA ports,
+// and with two loads of b and one broadcast of a they fit in 16 registers.
+constexpr Index kRows = 6;
+constexpr Index kVecsPerRow = 2;
+constexpr Index kCols = kVecsPerRow * Simd::kLanes;
+
+// Below this many FLOP a product runs on the calling thread: waking the
+// OpenMP team costs more than it saves.
+constexpr double kParallelFlop = 1 << 21;
+
+struct Tile {
+  Vec acc[kRows][kVecsPerRow];
+};
+
+// How the kernel reads kRows rows of a: either kRows row pointers walking
+// along k (a row-major), or one pointer to kRows consecutive floats per k,
+// stepping k_stride (a transposed, or a packed edge panel).
+struct RowMajorRows {
+  const float* base;
+  Index row_stride;
+  const float* at(Index r, Index k) const { return base + r * row_stride + k; }
+};
+struct KMajorRows {
+  const float* base;
+  Index k_stride;
+  const float* at(Index r, Index k) const { return base + k * k_stride + r; }
+};
+
+template <class Rows>
+[[gnu::always_inline]] inline void multiply_tile(const Rows a, const float* b_panel, Index k, Tile& tile) {
+  // Named accumulators, not the tile's array: GCC keeps these in registers.
+  Vec c00 = Simd::zero(), c01 = Simd::zero(), c10 = Simd::zero(), c11 = Simd::zero();
+  Vec c20 = Simd::zero(), c21 = Simd::zero(), c30 = Simd::zero(), c31 = Simd::zero();
+  Vec c40 = Simd::zero(), c41 = Simd::zero(), c50 = Simd::zero(), c51 = Simd::zero();
+  for (Index p = 0; p < k; ++p) {
+    const float* b_row = b_panel + p * kCols;
+    const Vec b0 = Simd::load_aligned(b_row);
+    const Vec b1 = Simd::load_aligned(b_row + Simd::kLanes);
+    Vec ar = Simd::broadcast(a.at(0, p));
+    c00 = Simd::fmadd(ar, b0, c00);
+    c01 = Simd::fmadd(ar, b1, c01);
+    ar = Simd::broadcast(a.at(1, p));
+    c10 = Simd::fmadd(ar, b0, c10);
+    c11 = Simd::fmadd(ar, b1, c11);
+    ar = Simd::broadcast(a.at(2, p));
+    c20 = Simd::fmadd(ar, b0, c20);
+    c21 = Simd::fmadd(ar, b1, c21);
+    ar = Simd::broadcast(a.at(3, p));
+    c30 = Simd::fmadd(ar, b0, c30);
+    c31 = Simd::fmadd(ar, b1, c31);
+    ar = Simd::broadcast(a.at(4, p));
+    c40 = Simd::fmadd(ar, b0, c40);
+    c41 = Simd::fmadd(ar, b1, c41);
+    ar = Simd::broadcast(a.at(5, p));
+    c50 = Simd::fmadd(ar, b0, c50);
+    c51 = Simd::fmadd(ar, b1, c51);
+  }
+  tile = Tile{{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}};
+}
+
+[[gnu::always_inline]] inline Vec finish(Vec v, const float* c, const float* bias, const GemmEpilogue& e) {
+  if (e.accumulate) v = Simd::add(v, Simd::load(c));
+  if (bias != nullptr) v = Simd::add(v, Simd::load(bias));
+  if (e.relu) v = Simd::max(v, Simd::zero());
+  return v;
+}
+
+float finish(float v, float c, const float* bias, const GemmEpilogue& e) {
+  if (e.accumulate) v += c;
+  if (bias != nullptr) v += *bias;
+  if (e.relu) v = std::max(v, 0.0f);
+  return v;
+}
+
+// Stores rows x cols of the tile at c (column col0 of the product).
+void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Index col0, const GemmEpilogue& e) {
+  const float* bias = e.bias != nullptr ? e.bias + col0 : nullptr;
+  if (rows == kRows && cols == kCols) {
+    for (Index r = 0; r < kRows; ++r)
+      for (Index v = 0; v < kVecsPerRow; ++v) {
+        float* out = c + r * ldc + v * Simd::kLanes;
+        Simd::store(out, finish(t.acc[r][v], out, bias != nullptr ? bias + v * Simd::kLanes : nullptr, e));
+      }
+    return;
+  }
+  alignas(64) float spill[kRows][kCols];
+  for (Index r = 0; r < kRows; ++r)
+    for (Index v = 0; v < kVecsPerRow; ++v) Simd::store(&spill[r][v * Simd::kLanes], t.acc[r][v]);
+  for (Index r = 0; r < rows; ++r)
+    for (Index j = 0; j < cols; ++j) {
+      float* out = c + r * ldc + j;
+      *out = finish(spill[r][j], *out, bias != nullptr ? bias + j : nullptr, e);
+    }
+}
+
+// Copies columns [col0, col0 + kCols) of b into k rows of kCols floats,
+// zero past the last column, so that the kernel loads whole aligned vectors.
+void pack_b_panel(const GemmOperand& b, Index col0, float* panel) {
+  const Index cols = std::min(kCols, b.cols - col0);
+  if (cols < kCols) std::fill(panel, panel + b.rows * kCols, 0.0f);
+  if (b.col_stride == 1) {
+    for (Index p = 0; p < b.rows; ++p)
+      std::memcpy(panel + p * kCols, b.data + p * b.row_stride + col0, static_cast<std::size_t>(cols) * sizeof(float));
+    return;
+  }
+  for (Index j = 0; j < cols; ++j) {
+    const float* column = b.data + (col0 + j) * b.col_stride;
+    for (Index p = 0; p < b.rows; ++p) panel[p * kCols + j] = column[p * b.row_stride];
+  }
+}
+
+// Rows [row0, row0 + rows) of a as k groups of kRows floats, zero-padded.
+void pack_a_panel(const GemmOperand& a, Index row0, Index rows, float* panel) {
+  std::fill(panel, panel + a.cols * kRows, 0.0f);
+  for (Index r = 0; r < rows; ++r) {
+    const float* row = a.data + (row0 + r) * a.row_stride;
+    for (Index p = 0; p < a.cols; ++p) panel[p * kRows + r] = row[p * a.col_stride];
+  }
+}
+
+// Column panels [first, last) of one band of c, from kRows rows of a.
+template <class Rows>
+void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, Index last, const float* packed_b,
+                     const GemmOperand& b, GemmOutput c, const GemmEpilogue& e) {
+  const Index k = b.rows;
+  for (Index panel = first; panel < last; ++panel) {
+    const Index col0 = panel * kCols;
+    Tile tile;
+    multiply_tile(rows_of_a, packed_b + panel * kCols * k, k, tile);
+    store_tile(tile, rows, std::min(kCols, b.cols - col0), c.data + row0 * c.row_stride + col0, c.row_stride, col0,
+               e);
+  }
+}
+
+// Column panels [first, last) of band `band` (kRows rows) of c. Whole bands
+// of a row-major or transposed a are read in place; the last, partial band
+// (and an a with other strides) is packed into edge_panel first.
+void multiply_band(const GemmOperand& a, Index band, Index first, Index last, const float* packed_b,
+                   const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* edge_panel) {
+  const Index row0 = band * kRows;
+  const Index rows = std::min(kRows, a.rows - row0);
+  if (rows == kRows && a.col_stride == 1) {
+    return multiply_panels(RowMajorRows{a.data + row0 * a.row_stride, a.row_stride}, rows, row0, first, last,
+                           packed_b, b, c, e);
+  }
+  if (rows == kRows && a.row_stride == 1)
+    return multiply_panels(KMajorRows{a.data + row0, a.col_stride}, rows, row0, first, last, packed_b, b, c, e);
+  pack_a_panel(a, row0, rows, edge_panel);
+  multiply_panels(KMajorRows{edge_panel, kRows}, rows, row0, first, last, packed_b, b, c, e);
+}
+
+// [begin, end) of count items for thread t of threads, in contiguous shares.
+std::pair<Index, Index> share(Index count, int t, int threads) {
+  return {count * t / threads, count * (t + 1) / threads};
+}
+
+}  // namespace
+
+void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
+                 GemmBuffers& buffers) {
+  const Index m = a.rows, n = b.cols, k = a.cols;
+  if (m == 0 || n == 0) return;
+  const Index col_panels = (n + kCols - 1) / kCols;
+  const Index bands = (m + kRows - 1) / kRows;
+  const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int threads = flop >= kParallelFlop ? omp_get_max_threads() : 1;
+  float* packed_b = buffers.packed_b(col_panels * kCols * k);
+  float* edge_panels = buffers.edge_panels(threads * k * kRows);
+  // With enough column panels each thread packs and multiplies its own, so
+  // its share of b stays in its core's cache and no thread waits for
+  // another; else the threads pack b together and split the bands.
+  const bool split_columns = col_panels >= 2 * threads;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    float* edge_panel = edge_panels + t * k * kRows;
+    if (split_columns) {
+      const auto [first, last] = share(col_panels, t, team);
+      for (Index panel = first; panel < last; ++panel)
+        pack_b_panel(b, panel * kCols, packed_b + panel * kCols * k);
+      for (Index band = 0; band < bands; ++band)
+        multiply_band(a, band, first, last, packed_b, b, c, epilogue, edge_panel);
+    } else {
+#pragma omp for schedule(static)
+      for (Index panel = 0; panel < col_panels; ++panel)
+        pack_b_panel(b, panel * kCols, packed_b + panel * kCols * k);
+      const auto [first, last] = share(bands, t, team);
+      for (Index band = first; band < last; ++band)
+        multiply_band(a, band, 0, col_panels, packed_b, b, c, epilogue, edge_panel);
+    }
+  }
+}
+
+#else  // no vector micro-kernels in this build
+
+bool packed_gemm_vectorised() { return false; }
+
+void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
+                 GemmBuffers&) {
+  using Strided = Eigen::Map<const Eigen::MatrixXf, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  const Strided ma(a.data, a.rows, a.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a.col_stride, a.row_stride));
+  const Strided mb(b.data, b.rows, b.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(b.col_stride, b.row_stride));
+  Eigen::Map<Matrix, 0, Eigen::OuterStride<>> mc(c.data, a.rows, b.cols, Eigen::OuterStride<>(c.row_stride));
+  if (epilogue.accumulate) {
+    mc.noalias() += ma * mb;
+  } else {
+    mc.noalias() = ma * mb;
+  }
+  if (epilogue.bias != nullptr) mc.rowwise() += Eigen::Map<const RowVector>(epilogue.bias, b.cols);
+  if (epilogue.relu) mc = mc.cwiseMax(0.0f);
+}
+
+#endif
+
+}  // namespace aisle::detail

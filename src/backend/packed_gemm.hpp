@@ -1,0 +1,59 @@
+#pragma once
+
+#include <vector>
+
+#include "aisle/core/tensor.hpp"
+
+namespace aisle::detail {
+
+// A read-only matrix operand: element (r, c) lies at
+// data[r * row_stride + c * col_stride]. A row-major matrix has col_stride 1,
+// its transpose row_stride 1; both are read in place, without a copy.
+struct GemmOperand {
+  const float* data = nullptr;
+  Index rows = 0;
+  Index cols = 0;
+  Index row_stride = 0;
+  Index col_stride = 1;
+
+  static GemmOperand of(ConstMatrixRef m) { return {m.data(), m.rows(), m.cols(), m.outerStride(), 1}; }
+  GemmOperand transposed() const { return {data, cols, rows, col_stride, row_stride}; }
+};
+
+struct GemmOutput {
+  float* data = nullptr;
+  Index row_stride = 0;
+};
+
+// What happens to each result before it is stored.
+struct GemmEpilogue {
+  const float* bias = nullptr;  // added to every row (one value per column)
+  bool relu = false;
+  bool accumulate = false;  // c += a b instead of c = a b
+};
+
+// The packed right-hand operand and the per-thread edge panels of one call
+// site. Kept in a Workspace between calls: a steady state allocates nothing.
+class GemmBuffers {
+ public:
+  float* packed_b(Index floats);
+  float* edge_panels(Index floats);
+
+ private:
+  static float* reserve(std::vector<float>& storage, Index floats);
+  std::vector<float> packed_b_;
+  std::vector<float> edge_panels_;
+};
+
+// Whether this build has the vector micro-kernels (AVX2 with FMA, or
+// AVX-512); without them packed_gemm falls back to Eigen's product.
+bool packed_gemm_vectorised();
+
+// c = act(a b + bias (+ c)) for a [m x k], b [k x n], c [m x n], split over
+// the calling thread's OpenMP thread count when the product is large enough.
+// Each element is one thread's sequential sum over k, so the result does not
+// depend on the thread count.
+void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
+                 GemmBuffers& buffers);
+
+}  // namespace aisle::detail
