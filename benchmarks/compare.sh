@@ -34,8 +34,9 @@ for round in $(seq 1 "$rounds"); do
   log "round $round/$rounds: FMA peak"
   AISLE_NUM_THREADS="$threads" "$bin/aisle-fma-peak" "$threads" >"$work/peak.$round"
   log "round $round/$rounds: aisle"
+  # backend:2 is the native backend, aisle's default.
   AISLE_NUM_THREADS="$threads" AISLE_BENCH_DATA="$data" "$bin/aisle-bench" \
-    --benchmark_filter='BM_(TrainStep/backend:0/batch:128|Predict/backend:0/batch:(1|256))/' \
+    --benchmark_filter='BM_(TrainStep/backend:2/batch:128|Predict/backend:2/batch:(1|256))/' \
     --benchmark_min_time=1 --benchmark_format=json >"$work/aisle.$round" 2>/dev/null
   log "round $round/$rounds: PyTorch"
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" \
