@@ -6,6 +6,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/nn/sequential.hpp"
+#include "core/thread_binding.hpp"
 
 namespace aisle {
 namespace {
@@ -50,6 +51,17 @@ void record(History& history, const EpochEnd& logs) {
   for (const auto& [name, value] : logs.val_metrics) history.values["val_" + name].push_back(value);
 }
 
+// Copies a batch's rows out of the training set. The rows are scattered over
+// a set larger than the caches, so the copy waits on memory: the threads
+// share it (each row goes to the same place whatever the thread count).
+void gather_rows(ConstMatrixRef x, std::span<const Index> rows, Matrix& out) {
+  constexpr Index kParallelFloats = 1 << 14;
+  const auto count = static_cast<Index>(rows.size());
+  out.resize(count, x.cols());
+#pragma omp parallel for schedule(static) if (count * x.cols() >= kParallelFloats)
+  for (Index i = 0; i < count; ++i) out.row(i) = x.row(rows[static_cast<std::size_t>(i)]);
+}
+
 }  // namespace
 
 History Sequential::fit(ConstMatrixRef x, const Targets& y, FitOptions options) {
@@ -81,6 +93,7 @@ History Sequential::fit(ConstMatrixRef x, const Targets& y, FitOptions options) 
   for (auto& callback : options.callbacks)
     callback->on_train_begin({options.epochs, train_rows, batches, val_x ? val_x->rows() : 0});
 
+  detail::bind_thread_count();
   std::vector<Index> order(static_cast<std::size_t>(train_rows));
   std::iota(order.begin(), order.end(), Index{0});
   Rng rng(options.seed);
@@ -96,8 +109,7 @@ History Sequential::fit(ConstMatrixRef x, const Targets& y, FitOptions options) 
       const Index begin = batch * options.batch_size;
       const Index count = std::min(options.batch_size, train_rows - begin);
       const std::span<const Index> rows(order.data() + begin, static_cast<std::size_t>(count));
-      batch_x.resize(count, x.cols());
-      for (Index i = 0; i < count; ++i) batch_x.row(i) = train_x.row(rows[i]);
+      gather_rows(train_x, rows, batch_x);
       y.gather(rows, batch_y);
       const float batch_loss = train_on_batch(batch_x, batch_y);
       totals.loss += static_cast<double>(batch_loss) * static_cast<double>(count);

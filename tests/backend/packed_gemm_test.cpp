@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "aisle/core/random.hpp"
@@ -98,6 +99,21 @@ TEST(PackedGemm, MatchesReferenceForEveryLayoutAndEdge) {
         check(shape, a, b, {.bias = true, .relu = true});
         check(shape, a, b, {.accumulate = true});
       }
+}
+
+// An unpadded, cache-line aligned b with whole panels is read in place
+// rather than packed; both must give the same products.
+TEST(PackedGemm, AlignedRowMajorRightOperand) {
+  for (Index k : {100, 300}) {  // read in place, and packed (too long)
+    const Matrix a = random_matrix(20, k, 9), b = random_matrix(k, 64, 10), bias = random_matrix(1, 64, 11);
+    ASSERT_EQ(reinterpret_cast<std::uintptr_t>(b.data()) % 64, 0u);
+    Matrix c = random_matrix(20, 64, 12);
+    const GemmEpilogue epilogue{.bias = bias.data(), .relu = true, .accumulate = true};
+    const Matrix expected = reference(GemmOperand::of(a), GemmOperand::of(b), c, epilogue);
+    GemmBuffers buffers;
+    packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), 64}, epilogue, buffers);
+    EXPECT_LT(testing::relative_error(c, expected), 1e-6) << "k " << k;
+  }
 }
 
 TEST(PackedGemm, ReluClampsNegativeSums) {
