@@ -71,7 +71,7 @@ constexpr Index kCols = kVecsPerRow * Simd::kLanes;
 
 // Below this many FLOP a product runs on the calling thread: waking the
 // OpenMP team costs more than it saves.
-constexpr double kParallelFlop = 1 << 21;
+constexpr double kParallelFlop = 1 << 18;
 
 struct Tile {
   Vec acc[kRows][kVecsPerRow];

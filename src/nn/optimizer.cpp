@@ -20,6 +20,10 @@ void Optimizer::step(std::span<Matrix* const> params, std::span<const Matrix* co
       throw Error(name() + ": parameter " + std::to_string(i) + " has shape " + shape_string(*params[i]) +
                   " but its gradient " + shape_string(*grads[i]));
   ++iterations_;
+  update_all(params, grads);
+}
+
+void Optimizer::update_all(std::span<Matrix* const> params, std::span<const Matrix* const> grads) {
   for (std::size_t i = 0; i < params.size(); ++i) update(i, *params[i], *grads[i]);
 }
 
@@ -56,7 +60,7 @@ nlohmann::json Adam::config() const {
           {"beta2", options_.beta2}, {"epsilon", options_.epsilon},             {"weight_decay", options_.weight_decay}};
 }
 
-void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
+void Adam::size_state(std::size_t slot, const Matrix& param) {
   if (m_.size() <= slot) {
     m_.resize(slot + 1);
     v_.resize(slot + 1);
@@ -65,6 +69,21 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
     m_[slot] = Matrix::Zero(param.rows(), param.cols());
     v_[slot] = Matrix::Zero(param.rows(), param.cols());
   }
+}
+
+void Adam::update_all(std::span<Matrix* const> params, std::span<const Matrix* const> grads) {
+  Index total = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    size_state(i, *params[i]);
+    total += params[i]->size();
+  }
+#pragma omp parallel if (total >= kParallelThreshold)
+  for (std::size_t i = 0; i < params.size(); ++i) update(i, *params[i], *grads[i]);
+}
+
+// Called by every thread of update_all's team (or alone), after update_all
+// sized the state: the loop is split between them and nobody waits at its end.
+void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
   const auto t = static_cast<double>(iterations());
   const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
   const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
@@ -80,7 +99,7 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
   const float* g = grad.data();
   const Index n = param.size();
   // Element-wise, so splitting it between threads keeps results bit-identical.
-#pragma omp parallel for simd if (n >= kParallelThreshold) schedule(static)
+#pragma omp for simd schedule(static) nowait
   for (Index i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + (1.0f - b1) * g[i];
     v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

@@ -30,7 +30,11 @@ class Adam final : public Optimizer {
   const AdamOptions& options() const { return options_; }
 
  private:
+  // All parameters in one parallel region: the threads split every tensor and
+  // go on to the next without waiting.
+  void update_all(std::span<Matrix* const> params, std::span<const Matrix* const> grads) override;
   void update(std::size_t slot, Matrix& param, const Matrix& grad) override;
+  void size_state(std::size_t slot, const Matrix& param);
   void reset_state() override;
 
   AdamOptions options_;

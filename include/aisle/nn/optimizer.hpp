@@ -31,6 +31,8 @@ class Optimizer {
   virtual void set_learning_rate(float lr) = 0;
 
  protected:
+  // One step for every parameter; by default update() slot by slot.
+  virtual void update_all(std::span<Matrix* const> params, std::span<const Matrix* const> grads);
   virtual void update(std::size_t slot, Matrix& param, const Matrix& grad) = 0;
   virtual void reset_state() = 0;
 
