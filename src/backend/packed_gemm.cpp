@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -72,6 +74,11 @@ constexpr Index kCols = kVecsPerRow * Simd::kLanes;
 // Below this many FLOP a product runs on the calling thread: waking the
 // OpenMP team costs more than it saves.
 constexpr double kParallelFlop = 1 << 18;
+
+// Bands of c per unit of work handed to a thread, and the most threads one
+// product uses.
+constexpr Index kBandsPerChunk = 2;
+constexpr int kMaxThreads = 64;
 
 struct Tile {
   Vec acc[kRows][kVecsPerRow];
@@ -250,32 +257,40 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   const Index col_panels = (n + kCols - 1) / kCols;
   const Index bands = (m + kRows - 1) / kRows;
   const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const int threads = flop >= kParallelFlop ? omp_get_max_threads() : 1;
+  const int threads = flop >= kParallelFlop ? std::min(omp_get_max_threads(), kMaxThreads) : 1;
   const bool in_place = readable_in_place(b);
   float* packed_b = in_place ? nullptr : buffers.packed_b(col_panels * kCols * k);
   const Panels panels = in_place ? Panels{b.data, kCols, b.row_stride} : Panels{packed_b, kCols * k, kCols};
-  auto pack = [&](Index j) {
-    if (!in_place) pack_b_panel(b, j * kCols, packed_b + j * kCols * k);
-  };
+  auto pack = [&](Index j) { pack_b_panel(b, j * kCols, packed_b + j * kCols * k); };
   float* edge_panels = buffers.edge_panels(threads * k * kRows);
-  // With enough column panels each thread packs and multiplies its own, so
-  // its share of b stays in its core's cache and no thread waits for
-  // another; else the threads pack b together and split the bands.
-  const bool split_columns = col_panels >= 2 * threads;
+  // The column panels form one group per thread (fewer when there are fewer
+  // panels); each group's bands are handed out in chunks from its own
+  // counter. A thread packs and works through its group first, so its panels
+  // stay in its core's cache, then helps with the chunks left in the other
+  // groups: when one core runs slower (a busy neighbour on a virtual
+  // machine), the others finish its share instead of waiting for it.
+  const int groups = static_cast<int>(std::min<Index>(threads, col_panels));
+  std::array<std::atomic<Index>, kMaxThreads> next_chunk;
+  for (int g = 0; g < groups; ++g) next_chunk[static_cast<std::size_t>(g)] = 0;
+  const Index chunks = (bands + kBandsPerChunk - 1) / kBandsPerChunk;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    const int t = omp_get_thread_num();
     float* edge_panel = edge_panels + t * k * kRows;
-    if (split_columns) {
-      const auto [first, last] = share(col_panels, t, team);
-      for (Index j = first; j < last; ++j) pack(j);
-      for (Index band = 0; band < bands; ++band) multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
-    } else {
+    if (!in_place) {
 #pragma omp for schedule(static)
       for (Index j = 0; j < col_panels; ++j) pack(j);
-      const auto [first, last] = share(bands, t, team);
-      for (Index band = first; band < last; ++band)
-        multiply_band(a, band, 0, col_panels, panels, b, c, epilogue, edge_panel);
+    }
+    for (int step = 0; step < groups; ++step) {
+      const int g = (t + step) % groups;
+      const auto [first, last] = share(col_panels, g, groups);
+      for (;;) {
+        const Index chunk = next_chunk[static_cast<std::size_t>(g)].fetch_add(1, std::memory_order_relaxed);
+        if (chunk >= chunks) break;
+        const Index end = std::min(bands, (chunk + 1) * kBandsPerChunk);
+        for (Index band = chunk * kBandsPerChunk; band < end; ++band)
+          multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
+      }
     }
   }
 }
