@@ -45,7 +45,9 @@ struct Simd {
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
-  static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  // The masked form: GCC 12's _mm512_max_ps reads an undefined register and
+  // warns about it (-Wmaybe-uninitialized).
+  static Vec max(Vec a, Vec b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
 };
 #else
 struct Simd {
