@@ -103,34 +103,29 @@ struct KMajorRows {
 template <class Rows>
 [[gnu::always_inline]] inline void multiply_tile(const Rows a, const float* b_panel, Index b_stride, Index k,
                                                  Tile& tile) {
-  // Named accumulators, not the tile's array: GCC keeps these in registers.
-  Vec c00 = Simd::zero(), c01 = Simd::zero(), c10 = Simd::zero(), c11 = Simd::zero();
-  Vec c20 = Simd::zero(), c21 = Simd::zero(), c30 = Simd::zero(), c31 = Simd::zero();
-  Vec c40 = Simd::zero(), c41 = Simd::zero(), c50 = Simd::zero(), c51 = Simd::zero();
+  // A local array, fully unrolled, that GCC keeps in registers (accumulating
+  // into the caller's tile directly would go through memory).
+  Vec acc[kRows][kVecsPerRow];
+#pragma GCC unroll 6
+  for (Index r = 0; r < kRows; ++r)
+#pragma GCC unroll 2
+    for (Index v = 0; v < kVecsPerRow; ++v) acc[r][v] = Simd::zero();
   for (Index p = 0; p < k; ++p) {
     const float* b_row = b_panel + p * b_stride;
-    const Vec b0 = Simd::load_aligned(b_row);
-    const Vec b1 = Simd::load_aligned(b_row + Simd::kLanes);
-    Vec ar = Simd::broadcast(a.at(0, p));
-    c00 = Simd::fmadd(ar, b0, c00);
-    c01 = Simd::fmadd(ar, b1, c01);
-    ar = Simd::broadcast(a.at(1, p));
-    c10 = Simd::fmadd(ar, b0, c10);
-    c11 = Simd::fmadd(ar, b1, c11);
-    ar = Simd::broadcast(a.at(2, p));
-    c20 = Simd::fmadd(ar, b0, c20);
-    c21 = Simd::fmadd(ar, b1, c21);
-    ar = Simd::broadcast(a.at(3, p));
-    c30 = Simd::fmadd(ar, b0, c30);
-    c31 = Simd::fmadd(ar, b1, c31);
-    ar = Simd::broadcast(a.at(4, p));
-    c40 = Simd::fmadd(ar, b0, c40);
-    c41 = Simd::fmadd(ar, b1, c41);
-    ar = Simd::broadcast(a.at(5, p));
-    c50 = Simd::fmadd(ar, b0, c50);
-    c51 = Simd::fmadd(ar, b1, c51);
+    Vec b[kVecsPerRow];
+#pragma GCC unroll 2
+    for (Index v = 0; v < kVecsPerRow; ++v) b[v] = Simd::load_aligned(b_row + v * Simd::kLanes);
+#pragma GCC unroll 6
+    for (Index r = 0; r < kRows; ++r) {
+      const Vec ar = Simd::broadcast(a.at(r, p));
+#pragma GCC unroll 2
+      for (Index v = 0; v < kVecsPerRow; ++v) acc[r][v] = Simd::fmadd(ar, b[v], acc[r][v]);
+    }
   }
-  tile = Tile{{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}};
+#pragma GCC unroll 6
+  for (Index r = 0; r < kRows; ++r)
+#pragma GCC unroll 2
+    for (Index v = 0; v < kVecsPerRow; ++v) tile.acc[r][v] = acc[r][v];
 }
 
 [[gnu::always_inline]] inline Vec finish(Vec v, const float* c, const float* bias, const GemmEpilogue& e) {
