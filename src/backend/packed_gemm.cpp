@@ -240,6 +240,15 @@ bool readable_in_place(const GemmOperand& b) {
          (b.row_stride * sizeof(float)) % kLine == 0 && reinterpret_cast<std::uintptr_t>(b.data) % kLine == 0;
 }
 
+// An empty sum is zero: what is left is the epilogue.
+void finish_empty_sums(Index m, Index n, GemmOutput c, const GemmEpilogue& e) {
+  for (Index i = 0; i < m; ++i)
+    for (Index j = 0; j < n; ++j) {
+      float* out = c.data + i * c.row_stride + j;
+      *out = finish(0.0f, *out, e.bias != nullptr ? e.bias + j : nullptr, e);
+    }
+}
+
 // [begin, end) of count items for thread t of threads, in contiguous shares.
 std::pair<Index, Index> share(Index count, int t, int threads) {
   return {count * t / threads, count * (t + 1) / threads};
@@ -251,6 +260,7 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
                  GemmBuffers& buffers) {
   const Index m = a.rows, n = b.cols, k = a.cols;
   if (m == 0 || n == 0) return;
+  if (k == 0) return finish_empty_sums(m, n, c, epilogue);
   const Index col_panels = (n + kCols - 1) / kCols;
   const Index bands = (m + kRows - 1) / kRows;
   const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);

@@ -45,7 +45,7 @@ struct Shape {
 // Shapes around the tile edges (6 rows, 16 or 32 columns), the classic
 // model's layers, and empty sums.
 const Shape kShapes[] = {{1, 1, 1},     {5, 15, 3},    {6, 16, 8},   {7, 17, 9},   {13, 33, 64}, {12, 64, 1},
-                         {128, 10, 128}, {128, 128, 784}, {784, 128, 7}, {3, 130, 50}, {4, 5, 0}};
+                         {128, 10, 128}, {128, 128, 784}, {784, 128, 7}, {3, 130, 50}, {4, 5, 0}, {12, 64, 0}};
 
 enum class Layout { row_major, transposed };
 
