@@ -1,8 +1,8 @@
 // aisle's kernels and the classic 784-128-128-10 model under Google Benchmark.
 // Every benchmark reports GFLOP/s (matrix-product FLOP) and allocations per
-// iteration, for every backend (native 2, oneDNN 0, Eigen 1). Input rows
-// come from Fashion-MNIST when
-// AISLE_BENCH_DATA names its folder, else from seeded noise of the same shape.
+// iteration, for every backend (backend:2 native, 0 oneDNN, 1 Eigen). Input
+// rows come from Fashion-MNIST when AISLE_BENCH_DATA names its folder, else
+// from seeded noise of the same shape.
 //
 //   build/bin/aisle-bench --benchmark_filter=TrainStep
 //   AISLE_NUM_THREADS=1 build/bin/aisle-bench --benchmark_filter=Predict
