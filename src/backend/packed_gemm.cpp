@@ -163,6 +163,39 @@ void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Inde
     }
 }
 
+// Transposes the 8 x 8 block whose rows are in r.
+void transpose_8x8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// Eight panel columns from eight rows of a row-major matrix (row i, element
+// p at rows[i * stride + p]): panel[p * kCols + i] = rows[i * stride + p].
+void pack_transposed_columns(const float* rows, Index stride, Index k, float* panel) {
+  Index p = 0;
+  for (; p + 8 <= k; p += 8) {
+    __m256 block[8];
+    for (int i = 0; i < 8; ++i) block[i] = _mm256_loadu_ps(rows + i * stride + p);
+    transpose_8x8(block);
+    for (int q = 0; q < 8; ++q) _mm256_storeu_ps(panel + (p + q) * kCols, block[q]);
+  }
+  for (; p < k; ++p)
+    for (Index i = 0; i < 8; ++i) panel[p * kCols + i] = rows[i * stride + p];
+}
+
 // Copies columns [col0, col0 + kCols) of b into k rows of kCols floats,
 // zero past the last column, so that the kernel loads whole aligned vectors.
 void pack_b_panel(const GemmOperand& b, Index col0, float* panel) {
@@ -173,7 +206,11 @@ void pack_b_panel(const GemmOperand& b, Index col0, float* panel) {
       std::memcpy(panel + p * kCols, b.data + p * b.row_stride + col0, static_cast<std::size_t>(cols) * sizeof(float));
     return;
   }
-  for (Index j = 0; j < cols; ++j) {
+  Index j = 0;
+  if (b.row_stride == 1)  // b is a transposed row-major matrix: 8 x 8 blocks
+    for (; j + 8 <= cols; j += 8) pack_transposed_columns(b.data + (col0 + j) * b.col_stride, b.col_stride, b.rows,
+                                                         panel + j);
+  for (; j < cols; ++j) {
     const float* column = b.data + (col0 + j) * b.col_stride;
     for (Index p = 0; p < b.rows; ++p) panel[p * kCols + j] = column[p * b.row_stride];
   }
