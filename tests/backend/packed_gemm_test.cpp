@@ -10,18 +10,12 @@
 #include <cstdint>
 #include <cstring>
 
-#include "aisle/core/random.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle::detail {
 namespace {
 
-Matrix random_matrix(Index rows, Index cols, std::uint64_t seed) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(-1.0f, 1.0f);
-  return m;
-}
+using testing::random_matrix;
 
 float element(const GemmOperand& x, Index r, Index c) { return x.data[r * x.row_stride + c * x.col_stride]; }
 

@@ -2,12 +2,11 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/nn/dense.hpp"
+#include "support/backends.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle {
 namespace {
-
-const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
 
 using testing::numeric_gradient;
 using testing::random_matrix;
@@ -72,10 +71,10 @@ TEST_P(DenseSoftmaxGradient, MatchesFiniteDifferences) {
   testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, kAllBackends);
+INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, testing::all_backends());
 
 INSTANTIATE_TEST_SUITE_P(Backends, DenseGradient,
-                         ::testing::Combine(kAllBackends,
+                         ::testing::Combine(testing::all_backends(),
                                             ::testing::Values(Activation::none, Activation::relu)));
 
 TEST(Dense, ForwardIsXTimesWPlusB) {

@@ -1,12 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "aisle/nn/relu.hpp"
+#include "support/backends.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle {
 namespace {
-
-const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
 
 class ReLUTest : public ::testing::TestWithParam<BackendKind> {};
 
@@ -44,7 +43,7 @@ TEST_P(ReLUTest, GradientMatchesFiniteDifferences) {
   testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, kAllBackends);
+INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, testing::all_backends());
 
 }  // namespace
 }  // namespace aisle

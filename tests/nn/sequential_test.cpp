@@ -5,14 +5,13 @@
 #include <thread>
 
 #include "aisle/aisle.hpp"
+#include "support/backends.hpp"
 #include "support/classic_model.hpp"
 #include "support/gradient_check.hpp"
 #include "support/synthetic.hpp"
 
 namespace aisle {
 namespace {
-
-const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
 
 using testing::classic_model;
 
@@ -87,7 +86,7 @@ TEST_P(SequentialGradient, SeparateSoftmaxLayerAndMseAlsoMatch) {
                                    "input");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, kAllBackends);
+INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, testing::all_backends());
 
 TEST(Sequential, ClassicModelLearnsSeparableProblemAbove99Percent) {
   // Train on the head of one draw and test on its tail: both share the prototypes.

@@ -1,12 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "aisle/nn/softmax.hpp"
+#include "support/backends.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle {
 namespace {
-
-const auto kAllBackends = ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native);
 
 class SoftmaxTest : public ::testing::TestWithParam<BackendKind> {};
 
@@ -56,7 +55,7 @@ TEST_P(SoftmaxTest, GradientMatchesFiniteDifferences) {
   testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SoftmaxTest, kAllBackends);
+INSTANTIATE_TEST_SUITE_P(Backends, SoftmaxTest, testing::all_backends());
 
 }  // namespace
 }  // namespace aisle

@@ -1,0 +1,13 @@
+#pragma once
+
+// Every backend, for tests that run on each of them.
+
+#include <gtest/gtest.h>
+
+#include "aisle/backend/backend.hpp"
+
+namespace aisle::testing {
+
+inline auto all_backends() { return ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native); }
+
+}  // namespace aisle::testing
