@@ -128,15 +128,13 @@ template <class Rows>
     for (Index v = 0; v < kVecsPerRow; ++v) tile.acc[r][v] = acc[r][v];
 }
 
-[[gnu::always_inline]] inline Vec finish(Vec v, const float* c, const float* bias, const GemmEpilogue& e) {
-  if (e.accumulate) v = Simd::add(v, Simd::load(c));
+[[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const GemmEpilogue& e) {
   if (bias != nullptr) v = Simd::add(v, Simd::load(bias));
   if (e.relu) v = Simd::max(v, Simd::zero());
   return v;
 }
 
-float finish(float v, float c, const float* bias, const GemmEpilogue& e) {
-  if (e.accumulate) v += c;
+float finish(float v, const float* bias, const GemmEpilogue& e) {
   if (bias != nullptr) v += *bias;
   if (e.relu) v = std::max(v, 0.0f);
   return v;
@@ -149,7 +147,7 @@ void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Inde
     for (Index r = 0; r < kRows; ++r)
       for (Index v = 0; v < kVecsPerRow; ++v) {
         float* out = c + r * ldc + v * Simd::kLanes;
-        Simd::store(out, finish(t.acc[r][v], out, bias != nullptr ? bias + v * Simd::kLanes : nullptr, e));
+        Simd::store(out, finish(t.acc[r][v], bias != nullptr ? bias + v * Simd::kLanes : nullptr, e));
       }
     return;
   }
@@ -159,7 +157,7 @@ void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Inde
   for (Index r = 0; r < rows; ++r)
     for (Index j = 0; j < cols; ++j) {
       float* out = c + r * ldc + j;
-      *out = finish(spill[r][j], *out, bias != nullptr ? bias + j : nullptr, e);
+      *out = finish(spill[r][j], bias != nullptr ? bias + j : nullptr, e);
     }
 }
 
@@ -282,7 +280,7 @@ void finish_empty_sums(Index m, Index n, GemmOutput c, const GemmEpilogue& e) {
   for (Index i = 0; i < m; ++i)
     for (Index j = 0; j < n; ++j) {
       float* out = c.data + i * c.row_stride + j;
-      *out = finish(0.0f, *out, e.bias != nullptr ? e.bias + j : nullptr, e);
+      *out = finish(0.0f, e.bias != nullptr ? e.bias + j : nullptr, e);
     }
 }
 
@@ -349,11 +347,7 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   const Strided ma(a.data, a.rows, a.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a.col_stride, a.row_stride));
   const Strided mb(b.data, b.rows, b.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(b.col_stride, b.row_stride));
   Eigen::Map<Matrix, 0, Eigen::OuterStride<>> mc(c.data, a.rows, b.cols, Eigen::OuterStride<>(c.row_stride));
-  if (epilogue.accumulate) {
-    mc.noalias() += ma * mb;
-  } else {
-    mc.noalias() = ma * mb;
-  }
+  mc.noalias() = ma * mb;
   if (epilogue.bias != nullptr) mc.rowwise() += Eigen::Map<const RowVector>(epilogue.bias, b.cols);
   if (epilogue.relu) mc = mc.cwiseMax(0.0f);
 }

@@ -29,7 +29,6 @@ struct GemmOutput {
 struct GemmEpilogue {
   const float* bias = nullptr;  // added to every row (one value per column)
   bool relu = false;
-  bool accumulate = false;  // c += a b instead of c = a b
 };
 
 // The packed right-hand operand and the per-thread edge panels of one call
@@ -49,7 +48,7 @@ class GemmBuffers {
 // AVX-512); without them packed_gemm falls back to Eigen's product.
 bool packed_gemm_vectorised();
 
-// c = act(a b + bias (+ c)) for a [m x k], b [k x n], c [m x n], split over
+// c = act(a b + bias) for a [m x k], b [k x n], c [m x n], split over
 // the calling thread's OpenMP thread count when the product is large enough.
 // Each element is one thread's sequential sum over k, so the result does not
 // depend on the thread count.
