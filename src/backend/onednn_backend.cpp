@@ -72,13 +72,11 @@ void OneDnnBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matri
                                   KernelSlot& slot) const {
   const Index m = x.rows(), k = x.cols(), n = w.cols();
   y.resize(m, n);
+  const bool relu = act == Activation::relu;
+  if (m == 0) return;
   // A single row is a matrix-vector product: direct code beats a primitive's
   // dispatch overhead there.
-  if (m <= kDirectRowLimit) {
-    if (m == 1) dense_row_forward(x.data(), w, b, act == Activation::relu, y.data());
-    return;
-  }
-  const bool relu = act == Activation::relu;
+  if (m == 1) return dense_row_forward(x.data(), w, b, relu, y.data());
   auto& cache = slot.get<OneDnnCache>();
   const auto src = matrix_desc(m, k, x.outerStride(), 1);
   const auto weights = matrix_desc(k, n, n, 1);

@@ -315,25 +315,23 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   std::array<std::atomic<Index>, kMaxThreads> next_chunk;
   for (int g = 0; g < groups; ++g) next_chunk[static_cast<std::size_t>(g)] = 0;
   const Index chunks = (bands + kBandsPerChunk - 1) / kBandsPerChunk;
+  auto work_through_group = [&](int g, float* edge_panel) {
+    const auto [first, last] = share(col_panels, g, groups);
+    auto& next = next_chunk[static_cast<std::size_t>(g)];
+    for (Index chunk; (chunk = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+      const Index end = std::min(bands, (chunk + 1) * kBandsPerChunk);
+      for (Index band = chunk * kBandsPerChunk; band < end; ++band)
+        multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
+    }
+  };
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num();
-    float* edge_panel = edge_panels + t * k * kRows;
     if (!in_place) {
 #pragma omp for schedule(static)
       for (Index j = 0; j < col_panels; ++j) pack(j);
     }
-    for (int step = 0; step < groups; ++step) {
-      const int g = (t + step) % groups;
-      const auto [first, last] = share(col_panels, g, groups);
-      for (;;) {
-        const Index chunk = next_chunk[static_cast<std::size_t>(g)].fetch_add(1, std::memory_order_relaxed);
-        if (chunk >= chunks) break;
-        const Index end = std::min(bands, (chunk + 1) * kBandsPerChunk);
-        for (Index band = chunk * kBandsPerChunk; band < end; ++band)
-          multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
-      }
-    }
+    for (int step = 0; step < groups; ++step) work_through_group((t + step) % groups, edge_panels + t * k * kRows);
   }
 }
 
