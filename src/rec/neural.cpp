@@ -56,6 +56,18 @@ std::vector<float> input_weights(const Histories& histories, float decay) {
   return weights;
 }
 
+// Calls visit(item, weight) for each item of row r of histories, weight being
+// its input value (weights[i] belongs to histories.items()[i]).
+template <class Visit>
+void for_each_weighted_item(const Histories& histories, std::span<const float> weights, Index r, const Visit& visit) {
+  const auto& offsets = histories.offsets();
+  const auto& items = histories.items();
+  for (auto i = offsets[static_cast<std::size_t>(r)]; i < offsets[static_cast<std::size_t>(r) + 1]; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    visit(items[at], weights[at]);
+  }
+}
+
 // Cuts row at a random point; the prefix, less dropped items, is the input
 // and the suffix, weighted by decay^distance, the target.
 void add_example(std::span<const Index> row, const NeuralOptions& options, Rng& rng, Batch& batch,
@@ -135,15 +147,11 @@ Sequential NeuralModel::make_head(Index item_count) const {
 void NeuralModel::input_layer(const Histories& histories, std::span<const float> weights, Matrix& z,
                               Matrix& h) const {
   z.resize(histories.size(), options_.hidden);
-  const auto& offsets = histories.offsets();
-  const auto& items = histories.items();
 #pragma omp parallel for schedule(dynamic, 8)
   for (Index r = 0; r < histories.size(); ++r) {
     z.row(r) = input_bias_;
-    for (auto i = offsets[static_cast<std::size_t>(r)]; i < offsets[static_cast<std::size_t>(r) + 1]; ++i) {
-      const auto at = static_cast<std::size_t>(i);
-      z.row(r) += weights[at] * input_weight_.row(items[at]);
-    }
+    for_each_weighted_item(histories, weights, r,
+                           [&](Index item, float weight) { z.row(r) += weight * input_weight_.row(item); });
   }
   h = z.cwiseMax(0.0f);
 }
@@ -220,14 +228,9 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
       // Back through relu and the sparse layer: only the rows of the batch's items get gradient.
       dz = ws.input_gradient().cwiseProduct((z.array() > 0.0f).cast<float>().matrix());
       bias_grad = dz.colwise().sum();
-      const auto& offsets = batch.inputs.offsets();
-      const auto& items = batch.inputs.items();
-      for (Index r = 0; r < batch.inputs.size(); ++r) {
-        for (auto i = offsets[static_cast<std::size_t>(r)]; i < offsets[static_cast<std::size_t>(r) + 1]; ++i) {
-          const auto at = static_cast<std::size_t>(i);
-          weight_grad.row(items[at]) += batch.weights[at] * dz.row(r);
-        }
-      }
+      for (Index r = 0; r < batch.inputs.size(); ++r)
+        for_each_weighted_item(batch.inputs, batch.weights, r,
+                               [&](Index item, float weight) { weight_grad.row(item) += weight * dz.row(r); });
       head_.apply_gradients(grads);
       const std::array<Matrix*, 2> params{&input_weight_, &input_bias_};
       const std::array<const Matrix*, 2> param_grads{&weight_grad, &bias_grad};
