@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "aisle/aisle.hpp"
-#include "malloc_counter.hpp"
 #include "support/classic_model.hpp"
+#include "support/malloc_counter.hpp"
 #include "support/synthetic.hpp"
 
 namespace aisle {
