@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "aisle/nn/softmax.hpp"
 #include "support/backends.hpp"
 #include "support/gradient_check.hpp"
@@ -34,6 +37,25 @@ TEST_P(SoftmaxTest, StaysFiniteForHugeLogits) {
   EXPECT_TRUE(state.output.allFinite());
   EXPECT_NEAR(state.output(0, 0), 1.0f, 1e-6f);
   EXPECT_NEAR(state.output(1, 2), 1.0f / 3, 1e-6f);
+}
+
+// 37 rows of 10 classes: the exp runs vectorised over the whole block, rows
+// straddle vector boundaries, and a strided view is read in place.
+TEST_P(SoftmaxTest, ManyShortRowsMatchDoublePrecision) {
+  Softmax softmax;
+  Rng rng(0);
+  softmax.build(10, rng);
+  const Matrix wide = testing::random_matrix(37, 12, 3, 20.0f);
+  const auto x = wide.leftCols(10);
+  LayerState state;
+  softmax.forward(backend(GetParam()), x, state);
+  for (Index r = 0; r < x.rows(); ++r) {
+    double max = x(r, 0), sum = 0;
+    for (Index c = 0; c < 10; ++c) max = std::max(max, static_cast<double>(x(r, c)));
+    for (Index c = 0; c < 10; ++c) sum += std::exp(x(r, c) - max);
+    for (Index c = 0; c < 10; ++c)
+      EXPECT_NEAR(state.output(r, c), std::exp(x(r, c) - max) / sum, 1e-6) << "row " << r << " class " << c;
+  }
 }
 
 TEST_P(SoftmaxTest, GradientMatchesFiniteDifferences) {
