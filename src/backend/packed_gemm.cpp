@@ -43,6 +43,7 @@ struct Simd {
   static Vec load_aligned(const float* p) { return _mm512_load_ps(p); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static void store_aligned(float* p, Vec v) { _mm512_store_ps(p, v); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   // The masked form: GCC 12's _mm512_max_ps reads an undefined register and
@@ -58,6 +59,7 @@ struct Simd {
   static Vec load_aligned(const float* p) { return _mm256_load_ps(p); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static void store_aligned(float* p, Vec v) { _mm256_store_ps(p, v); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
@@ -207,6 +209,17 @@ void pack_transposed_columns(const float* rows, Index stride, Index k, float* pa
 void pack_b_panel(const GemmOperand& b, Index col0, float* panel) {
   const Index cols = std::min(kCols, b.cols - col0);
   if (cols < kCols) std::fill(panel, panel + b.rows * kCols, 0.0f);
+  if (b.col_stride == 1 && cols == kCols) {
+    // Whole panel rows as vector moves: a memcpy call per 64-byte row cost
+    // more than the copy.
+    for (Index p = 0; p < b.rows; ++p) {
+      const float* row = b.data + p * b.row_stride + col0;
+#pragma GCC unroll 2
+      for (Index v = 0; v < kVecsPerRow; ++v)
+        Simd::store_aligned(panel + p * kCols + v * Simd::kLanes, Simd::load(row + v * Simd::kLanes));
+    }
+    return;
+  }
   if (b.col_stride == 1) {
     for (Index p = 0; p < b.rows; ++p)
       std::memcpy(panel + p * kCols, b.data + p * b.row_stride + col0, static_cast<std::size_t>(cols) * sizeof(float));
