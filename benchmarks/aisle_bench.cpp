@@ -10,6 +10,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <exception>
+#include <iostream>
 
 #include "aisle/aisle.hpp"
 #include "aisle/io/fashion_mnist.hpp"
@@ -172,4 +174,18 @@ BENCHMARK(BM_Predict)->Apply([](auto* b) { backend_and_batches(b, {1, 256}); });
 }  // namespace
 }  // namespace aisle
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Load the data before any benchmark runs, so that a bad AISLE_BENCH_DATA
+  // is one readable line and exit code 2, not an abort mid-run.
+  try {
+    aisle::sample_data();
+  } catch (const std::exception& e) {
+    std::cerr << "aisle-bench: " << e.what() << '\n';
+    return 2;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

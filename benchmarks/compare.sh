@@ -2,24 +2,30 @@
 # Side by side: aisle against PyTorch (Debian's python3-torch) on the classic
 # 784-128-128-10 model, same data (Fashion-MNIST), batch sizes and threads.
 # Rounds alternate aisle's and PyTorch's measurements; every figure is the
-# median over rounds. PyTorch runs in each of its two good thread set-ups
-# (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS=1) and keeps its best.
+# median over rounds (5 by default, about two minutes: on a shared machine
+# three leave a figure at the mercy of one slow round). PyTorch runs in each
+# of its two good thread set-ups (OMP_WAIT_POLICY=PASSIVE,
+# OPENBLAS_NUM_THREADS=1) and keeps its best.
 #
 # usage: benchmarks/compare.sh [--json] [--rounds N] [--threads N] [--data DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${AISLE_BUILD_DIR:-$root/build}"
-json=0 rounds=3 threads=2 data=/usr/share/datasets/fashion-mnist
+json=0 rounds=5 threads=2 data=/usr/share/datasets/fashion-mnist
 while [ $# -gt 0 ]; do
   case "$1" in
     --json) json=1 ;;
-    --rounds) rounds="$2"; shift ;;
-    --threads) threads="$2"; shift ;;
-    --data) data="$2"; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --rounds) rounds="${2-}"; shift ;;
+    --threads) threads="${2-}"; shift ;;
+    --data) data="${2-}"; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
-  shift
+  [ $# -gt 0 ] && shift
+done
+[ -d "$data" ] || { echo "compare.sh: no Fashion-MNIST folder at '$data' (--data DIR)" >&2; exit 2; }
+for number in "$rounds" "$threads"; do
+  [[ "$number" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --rounds and --threads take a positive integer, not '$number'" >&2; exit 2; }
 done
 
 "$root/scripts/install-deps" --with-torch
