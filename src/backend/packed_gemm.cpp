@@ -84,10 +84,12 @@ constexpr double kParallelFlop = 1 << 18;
 constexpr Index kBandsPerChunk = 2;
 constexpr int kMaxThreads = 64;
 
-// One group's chunk counter, alone on its cache line: counters sharing a line
-// would bounce it between the cores on every chunk taken.
+// One group's chunk counter, alone on its cache line (counters sharing a line
+// would bounce it between the cores on every chunk taken), and whether the
+// group's panels of b are ready for the threads that come to help.
 struct alignas(64) ChunkCounter {
   std::atomic<Index> next{0};
+  std::atomic<bool> packed{false};
 };
 
 struct Tile {
@@ -108,9 +110,12 @@ struct KMajorRows {
   const float* at(Index r, Index k) const { return base + k * k_stride + r; }
 };
 
-template <class Rows>
+// With kPacking, b_panel points into b itself (any alignment) and each row of
+// the panel is also stored to packed_panel as it is read: the first band to
+// use a panel packs it, instead of a separate pass over b before the product.
+template <class Rows, bool kPacking = false>
 [[gnu::always_inline]] inline void multiply_tile(const Rows a, const float* b_panel, Index b_stride, Index k,
-                                                 Tile& tile) {
+                                                 Tile& tile, float* packed_panel = nullptr) {
   // A local array, fully unrolled, that GCC keeps in registers (accumulating
   // into the caller's tile directly would go through memory).
   Vec acc[kRows][kVecsPerRow];
@@ -124,7 +129,14 @@ template <class Rows>
     const float* b_row = b_panel + p * b_stride;
     Vec b[kVecsPerRow];
 #pragma GCC unroll 2
-    for (Index v = 0; v < kVecsPerRow; ++v) b[v] = Simd::load_aligned(b_row + v * Simd::kLanes);
+    for (Index v = 0; v < kVecsPerRow; ++v) {
+      if constexpr (kPacking) {
+        b[v] = Simd::load(b_row + v * Simd::kLanes);
+        Simd::store_aligned(packed_panel + p * kCols + v * Simd::kLanes, b[v]);
+      } else {
+        b[v] = Simd::load_aligned(b_row + v * Simd::kLanes);
+      }
+    }
 #pragma GCC unroll 6
     for (Index r = 0; r < kRows; ++r) {
       const Vec ar = Simd::broadcast(a.at(r, p));
@@ -255,16 +267,23 @@ struct Panels {
   const float* panel(Index j) const { return base + j * panel_step; }
 };
 
-// Column panels [first, last) of one band of c, from kRows rows of a.
+// Column panels [first, last) of one band of c, from kRows rows of a. With
+// packing, the panels are packed from b on the way (see multiply_tile).
 template <class Rows>
 void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, Index last, const Panels& panels,
-                     const GemmOperand& b, GemmOutput c, const GemmEpilogue& e) {
+                     const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, bool packing) {
   for (Index j = first; j < last; ++j) {
     const Index col0 = j * kCols;
+    const Index cols = std::min(kCols, b.cols - col0);
+    float* panel = const_cast<float*>(panels.panel(j));
     Tile tile;
-    multiply_tile(rows_of_a, panels.panel(j), panels.k_step, b.rows, tile);
-    store_tile(tile, rows, std::min(kCols, b.cols - col0), c.data + row0 * c.row_stride + col0, c.row_stride, col0,
-               e);
+    if (packing && cols == kCols && b.col_stride == 1) {
+      multiply_tile<Rows, true>(rows_of_a, b.data + col0, b.row_stride, b.rows, tile, panel);
+    } else {
+      if (packing) pack_b_panel(b, col0, panel);
+      multiply_tile(rows_of_a, panels.panel(j), panels.k_step, b.rows, tile);
+    }
+    store_tile(tile, rows, cols, c.data + row0 * c.row_stride + col0, c.row_stride, col0, e);
   }
 }
 
@@ -272,16 +291,18 @@ void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, 
 // of a row-major or transposed a are read in place; the last, partial band
 // (and an a with other strides) is packed into edge_panel first.
 void multiply_band(const GemmOperand& a, Index band, Index first, Index last, const Panels& panels,
-                   const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* edge_panel) {
+                   const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* edge_panel,
+                   bool packing = false) {
   const Index row0 = band * kRows;
   const Index rows = std::min(kRows, a.rows - row0);
   if (rows == kRows && a.col_stride == 1)
     return multiply_panels(RowMajorRows{a.data + row0 * a.row_stride, a.row_stride}, rows, row0, first, last,
-                           panels, b, c, e);
+                           panels, b, c, e, packing);
   if (rows == kRows && a.row_stride == 1)
-    return multiply_panels(KMajorRows{a.data + row0, a.col_stride}, rows, row0, first, last, panels, b, c, e);
+    return multiply_panels(KMajorRows{a.data + row0, a.col_stride}, rows, row0, first, last, panels, b, c, e,
+                           packing);
   pack_a_panel(a, row0, rows, edge_panel);
-  multiply_panels(KMajorRows{edge_panel, kRows}, rows, row0, first, last, panels, b, c, e);
+  multiply_panels(KMajorRows{edge_panel, kRows}, rows, row0, first, last, panels, b, c, e, packing);
 }
 
 // A short row-major b whose rows start on cache lines and hold whole panels
@@ -324,7 +345,6 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   const bool in_place = readable_in_place(b);
   float* packed_b = in_place ? nullptr : buffers.packed_b(col_panels * kCols * k);
   const Panels panels = in_place ? Panels{b.data, kCols, b.row_stride} : Panels{packed_b, kCols * k, kCols};
-  auto pack = [&](Index j) { pack_b_panel(b, j * kCols, packed_b + j * kCols * k); };
   float* edge_panels = buffers.edge_panels(threads * k * kRows);
   // The column panels form one group per thread (fewer when there are fewer
   // panels); each group's bands are handed out in chunks from its own
@@ -335,10 +355,25 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   const int groups = static_cast<int>(std::min<Index>(threads, col_panels));
   std::array<ChunkCounter, kMaxThreads> next_chunk;
   const Index chunks = (bands + kBandsPerChunk - 1) / kBandsPerChunk;
+  // Packing needs no pass of its own: thread g keeps chunk 0 of group g, and
+  // its first band packs the group's panels as it multiplies them. Helpers
+  // wait for that (one band) rather than for a barrier after all packing.
+  for (int g = 0; g < groups; ++g) {
+    next_chunk[static_cast<std::size_t>(g)].next = in_place ? 0 : 1;
+    next_chunk[static_cast<std::size_t>(g)].packed = in_place;
+  }
+  auto pack_with_first_chunk = [&](int g, float* edge_panel) {
+    const auto [first, last] = share(col_panels, g, groups);
+    multiply_band(a, 0, first, last, panels, b, c, epilogue, edge_panel, true);
+    next_chunk[static_cast<std::size_t>(g)].packed.store(true, std::memory_order_release);
+    for (Index band = 1; band < std::min(bands, kBandsPerChunk); ++band)
+      multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
+  };
   auto work_through_group = [&](int g, float* edge_panel) {
     const auto [first, last] = share(col_panels, g, groups);
-    auto& next = next_chunk[static_cast<std::size_t>(g)].next;
-    for (Index chunk; (chunk = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+    auto& counter = next_chunk[static_cast<std::size_t>(g)];
+    while (!counter.packed.load(std::memory_order_acquire)) _mm_pause();
+    for (Index chunk; (chunk = counter.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
       const Index end = std::min(bands, (chunk + 1) * kBandsPerChunk);
       for (Index band = chunk * kBandsPerChunk; band < end; ++band)
         multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
@@ -347,11 +382,9 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num();
-    if (!in_place) {
-#pragma omp for schedule(static)
-      for (Index j = 0; j < col_panels; ++j) pack(j);
-    }
-    for (int step = 0; step < groups; ++step) work_through_group((t + step) % groups, edge_panels + t * k * kRows);
+    float* edge_panel = edge_panels + t * k * kRows;
+    if (!in_place && t < groups) pack_with_first_chunk(t, edge_panel);
+    for (int step = 0; step < groups; ++step) work_through_group((t + step) % groups, edge_panel);
   }
 }
 
