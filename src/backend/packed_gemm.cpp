@@ -34,7 +34,28 @@ bool packed_gemm_vectorised() { return true; }
 
 namespace {
 
-#if defined(__AVX512F__)
+#if defined(AISLE_GEMM_WIDE_EMULATION)
+// Test builds only (aisle-gemm-wide-tests): 16-lane vectors from GCC's
+// generic vector extension, so that the AVX-512 tiling (6 x 32 tiles, 32-wide
+// panels) runs and is checked on machines without AVX-512.
+struct Simd {
+  using Vec = float __attribute__((vector_size(64)));
+  static constexpr Index kLanes = 16;
+  static Vec zero() { return Vec{}; }
+  static Vec broadcast(const float* p) { return Vec{} + *p; }
+  static Vec load(const float* p) {
+    Vec v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static Vec load_aligned(const float* p) { return load(p); }
+  static void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+  static void store_aligned(float* p, Vec v) { store(p, v); }
+  static Vec fmadd(Vec a, Vec b, Vec c) { return a * b + c; }
+  static Vec add(Vec a, Vec b) { return a + b; }
+  static Vec max(Vec a, Vec b) { return a > b ? a : b; }
+};
+#elif defined(__AVX512F__)
 struct Simd {
   using Vec = __m512;
   static constexpr Index kLanes = 16;
