@@ -239,20 +239,10 @@ void pack_transposed_columns(const float* rows, Index stride, Index k, float* pa
 
 // Copies columns [col0, col0 + kCols) of b into k rows of kCols floats,
 // zero past the last column, so that the kernel loads whole aligned vectors.
+// (Whole panels of a row-major b are packed by the kernel as it reads them.)
 void pack_b_panel(const GemmOperand& b, Index col0, float* panel) {
   const Index cols = std::min(kCols, b.cols - col0);
   if (cols < kCols) std::fill(panel, panel + b.rows * kCols, 0.0f);
-  if (b.col_stride == 1 && cols == kCols) {
-    // Whole panel rows as vector moves: a memcpy call per 64-byte row cost
-    // more than the copy.
-    for (Index p = 0; p < b.rows; ++p) {
-      const float* row = b.data + p * b.row_stride + col0;
-#pragma GCC unroll 2
-      for (Index v = 0; v < kVecsPerRow; ++v)
-        Simd::store_aligned(panel + p * kCols + v * Simd::kLanes, Simd::load(row + v * Simd::kLanes));
-    }
-    return;
-  }
   if (b.col_stride == 1) {
     for (Index p = 0; p < b.rows; ++p)
       std::memcpy(panel + p * kCols, b.data + p * b.row_stride + col0, static_cast<std::size_t>(cols) * sizeof(float));
@@ -289,19 +279,19 @@ struct Panels {
 };
 
 // Column panels [first, last) of one band of c, from kRows rows of a. With
-// packing, the panels are packed from b on the way (see multiply_tile).
+// packed_b (the buffer panels reads from), the panels are packed into it on
+// the way (see multiply_tile).
 template <class Rows>
 void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, Index last, const Panels& panels,
-                     const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, bool packing) {
+                     const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* packed_b) {
   for (Index j = first; j < last; ++j) {
     const Index col0 = j * kCols;
     const Index cols = std::min(kCols, b.cols - col0);
-    float* panel = const_cast<float*>(panels.panel(j));
     Tile tile;
-    if (packing && cols == kCols && b.col_stride == 1) {
-      multiply_tile<Rows, true>(rows_of_a, b.data + col0, b.row_stride, b.rows, tile, panel);
+    if (packed_b != nullptr && cols == kCols && b.col_stride == 1) {
+      multiply_tile<Rows, true>(rows_of_a, b.data + col0, b.row_stride, b.rows, tile, packed_b + j * kCols * b.rows);
     } else {
-      if (packing) pack_b_panel(b, col0, panel);
+      if (packed_b != nullptr) pack_b_panel(b, col0, packed_b + j * kCols * b.rows);
       multiply_tile(rows_of_a, panels.panel(j), panels.k_step, b.rows, tile);
     }
     store_tile(tile, rows, cols, c.data + row0 * c.row_stride + col0, c.row_stride, col0, e);
@@ -313,17 +303,17 @@ void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, 
 // (and an a with other strides) is packed into edge_panel first.
 void multiply_band(const GemmOperand& a, Index band, Index first, Index last, const Panels& panels,
                    const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* edge_panel,
-                   bool packing = false) {
+                   float* packed_b = nullptr) {
   const Index row0 = band * kRows;
   const Index rows = std::min(kRows, a.rows - row0);
   if (rows == kRows && a.col_stride == 1)
     return multiply_panels(RowMajorRows{a.data + row0 * a.row_stride, a.row_stride}, rows, row0, first, last,
-                           panels, b, c, e, packing);
+                           panels, b, c, e, packed_b);
   if (rows == kRows && a.row_stride == 1)
     return multiply_panels(KMajorRows{a.data + row0, a.col_stride}, rows, row0, first, last, panels, b, c, e,
-                           packing);
+                           packed_b);
   pack_a_panel(a, row0, rows, edge_panel);
-  multiply_panels(KMajorRows{edge_panel, kRows}, rows, row0, first, last, panels, b, c, e, packing);
+  multiply_panels(KMajorRows{edge_panel, kRows}, rows, row0, first, last, panels, b, c, e, packed_b);
 }
 
 // A short row-major b whose rows start on cache lines and hold whole panels
@@ -383,22 +373,24 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
     next_chunk[static_cast<std::size_t>(g)].next = in_place ? 0 : 1;
     next_chunk[static_cast<std::size_t>(g)].packed = in_place;
   }
-  auto pack_with_first_chunk = [&](int g, float* edge_panel) {
+  // Bands [begin, end of begin's chunk) of group g.
+  auto multiply_rest_of_chunk = [&](Index begin, int g, float* edge_panel) {
     const auto [first, last] = share(col_panels, g, groups);
-    multiply_band(a, 0, first, last, panels, b, c, epilogue, edge_panel, true);
-    next_chunk[static_cast<std::size_t>(g)].packed.store(true, std::memory_order_release);
-    for (Index band = 1; band < std::min(bands, kBandsPerChunk); ++band)
+    const Index end = std::min(bands, (begin / kBandsPerChunk + 1) * kBandsPerChunk);
+    for (Index band = begin; band < end; ++band)
       multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
   };
-  auto work_through_group = [&](int g, float* edge_panel) {
+  auto pack_with_first_chunk = [&](int g, float* edge_panel) {
     const auto [first, last] = share(col_panels, g, groups);
+    multiply_band(a, 0, first, last, panels, b, c, epilogue, edge_panel, packed_b);
+    next_chunk[static_cast<std::size_t>(g)].packed.store(true, std::memory_order_release);
+    multiply_rest_of_chunk(1, g, edge_panel);
+  };
+  auto work_through_group = [&](int g, float* edge_panel) {
     auto& counter = next_chunk[static_cast<std::size_t>(g)];
     while (!counter.packed.load(std::memory_order_acquire)) _mm_pause();
-    for (Index chunk; (chunk = counter.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-      const Index end = std::min(bands, (chunk + 1) * kBandsPerChunk);
-      for (Index band = chunk * kBandsPerChunk; band < end; ++band)
-        multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
-    }
+    for (Index chunk; (chunk = counter.next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+      multiply_rest_of_chunk(chunk * kBandsPerChunk, g, edge_panel);
   };
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
