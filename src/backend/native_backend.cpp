@@ -24,7 +24,7 @@ void NativeBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matri
 }
 
 void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
-                                   Matrix* dx, KernelSlot& slot) const {
+                                   Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const {
   GemmBuffers& buffers = slot.get<GemmCache>().buffers;
   dw.resize(w.rows(), w.cols());
   packed_gemm(GemmOperand::of(x).transposed(), GemmOperand::of(dz), output_of(dw), {}, buffers);
@@ -32,7 +32,9 @@ void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
   db.noalias() = dz.colwise().sum();
   if (dx == nullptr) return;
   dx->resize(x.rows(), x.cols());
-  packed_gemm(GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), {}, buffers);
+  GemmEpilogue relu_backward;
+  if (dx_relu_mask != nullptr) relu_backward = {.relu_mask = dx_relu_mask->data(), .relu_mask_stride = dx_relu_mask->cols()};
+  packed_gemm(GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), relu_backward, buffers);
 }
 
 }  // namespace aisle::detail

@@ -54,6 +54,7 @@ struct Simd {
   static Vec fmadd(Vec a, Vec b, Vec c) { return a * b + c; }
   static Vec add(Vec a, Vec b) { return a + b; }
   static Vec max(Vec a, Vec b) { return a > b ? a : b; }
+  static Vec where_positive(Vec mask, Vec v) { return mask > Vec{} ? v : Vec{}; }
 };
 #elif defined(__AVX512F__)
 struct Simd {
@@ -70,6 +71,9 @@ struct Simd {
   // The masked form: GCC 12's _mm512_max_ps reads an undefined register and
   // warns about it (-Wmaybe-uninitialized).
   static Vec max(Vec a, Vec b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
+  static Vec where_positive(Vec mask, Vec v) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mask, zero(), _CMP_GT_OQ), v);
+  }
 };
 #else
 struct Simd {
@@ -84,6 +88,7 @@ struct Simd {
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  static Vec where_positive(Vec mask, Vec v) { return _mm256_and_ps(_mm256_cmp_ps(mask, zero(), _CMP_GT_OQ), v); }
 };
 #endif
 
@@ -171,26 +176,35 @@ template <class Rows, bool kPacking = false>
     for (Index v = 0; v < kVecsPerRow; ++v) tile.acc[r][v] = acc[r][v];
 }
 
-[[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const GemmEpilogue& e) {
+// bias and mask point at the result's column in the bias row and at its
+// place in the mask, or are null.
+[[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const float* mask, const GemmEpilogue& e) {
   if (bias != nullptr) v = Simd::add(v, Simd::load(bias));
   if (e.relu) v = Simd::max(v, Simd::zero());
+  if (mask != nullptr) v = Simd::where_positive(Simd::load(mask), v);
   return v;
 }
 
-float finish(float v, const float* bias, const GemmEpilogue& e) {
+float finish(float v, const float* bias, const float* mask, const GemmEpilogue& e) {
   if (bias != nullptr) v += *bias;
   if (e.relu) v = std::max(v, 0.0f);
+  if (mask != nullptr && !(*mask > 0.0f)) v = 0.0f;
   return v;
 }
 
-// Stores rows x cols of the tile at c (column col0 of the product).
-void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Index col0, const GemmEpilogue& e) {
+// Stores rows x cols of the tile at c, which is element (row0, col0) of the
+// product.
+void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Index row0, Index col0,
+                const GemmEpilogue& e) {
   const float* bias = e.bias != nullptr ? e.bias + col0 : nullptr;
+  const float* mask = e.relu_mask != nullptr ? e.relu_mask + row0 * e.relu_mask_stride + col0 : nullptr;
+  auto at = [](const float* p, Index offset) { return p != nullptr ? p + offset : nullptr; };
   if (rows == kRows && cols == kCols) {
     for (Index r = 0; r < kRows; ++r)
       for (Index v = 0; v < kVecsPerRow; ++v) {
         float* out = c + r * ldc + v * Simd::kLanes;
-        Simd::store(out, finish(t.acc[r][v], bias != nullptr ? bias + v * Simd::kLanes : nullptr, e));
+        Simd::store(out, finish(t.acc[r][v], at(bias, v * Simd::kLanes),
+                                at(mask, r * e.relu_mask_stride + v * Simd::kLanes), e));
       }
     return;
   }
@@ -200,7 +214,7 @@ void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Inde
   for (Index r = 0; r < rows; ++r)
     for (Index j = 0; j < cols; ++j) {
       float* out = c + r * ldc + j;
-      *out = finish(spill[r][j], bias != nullptr ? bias + j : nullptr, e);
+      *out = finish(spill[r][j], at(bias, j), at(mask, r * e.relu_mask_stride + j), e);
     }
 }
 
@@ -294,7 +308,7 @@ void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, 
       if (packed_b != nullptr) pack_b_panel(b, col0, packed_b + j * kCols * b.rows);
       multiply_tile(rows_of_a, panels.panel(j), panels.k_step, b.rows, tile);
     }
-    store_tile(tile, rows, cols, c.data + row0 * c.row_stride + col0, c.row_stride, col0, e);
+    store_tile(tile, rows, cols, c.data + row0 * c.row_stride + col0, c.row_stride, row0, col0, e);
   }
 }
 
@@ -333,7 +347,8 @@ void finish_empty_sums(Index m, Index n, GemmOutput c, const GemmEpilogue& e) {
   for (Index i = 0; i < m; ++i)
     for (Index j = 0; j < n; ++j) {
       float* out = c.data + i * c.row_stride + j;
-      *out = finish(0.0f, e.bias != nullptr ? e.bias + j : nullptr, e);
+      *out = finish(0.0f, e.bias != nullptr ? e.bias + j : nullptr,
+                    e.relu_mask != nullptr ? e.relu_mask + i * e.relu_mask_stride + j : nullptr, e);
     }
 }
 
@@ -414,6 +429,11 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   mc.noalias() = ma * mb;
   if (epilogue.bias != nullptr) mc.rowwise() += Eigen::Map<const RowVector>(epilogue.bias, b.cols);
   if (epilogue.relu) mc = mc.cwiseMax(0.0f);
+  if (epilogue.relu_mask != nullptr) {
+    const Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> mask(epilogue.relu_mask, a.rows, b.cols,
+                                                                Eigen::OuterStride<>(epilogue.relu_mask_stride));
+    mc = (mask.array() > 0.0f).select(mc, 0.0f);
+  }
 }
 
 #endif

@@ -29,6 +29,10 @@ struct GemmOutput {
 struct GemmEpilogue {
   const float* bias = nullptr;  // added to every row (one value per column)
   bool relu = false;
+  // Zero wherever relu_mask (an [m x n] matrix, rows relu_mask_stride apart)
+  // is not positive: the backward of the ReLU whose output is relu_mask.
+  const float* relu_mask = nullptr;
+  Index relu_mask_stride = 0;
 };
 
 // The packed right-hand operand and the per-thread edge panels of one call

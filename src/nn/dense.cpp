@@ -91,15 +91,15 @@ void Dense::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& s
 }
 
 void Dense::backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                          bool need_input_gradient, bool skip_softmax) const {
+                          bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const {
   Matrix* dx = need_input_gradient ? &state.grad_input : nullptr;
   // Turn grad_output into the gradient at the pre-activation, in place.
-  if (options_.activation == Activation::relu) {
+  if (options_.activation == Activation::relu && !skip_activation) {
     backend.relu_backward(state.output, state.grad_output, state.grad_output, state.kernels);
-  } else if (options_.activation == Activation::softmax && !skip_softmax) {
+  } else if (options_.activation == Activation::softmax && !skip_activation) {
     backend.softmax_backward(state.output, state.grad_output, state.grad_output, state.kernels);
   }
-  backend.dense_backward(x, weight(), state.grad_output, grads[0], grads[1], dx, state.kernels);
+  backend.dense_backward(x, weight(), state.grad_output, grads[0], grads[1], dx, input_relu_mask, state.kernels);
 }
 
 }  // namespace aisle

@@ -7,8 +7,13 @@ void ReLU::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& st
 }
 
 void ReLU::backward_impl(const Backend& backend, ConstMatrixRef, LayerState& state, std::span<Matrix>,
-                         bool need_input_gradient, bool) const {
-  if (need_input_gradient) backend.relu_backward(state.output, state.grad_output, state.grad_input, state.kernels);
+                         bool need_input_gradient, bool skip_activation, const Matrix*) const {
+  if (!need_input_gradient) return;
+  if (skip_activation) {
+    state.grad_input = state.grad_output;
+  } else {
+    backend.relu_backward(state.output, state.grad_output, state.grad_input, state.kernels);
+  }
 }
 
 }  // namespace aisle

@@ -180,18 +180,24 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
   if (grads.tensors.size() != param_count) grads = make_gradients();
   const Backend& kernels = backend_impl();
   std::size_t offset = grads.tensors.size();
+  // Whether the gradient handed down is already before the layer's activation.
+  bool activation_done = skip_softmax;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     const Layer& layer = *layers_[i];
     const std::size_t count = layer.parameters().size();
     offset -= count;
     const std::span<Matrix> layer_grads(grads.tensors.data() + offset, count);
     const bool need_dx = i > 0 || need_input_gradient;
-    const bool skip = skip_softmax && i + 1 == layers_.size();
     if (i > 0) {
-      layer.backward(kernels, ws.layers[i - 1].output, ws.layers[i], layer_grads, need_dx, skip);
+      // A ReLU below is differentiated inside this layer's input-gradient
+      // product instead of in a pass of its own.
+      const bool fuse_relu = layer.fuses_input_relu_backward() && layers_[i - 1]->ends_with_relu();
+      const Matrix* relu_mask = fuse_relu ? &ws.layers[i - 1].output : nullptr;
+      layer.backward(kernels, ws.layers[i - 1].output, ws.layers[i], layer_grads, need_dx, activation_done, relu_mask);
       ws.layers[i - 1].grad_output.swap(ws.layers[i].grad_input);
+      activation_done = fuse_relu;
     } else {
-      layer.backward(kernels, ws.input(), ws.layers[0], layer_grads, need_dx, skip);
+      layer.backward(kernels, ws.input(), ws.layers[0], layer_grads, need_dx, activation_done);
     }
   }
 }

@@ -7,9 +7,9 @@ void Softmax::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState&
 }
 
 void Softmax::backward_impl(const Backend& backend, ConstMatrixRef, LayerState& state, std::span<Matrix>,
-                            bool need_input_gradient, bool skip_softmax) const {
+                            bool need_input_gradient, bool skip_activation, const Matrix*) const {
   if (!need_input_gradient) return;
-  if (skip_softmax) {
+  if (skip_activation) {
     state.grad_input = state.grad_output;
   } else {
     backend.softmax_backward(state.output, state.grad_output, state.grad_input, state.kernels);

@@ -1,6 +1,6 @@
 // packed_gemm against a double-precision triple loop: every operand layout
 // (row-major, transposed, strided views), partial tiles on every edge, the
-// bias and ReLU epilogues, and the same bits on any thread count.
+// bias, ReLU and ReLU-mask epilogues, and the same bits on any thread count.
 
 #include "backend/packed_gemm.hpp"
 
@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "support/gradient_check.hpp"
 
@@ -27,6 +28,7 @@ Matrix reference(const GemmOperand& a, const GemmOperand& b, const GemmEpilogue&
       for (Index p = 0; p < a.cols; ++p) sum += double{element(a, i, p)} * double{element(b, p, j)};
       if (e.bias != nullptr) sum += e.bias[j];
       if (e.relu) sum = std::max(sum, 0.0);
+      if (e.relu_mask != nullptr && !(e.relu_mask[i * e.relu_mask_stride + j] > 0.0f)) sum = 0.0;
       c(i, j) = static_cast<float>(sum);
     }
   return c;
@@ -66,20 +68,33 @@ Stored store(Index rows, Index cols, Layout layout, std::uint64_t seed) {
 struct Epilogue {
   bool bias = false;
   bool relu = false;
+  bool relu_mask = false;
 };
+
+// A ReLU output to mask by: about half zeros, the rest positive, with
+// padding between rows.
+Matrix relu_output(Index rows, Index cols) {
+  constexpr Index kPad = 2;
+  return random_matrix(rows, cols + kPad, 4).cwiseMax(0.0f);
+}
 
 void check(const Shape& shape, Layout a_layout, Layout b_layout, Epilogue what) {
   const Stored a = store(shape.m, shape.k, a_layout, 1);
   const Stored b = store(shape.k, shape.n, b_layout, 2);
   const Matrix bias = random_matrix(1, shape.n, 3);
-  const GemmEpilogue epilogue{.bias = what.bias ? bias.data() : nullptr, .relu = what.relu};
+  const Matrix mask = relu_output(shape.m, shape.n);
+  const GemmEpilogue epilogue{.bias = what.bias ? bias.data() : nullptr,
+                              .relu = what.relu,
+                              .relu_mask = what.relu_mask ? mask.data() : nullptr,
+                              .relu_mask_stride = mask.cols()};
   Matrix c(shape.m, shape.n);
   const Matrix expected = reference(a.view, b.view, epilogue);
   GemmBuffers buffers;
   packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers);
   EXPECT_LT(testing::relative_error(c, expected), 1e-6)
       << shape.m << "x" << shape.n << "x" << shape.k << " a " << static_cast<int>(a_layout) << " b "
-      << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu;
+      << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu
+      << " mask " << what.relu_mask;
 }
 
 TEST(PackedGemm, MatchesReferenceForEveryLayoutAndEdge) {
@@ -89,7 +104,23 @@ TEST(PackedGemm, MatchesReferenceForEveryLayoutAndEdge) {
         check(shape, a, b, {});
         check(shape, a, b, {.bias = true, .relu = true});
         check(shape, a, b, {.bias = true});
+        check(shape, a, b, {.relu_mask = true});
       }
+}
+
+TEST(PackedGemm, ReluMaskZeroesWhereTheMaskIsNotPositive) {
+  const Matrix a = Matrix::Constant(7, 3, 1.0f), b = Matrix::Constant(3, 18, 1.0f);
+  Matrix mask = Matrix::Constant(7, 18, 2.0f);
+  mask(0, 0) = 0.0f;
+  mask(6, 17) = -1.0f;
+  mask(3, 9) = std::numeric_limits<float>::quiet_NaN();
+  Matrix c(7, 18);
+  GemmBuffers buffers;
+  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), 18}, {.relu_mask = mask.data(), .relu_mask_stride = 18},
+              buffers);
+  Matrix expected = Matrix::Constant(7, 18, 3.0f);
+  expected(0, 0) = expected(6, 17) = expected(3, 9) = 0.0f;
+  EXPECT_EQ(c, expected);
 }
 
 // An unpadded, cache-line aligned b with whole panels is read in place

@@ -2,6 +2,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/nn/relu.hpp"
 #include "support/backends.hpp"
 #include "support/gradient_check.hpp"
 
@@ -76,6 +77,59 @@ INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, testing::all_backends()
 INSTANTIATE_TEST_SUITE_P(Backends, DenseGradient,
                          ::testing::Combine(testing::all_backends(),
                                             ::testing::Values(Activation::none, Activation::relu)));
+
+// The layer below's ReLU backward fused into the input gradient gives the
+// same bits as that ReLU's own backward pass after the product.
+class DenseInputReluMask : public ::testing::TestWithParam<std::tuple<BackendKind, Index>> {};
+
+TEST_P(DenseInputReluMask, EqualsReluBackwardAfterTheProduct) {
+  const auto [kind, batch] = GetParam();
+  const Backend& be = backend(kind);
+  const Dense dense = built_dense(40, Activation::relu, 37);
+  const Matrix below_output = random_matrix(batch, 37, 21).cwiseMax(0.0f);  // a ReLU's output: half zeros
+  const Matrix r = random_matrix(batch, 40, 22);
+  LayerState fused, separate;
+  dense.forward(be, below_output, fused);
+  dense.forward(be, below_output, separate);
+  fused.grad_output = separate.grad_output = r;
+  std::vector<Matrix> fused_grads(2), separate_grads(2);
+  dense.backward(be, below_output, fused, fused_grads, true, false, &below_output);
+  dense.backward(be, below_output, separate, separate_grads, true);
+  Matrix expected;
+  KernelSlot slot;
+  be.relu_backward(below_output, separate.grad_input, expected, slot);
+  EXPECT_EQ(fused.grad_input, expected);
+  EXPECT_EQ(fused_grads[0], separate_grads[0]);
+  EXPECT_EQ(fused_grads[1], separate_grads[1]);
+  EXPECT_GT((fused.grad_input.array() == 0.0f).count(), fused.grad_input.size() / 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(BackendsAndBatches, DenseInputReluMask,
+                         ::testing::Combine(testing::all_backends(), ::testing::Values(Index{1}, Index{7}, Index{128})));
+
+TEST(Dense, RejectsReluMaskOfWrongShapeAndLayersThatCannotFuseIt) {
+  const Backend& be = backend(BackendKind::eigen);
+  const Dense dense = built_dense(5, Activation::none, 4);
+  const Matrix x = random_matrix(3, 4, 7), wrong = Matrix::Ones(3, 5);
+  LayerState state;
+  dense.forward(be, x, state);
+  state.grad_output = random_matrix(3, 5, 8);
+  std::vector<Matrix> grads(2);
+  try {
+    dense.backward(be, x, state, grads, true, false, &wrong);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ReLU mask has shape [3 x 5], input [3 x 4]"), std::string::npos) << e.what();
+  }
+  ReLU relu;
+  Rng rng(1);
+  relu.build(4, rng);
+  LayerState relu_state;
+  relu.forward(be, x, relu_state);
+  relu_state.grad_output = x;
+  std::vector<Matrix> none;
+  EXPECT_THROW(relu.backward(be, x, relu_state, none, true, false, &x), Error);
+}
 
 TEST(Dense, ForwardIsXTimesWPlusB) {
   Dense dense = built_dense(2, Activation::none, 3);

@@ -38,13 +38,23 @@ class Layer {
 
   // From state.grad_output (the gradient at this layer's output), writes the
   // parameter gradients into grads (one per parameter, same order) and, when
-  // need_input_gradient, state.grad_input. skip_softmax: grad_output is already
-  // the gradient at the logits (fused softmax + cross-entropy).
+  // need_input_gradient, state.grad_input.
+  //   skip_activation: grad_output is already the gradient before this
+  //     layer's activation (fused softmax + cross-entropy, or a ReLU backward
+  //     that the layer above fused into its input gradient).
+  //   input_relu_mask: x is the output of a ReLU (this matrix, x's shape);
+  //     the input gradient is masked by it, that ReLU's backward fused in.
+  //     Only for layers whose fuses_input_relu_backward() is true.
   void backward(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                bool need_input_gradient, bool skip_softmax = false) const;
+                bool need_input_gradient, bool skip_activation = false, const Matrix* input_relu_mask = nullptr) const;
 
   // True when the output is a softmax whose logits backward can start from.
   virtual bool ends_with_softmax() const { return false; }
+  // True when the output is a ReLU's, so that its backward can be skipped
+  // (skip_activation) once the layer above has masked its input gradient.
+  virtual bool ends_with_relu() const { return false; }
+  // True when backward takes an input_relu_mask.
+  virtual bool fuses_input_relu_backward() const { return false; }
 
   std::span<Matrix> parameters() { return params_; }
   std::span<const Matrix> parameters() const { return params_; }
@@ -58,7 +68,7 @@ class Layer {
   virtual void init_parameters(Rng& rng) { (void)rng; }
   virtual void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const = 0;
   virtual void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                             bool need_input_gradient, bool skip_softmax) const = 0;
+                             bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const = 0;
 
   std::vector<Matrix> params_;
 

@@ -10,12 +10,13 @@ class ReLU final : public Layer {
   std::string kind() const override { return "relu"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<ReLU>(*this); }
   nlohmann::json config() const override { return {{"type", kind()}}; }
+  bool ends_with_relu() const override { return true; }
 
  private:
   Index output_size_for(Index input_size) const override { return input_size; }
   void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const override;
   void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                     bool need_input_gradient, bool skip_softmax) const override;
+                     bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const override;
 };
 
 }  // namespace aisle

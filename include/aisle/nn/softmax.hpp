@@ -17,7 +17,7 @@ class Softmax final : public Layer {
   Index output_size_for(Index input_size) const override { return input_size; }
   void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const override;
   void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                     bool need_input_gradient, bool skip_softmax) const override;
+                     bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const override;
 };
 
 }  // namespace aisle
