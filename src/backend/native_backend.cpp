@@ -27,9 +27,8 @@ void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
                                    Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const {
   GemmBuffers& buffers = slot.get<GemmCache>().buffers;
   dw.resize(w.rows(), w.cols());
-  packed_gemm(GemmOperand::of(x).transposed(), GemmOperand::of(dz), output_of(dw), {}, buffers);
   db.resize(1, w.cols());
-  db.noalias() = dz.colwise().sum();
+  packed_gemm(GemmOperand::of(x).transposed(), GemmOperand::of(dz), output_of(dw), {}, buffers, db.data());
   if (dx == nullptr) return;
   dx->resize(x.rows(), x.cols());
   GemmEpilogue relu_backward;

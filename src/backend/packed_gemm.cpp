@@ -352,6 +352,19 @@ void finish_empty_sums(Index m, Index n, GemmOutput c, const GemmEpilogue& e) {
     }
 }
 
+// Columns [begin, end) of b summed over its rows, row after row.
+void sum_columns(const GemmOperand& b, Index begin, Index end, float* sums) {
+  std::fill(sums + begin, sums + end, 0.0f);
+  for (Index p = 0; p < b.rows; ++p) {
+    const float* row = b.data + p * b.row_stride;
+    if (b.col_stride == 1) {
+      for (Index j = begin; j < end; ++j) sums[j] += row[j];
+    } else {
+      for (Index j = begin; j < end; ++j) sums[j] += row[j * b.col_stride];
+    }
+  }
+}
+
 // [begin, end) of count items for thread t of threads, in contiguous shares.
 std::pair<Index, Index> share(Index count, int t, int threads) {
   return {count * t / threads, count * (t + 1) / threads};
@@ -360,8 +373,9 @@ std::pair<Index, Index> share(Index count, int t, int threads) {
 }  // namespace
 
 void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
-                 GemmBuffers& buffers) {
+                 GemmBuffers& buffers, float* b_column_sums) {
   const Index m = a.rows, n = b.cols, k = a.cols;
+  if (b_column_sums != nullptr && (m == 0 || k == 0)) sum_columns(b, 0, n, b_column_sums);
   if (m == 0 || n == 0) return;
   if (k == 0) return finish_empty_sums(m, n, c, epilogue);
   const Index col_panels = (n + kCols - 1) / kCols;
@@ -411,6 +425,13 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   {
     const int t = omp_get_thread_num();
     float* edge_panel = edge_panels + t * k * kRows;
+    // The column sums of b: by a thread without a group of its own while the
+    // others pack, else each thread over its group's columns.
+    if (b_column_sums != nullptr && groups < threads && t == groups) sum_columns(b, 0, n, b_column_sums);
+    if (b_column_sums != nullptr && groups == threads) {
+      const auto [first, last] = share(col_panels, t, groups);
+      sum_columns(b, first * kCols, std::min(n, last * kCols), b_column_sums);
+    }
     if (!in_place && t < groups) pack_with_first_chunk(t, edge_panel);
     for (int step = 0; step < groups; ++step) work_through_group((t + step) % groups, edge_panel);
   }
@@ -421,10 +442,11 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
 bool packed_gemm_vectorised() { return false; }
 
 void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
-                 GemmBuffers&) {
+                 GemmBuffers&, float* b_column_sums) {
   using Strided = Eigen::Map<const Eigen::MatrixXf, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   const Strided ma(a.data, a.rows, a.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a.col_stride, a.row_stride));
   const Strided mb(b.data, b.rows, b.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(b.col_stride, b.row_stride));
+  if (b_column_sums != nullptr) Eigen::Map<RowVector>(b_column_sums, b.cols) = mb.colwise().sum();
   Eigen::Map<Matrix, 0, Eigen::OuterStride<>> mc(c.data, a.rows, b.cols, Eigen::OuterStride<>(c.row_stride));
   mc.noalias() = ma * mb;
   if (epilogue.bias != nullptr) mc.rowwise() += Eigen::Map<const RowVector>(epilogue.bias, b.cols);

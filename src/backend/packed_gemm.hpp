@@ -55,8 +55,10 @@ bool packed_gemm_vectorised();
 // c = act(a b + bias) for a [m x k], b [k x n], c [m x n], split over
 // the calling thread's OpenMP thread count when the product is large enough.
 // Each element is one thread's sequential sum over k, so the result does not
-// depend on the thread count.
+// depend on the thread count. With b_column_sums (n floats), the column sums
+// of b are written there too, each a sequential sum over b's rows, by the
+// threads of the product (a bias gradient next to its weight gradient).
 void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
-                 GemmBuffers& buffers);
+                 GemmBuffers& buffers, float* b_column_sums = nullptr);
 
 }  // namespace aisle::detail

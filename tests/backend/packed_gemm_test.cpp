@@ -34,6 +34,16 @@ Matrix reference(const GemmOperand& a, const GemmOperand& b, const GemmEpilogue&
   return c;
 }
 
+RowVector column_sums_of(const GemmOperand& b) {
+  RowVector sums(b.cols);
+  for (Index j = 0; j < b.cols; ++j) {
+    double sum = 0.0;
+    for (Index p = 0; p < b.rows; ++p) sum += element(b, p, j);
+    sums(j) = static_cast<float>(sum);
+  }
+  return sums;
+}
+
 struct Shape {
   Index m, n, k;
 };
@@ -90,7 +100,9 @@ void check(const Shape& shape, Layout a_layout, Layout b_layout, Epilogue what) 
   Matrix c(shape.m, shape.n);
   const Matrix expected = reference(a.view, b.view, epilogue);
   GemmBuffers buffers;
-  packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers);
+  RowVector column_sums = RowVector::Constant(shape.n, 42.0f);
+  packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers, column_sums.data());
+  EXPECT_LT(testing::relative_error(column_sums, column_sums_of(b.view)), 1e-6) << shape.m << "x" << shape.n << "x" << shape.k;
   EXPECT_LT(testing::relative_error(c, expected), 1e-6)
       << shape.m << "x" << shape.n << "x" << shape.k << " a " << static_cast<int>(a_layout) << " b "
       << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu
@@ -151,14 +163,16 @@ TEST(PackedGemm, ReluClampsNegativeSums) {
 TEST(PackedGemm, SameBitsOnAnyThreadCount) {
   const Matrix a = random_matrix(130, 300, 5), b = random_matrix(300, 100, 6);
   Matrix one(130, 100), many(130, 100);
+  RowVector one_sums(100), many_sums(100);
   GemmBuffers buffers;
   const int saved = omp_get_max_threads();
   omp_set_num_threads(1);
-  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {one.data(), 100}, {}, buffers);
+  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {one.data(), 100}, {}, buffers, one_sums.data());
   omp_set_num_threads(3);
-  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {many.data(), 100}, {}, buffers);
+  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {many.data(), 100}, {}, buffers, many_sums.data());
   omp_set_num_threads(saved);
   EXPECT_EQ(std::memcmp(one.data(), many.data(), sizeof(float) * 130 * 100), 0);
+  EXPECT_EQ(std::memcmp(one_sums.data(), many_sums.data(), sizeof(float) * 100), 0);
 }
 
 TEST(PackedGemm, WritesOnlyItsOutputBlock) {
