@@ -1,7 +1,9 @@
 #include "aisle/nn/cross_entropy.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
 
 #include "aisle/nn/functional.hpp"
 
@@ -12,6 +14,19 @@ namespace {
 constexpr float kProbabilityFloor = 1e-7f;
 
 float clamped(float p) { return std::clamp(p, kProbabilityFloor, 1.0f - kProbabilityFloor); }
+
+// Calls add(row, log_sum_exp of that row) for every row of logits, the
+// log-sum-exps computed a block of rows at a time.
+template <class Add>
+void for_each_log_sum_exp(ConstMatrixRef logits, const Add& add) {
+  constexpr Index kRows = 256;
+  std::array<float, kRows> lse;
+  for (Index first = 0; first < logits.rows(); first += kRows) {
+    const Index count = std::min(kRows, logits.rows() - first);
+    functional::log_sum_exp_rows(logits.middleRows(first, count), std::span(lse.data(), static_cast<std::size_t>(count)));
+    for (Index i = 0; i < count; ++i) add(first + i, lse[static_cast<std::size_t>(i)]);
+  }
+}
 
 // d/d(logits) of the mean cross-entropy: (softmax(z) * sum(t) - t) / n.
 template <class AddTarget>
@@ -51,7 +66,7 @@ void SparseCategoricalCrossentropy::gradient_impl(ConstMatrixRef predictions, co
 float SparseCategoricalCrossentropy::value_from_logits_impl(ConstMatrixRef logits, const Targets& targets) const {
   const Labels& labels = targets.labels();
   double total = 0;
-  for (Index r = 0; r < logits.rows(); ++r) total += functional::log_sum_exp(logits.row(r)) - logits(r, labels(r));
+  for_each_log_sum_exp(logits, [&](Index r, float lse) { total += lse - logits(r, labels(r)); });
   return static_cast<float>(total / static_cast<double>(logits.rows()));
 }
 
@@ -93,11 +108,10 @@ void CategoricalCrossentropy::gradient_impl(ConstMatrixRef predictions, const Ta
 float CategoricalCrossentropy::value_from_logits_impl(ConstMatrixRef logits, const Targets& targets) const {
   const Matrix& t = targets.dense();
   double total = 0;
-  for (Index r = 0; r < logits.rows(); ++r) {
-    const float lse = functional::log_sum_exp(logits.row(r));
+  for_each_log_sum_exp(logits, [&](Index r, float lse) {
     for (Index c = 0; c < logits.cols(); ++c)
       if (t(r, c) != 0.0f) total += t(r, c) * (lse - logits(r, c));
-  }
+  });
   return static_cast<float>(total / static_cast<double>(logits.rows()));
 }
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "aisle/core/error.hpp"
 #include "aisle/nn/cross_entropy.hpp"
@@ -111,6 +112,27 @@ TEST(CrossEntropy, FiniteForExtremeLogits) {
   EXPECT_TRUE(std::isfinite(categorical.value_from_logits(z, one_hot(y, 3))));
   categorical.gradient_from_logits(z, one_hot(y, 3), grad);
   EXPECT_TRUE(grad.allFinite());
+}
+
+// Against double precision: many short rows (two blocks), a strided view,
+// rows longer than a block, and logits whose exp would overflow.
+TEST(LogSumExpRows, MatchesDoublePrecisionForShortLongAndExtremeRows) {
+  auto expect_rows_match = [](ConstMatrixRef logits, const char* what) {
+    std::vector<float> out(static_cast<std::size_t>(logits.rows()));
+    functional::log_sum_exp_rows(logits, out);
+    for (Index r = 0; r < logits.rows(); ++r) {
+      const double max = logits.row(r).cast<double>().maxCoeff();
+      const double expected = max + std::log((logits.row(r).cast<double>().array() - max).exp().sum());
+      EXPECT_NEAR(out[static_cast<std::size_t>(r)], expected, 1e-5 * std::max(1.0, std::abs(expected)))
+          << what << " row " << r;
+    }
+  };
+  const Matrix wide = testing::random_matrix(500, 13, 31, 4.0f);
+  expect_rows_match(wide.block(0, 0, 500, 10), "500 x 10 view");
+  expect_rows_match(testing::random_matrix(3, 5000, 32), "3 x 5000");
+  Matrix extreme(2, 3);
+  extreme << 1000.0f, 999.0f, -1000.0f, -1000.0f, -1001.0f, -999.0f;
+  expect_rows_match(extreme, "extreme");
 }
 
 TEST(MeanSquaredError, ValueAndGradient) {
