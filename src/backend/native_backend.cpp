@@ -1,5 +1,8 @@
 #include "backend/native_backend.hpp"
 
+#include <array>
+#include <span>
+
 #include "backend/packed_gemm.hpp"
 #include "backend/row_kernel.hpp"
 
@@ -8,6 +11,7 @@ namespace {
 
 struct GemmCache final : KernelCache {
   GemmBuffers buffers;
+  GemmBuffers input_gradient_buffers;  // dense_backward runs two products at once
 };
 
 GemmOutput output_of(Matrix& m) { return {m.data(), m.cols()}; }
@@ -25,15 +29,20 @@ void NativeBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matri
 
 void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
                                    Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const {
-  GemmBuffers& buffers = slot.get<GemmCache>().buffers;
+  GemmCache& cache = slot.get<GemmCache>();
   dw.resize(w.rows(), w.cols());
   db.resize(1, w.cols());
-  packed_gemm(GemmOperand::of(x).transposed(), GemmOperand::of(dz), output_of(dw), {}, buffers, db.data());
-  if (dx == nullptr) return;
+  // dw = x^T dz with db = the column sums of dz, and dx = dz w^T: independent
+  // products, computed by one team.
+  std::array<GemmProduct, 2> products;
+  products[0] = {GemmOperand::of(x).transposed(), GemmOperand::of(dz), output_of(dw), {}, &cache.buffers, db.data()};
+  if (dx == nullptr) return packed_gemm(std::span(products.data(), 1));
   dx->resize(x.rows(), x.cols());
   GemmEpilogue relu_backward;
   if (dx_relu_mask != nullptr) relu_backward = {.relu_mask = dx_relu_mask->data(), .relu_mask_stride = dx_relu_mask->cols()};
-  packed_gemm(GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), relu_backward, buffers);
+  products[1] = {GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), relu_backward,
+                 &cache.input_gradient_buffers};
+  packed_gemm(products);
 }
 
 }  // namespace aisle::detail

@@ -7,7 +7,11 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <utility>
+
+#include "aisle/core/error.hpp"
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
@@ -109,13 +113,19 @@ constexpr double kParallelFlop = 1 << 18;
 // product uses.
 constexpr Index kBandsPerChunk = 2;
 constexpr int kMaxThreads = 64;
+constexpr std::size_t kMaxProducts = 4;
 
-// One group's chunk counter, alone on its cache line (counters sharing a line
-// would bounce it between the cores on every chunk taken), and whether the
-// group's panels of b are ready for the threads that come to help.
-struct alignas(64) ChunkCounter {
+// One group of column panels of one product: its chunk counter, alone on its
+// cache line (counters sharing a line would bounce it between the cores on
+// every chunk taken), who packs its panels, whether they are packed yet, and
+// who sums its columns of b.
+struct alignas(64) Group {
   std::atomic<Index> next{0};
+  std::atomic<bool> packing_claimed{false};
   std::atomic<bool> packed{false};
+  std::atomic<bool> sums_claimed{false};
+  int product = 0;
+  int index = 0;  // within the product's groups
 };
 
 struct Tile {
@@ -370,70 +380,137 @@ std::pair<Index, Index> share(Index count, int t, int threads) {
   return {count * t / threads, count * (t + 1) / threads};
 }
 
+double flop_of(const GemmProduct& p) {
+  return 2.0 * static_cast<double>(p.a.rows) * static_cast<double>(p.b.cols) * static_cast<double>(p.a.cols);
+}
+
+// What the threads of a call share about one of its products.
+struct Job {
+  const GemmProduct* product = nullptr;
+  Index k = 0, col_panels = 0, bands = 0, chunks = 0;
+  bool in_place = false;
+  float* packed_b = nullptr;  // null when b is read in place
+  Panels panels{};
+  float* edge_panels = nullptr;  // k * kRows floats per thread
+  int groups = 0;
+
+  Job(const GemmProduct& p, int threads, int group_count)
+      : product(&p),
+        k(p.a.cols),
+        col_panels((p.b.cols + kCols - 1) / kCols),
+        bands((p.a.rows + kRows - 1) / kRows),
+        chunks((bands + kBandsPerChunk - 1) / kBandsPerChunk),
+        in_place(readable_in_place(p.b)),
+        packed_b(in_place ? nullptr : p.buffers->packed_b(col_panels * kCols * k)),
+        panels(in_place ? Panels{p.b.data, kCols, p.b.row_stride} : Panels{packed_b, kCols * k, kCols}),
+        edge_panels(p.buffers->edge_panels(threads * k * kRows)),
+        groups(static_cast<int>(std::min<Index>(group_count, col_panels))) {}
+
+  // Bands [begin, end) of group g's panels; with pack, band begin packs them.
+  void multiply_bands(Index begin, Index end, int g, float* edge_panel, bool pack = false) const {
+    const auto [first, last] = share(col_panels, g, groups);
+    const GemmProduct& p = *product;
+    for (Index band = begin; band < end; ++band)
+      multiply_band(p.a, band, first, last, panels, p.b, p.c, p.epilogue, edge_panel,
+                    pack && band == begin ? packed_b : nullptr);
+  }
+  // Bands from begin to the end of begin's chunk.
+  void multiply_rest_of_chunk(Index begin, int g, float* edge_panel, bool pack = false) const {
+    multiply_bands(begin, std::min(bands, (begin / kBandsPerChunk + 1) * kBandsPerChunk), g, edge_panel, pack);
+  }
+  void sum_columns_of_group(int g) const {
+    const auto [first, last] = share(col_panels, g, groups);
+    sum_columns(product->b, first * kCols, std::min(product->b.cols, last * kCols), product->b_column_sums);
+  }
+};
+
+// Threads for each product: in proportion to its FLOP, at least one, at most
+// one per column panel.
+std::array<int, kMaxProducts> groups_per_product(std::span<const GemmProduct> products, int threads) {
+  double total = 0;
+  for (const GemmProduct& p : products) total += flop_of(p);
+  std::array<int, kMaxProducts> groups{};
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const double share_of_threads = total > 0 ? threads * flop_of(products[i]) / total : 1.0;
+    groups[i] = std::max(1, static_cast<int>(share_of_threads + 0.5));
+  }
+  return groups;
+}
+
+// Products with nothing to multiply: an empty sum is zero, the epilogue is
+// left (and the column sums of b).
+bool finish_trivial(const GemmProduct& p) {
+  const Index m = p.a.rows, n = p.b.cols, k = p.a.cols;
+  if (m != 0 && n != 0 && k != 0) return false;
+  if (p.b_column_sums != nullptr) sum_columns(p.b, 0, n, p.b_column_sums);
+  if (k == 0) finish_empty_sums(m, n, p.c, p.epilogue);
+  return true;
+}
+
 }  // namespace
 
-void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
-                 GemmBuffers& buffers, float* b_column_sums) {
-  const Index m = a.rows, n = b.cols, k = a.cols;
-  if (b_column_sums != nullptr && (m == 0 || k == 0)) sum_columns(b, 0, n, b_column_sums);
-  if (m == 0 || n == 0) return;
-  if (k == 0) return finish_empty_sums(m, n, c, epilogue);
-  const Index col_panels = (n + kCols - 1) / kCols;
-  const Index bands = (m + kRows - 1) / kRows;
-  const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+void packed_gemm(std::span<const GemmProduct> products) {
+  if (products.size() > kMaxProducts)
+    throw Error("packed_gemm: at most " + std::to_string(kMaxProducts) + " products per call, got " +
+                std::to_string(products.size()));
+  std::array<GemmProduct, kMaxProducts> work;
+  std::size_t count = 0;
+  double flop = 0;
+  for (const GemmProduct& p : products)
+    if (!finish_trivial(p)) {
+      work[count++] = p;
+      flop += flop_of(p);
+    }
+  if (count == 0) return;
+  const std::span<const GemmProduct> todo(work.data(), count);
   const int threads = flop >= kParallelFlop ? std::min(omp_get_max_threads(), kMaxThreads) : 1;
-  const bool in_place = readable_in_place(b);
-  float* packed_b = in_place ? nullptr : buffers.packed_b(col_panels * kCols * k);
-  const Panels panels = in_place ? Panels{b.data, kCols, b.row_stride} : Panels{packed_b, kCols * k, kCols};
-  float* edge_panels = buffers.edge_panels(threads * k * kRows);
-  // The column panels form one group per thread (fewer when there are fewer
-  // panels); each group's bands are handed out in chunks from its own
-  // counter. A thread packs and works through its group first, so its panels
-  // stay in its core's cache, then helps with the chunks left in the other
-  // groups: when one core runs slower (a busy neighbour on a virtual
-  // machine), the others finish its share instead of waiting for it.
-  const int groups = static_cast<int>(std::min<Index>(threads, col_panels));
-  std::array<ChunkCounter, kMaxThreads> next_chunk;
-  const Index chunks = (bands + kBandsPerChunk - 1) / kBandsPerChunk;
-  // Packing needs no pass of its own: thread g keeps chunk 0 of group g, and
-  // its first band packs the group's panels as it multiplies them. Helpers
-  // wait for that (one band) rather than for a barrier after all packing.
-  for (int g = 0; g < groups; ++g) {
-    next_chunk[static_cast<std::size_t>(g)].next = in_place ? 0 : 1;
-    next_chunk[static_cast<std::size_t>(g)].packed = in_place;
+  const auto wanted_groups = groups_per_product(todo, threads);
+  // Each product's column panels form groups (about one per thread, split
+  // between the products by their FLOP); each group's bands are handed out
+  // in chunks from its own counter. Thread t starts on group t: it packs that
+  // group's panels (so they stay in its core's cache) and works through it,
+  // then helps with the chunks left in the other groups. When one core runs
+  // slower (a busy neighbour on a virtual machine), the others finish its
+  // share instead of waiting for it; independent products in one call share
+  // one start of the team and one wait at its end.
+  std::array<std::optional<Job>, kMaxProducts> jobs;
+  std::array<Group, kMaxThreads + kMaxProducts> groups;
+  int group_count = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Job& job = jobs[i].emplace(todo[i], threads, wanted_groups[i]);
+    for (int g = 0; g < job.groups; ++g) {
+      Group& group = groups[static_cast<std::size_t>(group_count++)];
+      group.product = static_cast<int>(i);
+      group.index = g;
+      // Packing needs no pass of its own: whoever claims the group first
+      // keeps its chunk 0 and packs the panels as its first band multiplies
+      // them. The others wait for that (one band), not for a barrier.
+      group.next = job.in_place ? 0 : 1;
+      group.packed = job.in_place;
+    }
   }
-  // Bands [begin, end of begin's chunk) of group g.
-  auto multiply_rest_of_chunk = [&](Index begin, int g, float* edge_panel) {
-    const auto [first, last] = share(col_panels, g, groups);
-    const Index end = std::min(bands, (begin / kBandsPerChunk + 1) * kBandsPerChunk);
-    for (Index band = begin; band < end; ++band)
-      multiply_band(a, band, first, last, panels, b, c, epilogue, edge_panel);
-  };
-  auto pack_with_first_chunk = [&](int g, float* edge_panel) {
-    const auto [first, last] = share(col_panels, g, groups);
-    multiply_band(a, 0, first, last, panels, b, c, epilogue, edge_panel, packed_b);
-    next_chunk[static_cast<std::size_t>(g)].packed.store(true, std::memory_order_release);
-    multiply_rest_of_chunk(1, g, edge_panel);
-  };
-  auto work_through_group = [&](int g, float* edge_panel) {
-    auto& counter = next_chunk[static_cast<std::size_t>(g)];
-    while (!counter.packed.load(std::memory_order_acquire)) _mm_pause();
-    for (Index chunk; (chunk = counter.next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
-      multiply_rest_of_chunk(chunk * kBandsPerChunk, g, edge_panel);
+  auto work_through_group = [&](Group& group, int t) {
+    const Job& job = *jobs[static_cast<std::size_t>(group.product)];
+    float* edge_panel = job.edge_panels + t * job.k * kRows;
+    const bool packer = !job.in_place && !group.packing_claimed.exchange(true, std::memory_order_acq_rel);
+    if (packer) {
+      job.multiply_bands(0, 1, group.index, edge_panel, true);
+      group.packed.store(true, std::memory_order_release);
+    }
+    // The column sums of b, by the first thread to come (a helper, while
+    // the packer multiplies its first band).
+    if (job.product->b_column_sums != nullptr && !group.sums_claimed.exchange(true, std::memory_order_relaxed))
+      job.sum_columns_of_group(group.index);
+    if (packer) job.multiply_rest_of_chunk(1, group.index, edge_panel);
+    while (!group.packed.load(std::memory_order_acquire)) _mm_pause();
+    for (Index chunk; (chunk = group.next.fetch_add(1, std::memory_order_relaxed)) < job.chunks;)
+      job.multiply_rest_of_chunk(chunk * kBandsPerChunk, group.index, edge_panel);
   };
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num();
-    float* edge_panel = edge_panels + t * k * kRows;
-    // The column sums of b: by a thread without a group of its own while the
-    // others pack, else each thread over its group's columns.
-    if (b_column_sums != nullptr && groups < threads && t == groups) sum_columns(b, 0, n, b_column_sums);
-    if (b_column_sums != nullptr && groups == threads) {
-      const auto [first, last] = share(col_panels, t, groups);
-      sum_columns(b, first * kCols, std::min(n, last * kCols), b_column_sums);
-    }
-    if (!in_place && t < groups) pack_with_first_chunk(t, edge_panel);
-    for (int step = 0; step < groups; ++step) work_through_group((t + step) % groups, edge_panel);
+    for (int step = 0; step < group_count; ++step)
+      work_through_group(groups[static_cast<std::size_t>((t + step) % group_count)], t);
   }
 }
 
@@ -441,8 +518,10 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
 
 bool packed_gemm_vectorised() { return false; }
 
-void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
-                 GemmBuffers&, float* b_column_sums) {
+namespace {
+
+void eigen_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
+                float* b_column_sums) {
   using Strided = Eigen::Map<const Eigen::MatrixXf, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   const Strided ma(a.data, a.rows, a.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a.col_stride, a.row_stride));
   const Strided mb(b.data, b.rows, b.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(b.col_stride, b.row_stride));
@@ -458,6 +537,18 @@ void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const
   }
 }
 
+}  // namespace
+
+void packed_gemm(std::span<const GemmProduct> products) {
+  for (const GemmProduct& p : products) eigen_gemm(p.a, p.b, p.c, p.epilogue, p.b_column_sums);
+}
+
 #endif
+
+void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
+                 GemmBuffers& buffers, float* b_column_sums) {
+  const GemmProduct product{a, b, c, epilogue, &buffers, b_column_sums};
+  packed_gemm(std::span(&product, 1));
+}
 
 }  // namespace aisle::detail

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "aisle/core/tensor.hpp"
@@ -48,6 +49,18 @@ class GemmBuffers {
   std::vector<float> edge_panels_;
 };
 
+// One product c = act(a b + bias) of a packed_gemm call; with b_column_sums
+// (b.cols floats), the column sums of b are written there too, each a
+// sequential sum over b's rows (a bias gradient next to its weight gradient).
+struct GemmProduct {
+  GemmOperand a;
+  GemmOperand b;
+  GemmOutput c;
+  GemmEpilogue epilogue;
+  GemmBuffers* buffers = nullptr;  // one per product of a call
+  float* b_column_sums = nullptr;
+};
+
 // Whether this build has the vector micro-kernels (AVX2 with FMA, or
 // AVX-512); without them packed_gemm falls back to Eigen's product.
 bool packed_gemm_vectorised();
@@ -55,10 +68,13 @@ bool packed_gemm_vectorised();
 // c = act(a b + bias) for a [m x k], b [k x n], c [m x n], split over
 // the calling thread's OpenMP thread count when the product is large enough.
 // Each element is one thread's sequential sum over k, so the result does not
-// depend on the thread count. With b_column_sums (n floats), the column sums
-// of b are written there too, each a sequential sum over b's rows, by the
-// threads of the product (a bias gradient next to its weight gradient).
+// depend on the thread count (nor do the column sums of b).
 void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
                  GemmBuffers& buffers, float* b_column_sums = nullptr);
+
+// Up to four independent products (none reads what another writes) by one
+// team of threads: each thread starts on a product of its own and then helps
+// with the others, so small products pay one start and one wait, not one each.
+void packed_gemm(std::span<const GemmProduct> products);
 
 }  // namespace aisle::detail

@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 
+#include "aisle/core/error.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle::detail {
@@ -173,6 +176,53 @@ TEST(PackedGemm, SameBitsOnAnyThreadCount) {
   omp_set_num_threads(saved);
   EXPECT_EQ(std::memcmp(one.data(), many.data(), sizeof(float) * 130 * 100), 0);
   EXPECT_EQ(std::memcmp(one_sums.data(), many_sums.data(), sizeof(float) * 100), 0);
+}
+
+// Independent products in one call give the bits of separate calls, on one
+// thread or several, with every product's own epilogue and column sums.
+TEST(PackedGemm, SeveralProductsInOneCallEqualSeparateCalls) {
+  const Matrix a1 = random_matrix(130, 128, 12), b1 = random_matrix(128, 128, 13);
+  const Matrix a2 = random_matrix(128, 10, 14), b2 = random_matrix(128, 10, 15);  // b2 used transposed
+  const Matrix a3 = random_matrix(7, 0, 16), b3 = random_matrix(0, 5, 17), bias3 = random_matrix(1, 5, 18);
+  const Matrix mask2 = random_matrix(128, 128, 19).cwiseMax(0.0f);
+  struct Outputs {
+    Matrix c1 = Matrix(130, 128), c2 = Matrix(128, 128), c3 = Matrix(7, 5);
+    RowVector sums1 = RowVector(128), sums3 = RowVector(5);
+  };
+  GemmBuffers buffers[3];
+  auto products = [&](Outputs& o) {
+    return std::array<GemmProduct, 3>{
+        GemmProduct{GemmOperand::of(a1), GemmOperand::of(b1), {o.c1.data(), 128}, {}, &buffers[0], o.sums1.data()},
+        GemmProduct{GemmOperand::of(a2), GemmOperand::of(b2).transposed(), {o.c2.data(), 128},
+                    {.relu_mask = mask2.data(), .relu_mask_stride = 128}, &buffers[1]},
+        GemmProduct{GemmOperand::of(a3), GemmOperand::of(b3), {o.c3.data(), 5}, {.bias = bias3.data()}, &buffers[2],
+                    o.sums3.data()}};
+  };
+  Outputs separate;
+  for (const GemmProduct& p : products(separate))
+    packed_gemm(p.a, p.b, p.c, p.epilogue, *p.buffers, p.b_column_sums);
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    Outputs together;
+    packed_gemm(products(together));
+    EXPECT_EQ(together.c1, separate.c1) << threads << " threads";
+    EXPECT_EQ(together.c2, separate.c2) << threads << " threads";
+    EXPECT_EQ(together.c3, separate.c3) << threads << " threads";
+    EXPECT_EQ(together.sums1, separate.sums1) << threads << " threads";
+    EXPECT_EQ(together.sums3, RowVector::Zero(5)) << threads << " threads";
+  }
+  omp_set_num_threads(saved);
+  EXPECT_LT(testing::relative_error(separate.c1, a1 * b1), 1e-5);
+  EXPECT_EQ(separate.c3, bias3.replicate(7, 1));
+}
+
+TEST(PackedGemm, RejectsMoreThanFourProductsPerCall) {
+  const Matrix a = random_matrix(2, 2, 20);
+  Matrix c(2, 2);
+  GemmBuffers buffers;
+  std::vector<GemmProduct> five(5, GemmProduct{GemmOperand::of(a), GemmOperand::of(a), {c.data(), 2}, {}, &buffers});
+  EXPECT_THROW(packed_gemm(five), Error);
 }
 
 TEST(PackedGemm, WritesOnlyItsOutputBlock) {
