@@ -219,7 +219,7 @@ void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Inde
     return;
   }
   alignas(64) float spill[kRows][kCols];
-  for (Index r = 0; r < kRows; ++r)
+  for (Index r = 0; r < rows; ++r)
     for (Index v = 0; v < kVecsPerRow; ++v) Simd::store(&spill[r][v * Simd::kLanes], t.acc[r][v]);
   for (Index r = 0; r < rows; ++r)
     for (Index j = 0; j < cols; ++j) {
@@ -302,12 +302,68 @@ struct Panels {
   const float* panel(Index j) const { return base + j * panel_step; }
 };
 
+// A band of at most kShortRows rows (the last of a product whose rows are
+// not a multiple of kRows, e.g. 2 of 128) would keep the full tile's FMAs
+// busy on zero rows: instead two rows meet two panels at once, in 8
+// accumulators, which still hide the FMA latency.
+constexpr Index kShortRows = 2;
+
+template <class Rows>
+[[gnu::always_inline]] inline void multiply_two_rows(const Rows a, const float* b0, const float* b1, Index b_stride,
+                                                     Index k, Tile& t0, Tile& t1) {
+  Vec acc[kShortRows][2 * kVecsPerRow];
+#pragma GCC unroll 2
+  for (Index r = 0; r < kShortRows; ++r)
+#pragma GCC unroll 4
+    for (Index v = 0; v < 2 * kVecsPerRow; ++v) acc[r][v] = Simd::zero();
+#pragma GCC unroll 4
+  for (Index p = 0; p < k; ++p) {
+    Vec b[2 * kVecsPerRow];
+#pragma GCC unroll 2
+    for (Index v = 0; v < kVecsPerRow; ++v) {
+      b[v] = Simd::load_aligned(b0 + p * b_stride + v * Simd::kLanes);
+      b[kVecsPerRow + v] = Simd::load_aligned(b1 + p * b_stride + v * Simd::kLanes);
+    }
+#pragma GCC unroll 2
+    for (Index r = 0; r < kShortRows; ++r) {
+      const Vec ar = Simd::broadcast(a.at(r, p));
+#pragma GCC unroll 4
+      for (Index v = 0; v < 2 * kVecsPerRow; ++v) acc[r][v] = Simd::fmadd(ar, b[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 2
+  for (Index r = 0; r < kShortRows; ++r)
+#pragma GCC unroll 2
+    for (Index v = 0; v < kVecsPerRow; ++v) {
+      t0.acc[r][v] = acc[r][v];
+      t1.acc[r][v] = acc[r][kVecsPerRow + v];
+    }
+}
+
+template <class Rows>
+void multiply_short_band(const Rows rows_of_a, Index rows, Index row0, Index first, Index last, const Panels& panels,
+                         const GemmOperand& b, GemmOutput c, const GemmEpilogue& e) {
+  for (Index j = first; j < last; j += 2) {
+    const Index pair = std::min(j + 1, last - 1);  // an odd last panel pairs with itself
+    Tile t0, t1;
+    multiply_two_rows(rows_of_a, panels.panel(j), panels.panel(pair), panels.k_step, b.rows, t0, t1);
+    for (Index panel : {j, pair}) {
+      const Index col0 = panel * kCols;
+      store_tile(panel == j ? t0 : t1, rows, std::min(kCols, b.cols - col0), c.data + row0 * c.row_stride + col0,
+                 c.row_stride, row0, col0, e);
+      if (pair == j) break;
+    }
+  }
+}
+
 // Column panels [first, last) of one band of c, from kRows rows of a. With
 // packed_b (the buffer panels reads from), the panels are packed into it on
 // the way (see multiply_tile).
 template <class Rows>
 void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, Index last, const Panels& panels,
                      const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* packed_b) {
+  if (rows <= kShortRows && packed_b == nullptr)
+    return multiply_short_band(rows_of_a, rows, row0, first, last, panels, b, c, e);
   for (Index j = first; j < last; ++j) {
     const Index col0 = j * kCols;
     const Index cols = std::min(kCols, b.cols - col0);
