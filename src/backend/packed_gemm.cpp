@@ -202,30 +202,37 @@ float finish(float v, const float* bias, const float* mask, const GemmEpilogue& 
   return v;
 }
 
-// Stores rows x cols of the tile at c, which is element (row0, col0) of the
-// product.
-void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Index row0, Index col0,
-                const GemmEpilogue& e) {
-  const float* bias = e.bias != nullptr ? e.bias + col0 : nullptr;
-  const float* mask = e.relu_mask != nullptr ? e.relu_mask + row0 * e.relu_mask_stride + col0 : nullptr;
+// The partial tiles at the edges of c, element by element.
+[[gnu::noinline]] void store_partial_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc,
+                                          const float* bias, const float* mask, const GemmEpilogue& e) {
   auto at = [](const float* p, Index offset) { return p != nullptr ? p + offset : nullptr; };
-  if (rows == kRows && cols == kCols) {
-    for (Index r = 0; r < kRows; ++r)
-      for (Index v = 0; v < kVecsPerRow; ++v) {
-        float* out = c + r * ldc + v * Simd::kLanes;
-        Simd::store(out, finish(t.acc[r][v], at(bias, v * Simd::kLanes),
-                                at(mask, r * e.relu_mask_stride + v * Simd::kLanes), e));
-      }
-    return;
-  }
   alignas(64) float spill[kRows][kCols];
   for (Index r = 0; r < rows; ++r)
     for (Index v = 0; v < kVecsPerRow; ++v) Simd::store(&spill[r][v * Simd::kLanes], t.acc[r][v]);
   for (Index r = 0; r < rows; ++r)
-    for (Index j = 0; j < cols; ++j) {
-      float* out = c + r * ldc + j;
-      *out = finish(spill[r][j], at(bias, j), at(mask, r * e.relu_mask_stride + j), e);
-    }
+    for (Index j = 0; j < cols; ++j) c[r * ldc + j] = finish(spill[r][j], at(bias, j), at(mask, r * e.relu_mask_stride + j), e);
+}
+
+// Stores rows x cols of the tile at c, which is element (row0, col0) of the
+// product. Inlined, so that a whole tile goes from registers to c.
+[[gnu::always_inline]] inline void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Index row0,
+                                              Index col0, const GemmEpilogue& e) {
+  const float* bias = e.bias != nullptr ? e.bias + col0 : nullptr;
+  const float* mask = e.relu_mask != nullptr ? e.relu_mask + row0 * e.relu_mask_stride + col0 : nullptr;
+  if (rows != kRows || cols != kCols) return store_partial_tile(t, rows, cols, c, ldc, bias, mask, e);
+  // Two loops, so that the common unmasked store has no mask test in it.
+  if (mask == nullptr) {
+    for (Index r = 0; r < kRows; ++r)
+      for (Index v = 0; v < kVecsPerRow; ++v)
+        Simd::store(c + r * ldc + v * Simd::kLanes,
+                    finish(t.acc[r][v], bias != nullptr ? bias + v * Simd::kLanes : nullptr, nullptr, e));
+  } else {
+    for (Index r = 0; r < kRows; ++r)
+      for (Index v = 0; v < kVecsPerRow; ++v)
+        Simd::store(c + r * ldc + v * Simd::kLanes,
+                    finish(t.acc[r][v], bias != nullptr ? bias + v * Simd::kLanes : nullptr,
+                           mask + r * e.relu_mask_stride + v * Simd::kLanes, e));
+  }
 }
 
 // Transposes the 8 x 8 block whose rows are in r.
