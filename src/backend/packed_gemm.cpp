@@ -139,11 +139,13 @@ struct RowMajorRows {
   const float* base;
   Index row_stride;
   const float* at(Index r, Index k) const { return base + r * row_stride + k; }
+  RowMajorRows from_row(Index r) const { return {base + r * row_stride, row_stride}; }
 };
 struct KMajorRows {
   const float* base;
   Index k_stride;
   const float* at(Index r, Index k) const { return base + k * k_stride + r; }
+  KMajorRows from_row(Index r) const { return {base + r, k_stride}; }
 };
 
 // With kPacking, b_panel points into b itself (any alignment) and each row of
@@ -310,17 +312,18 @@ struct Panels {
 };
 
 // A band of at most kShortRows rows (the last of a product whose rows are
-// not a multiple of kRows, e.g. 2 of 128) would keep the full tile's FMAs
-// busy on zero rows: instead two rows meet two panels at once, in 8
-// accumulators, which still hide the FMA latency.
-constexpr Index kShortRows = 2;
+// not a multiple of kRows: 2 of 128, 4 of 256 or 784) would keep the full
+// tile's FMAs busy on zero rows: instead two rows at a time meet two panels
+// at once, in 8 accumulators, which still hide the FMA latency.
+constexpr Index kShortRows = 4;
+constexpr Index kPairRows = 2;
 
 template <class Rows>
 [[gnu::always_inline]] inline void multiply_two_rows(const Rows a, const float* b0, const float* b1, Index b_stride,
                                                      Index k, Tile& t0, Tile& t1) {
-  Vec acc[kShortRows][2 * kVecsPerRow];
+  Vec acc[kPairRows][2 * kVecsPerRow];
 #pragma GCC unroll 2
-  for (Index r = 0; r < kShortRows; ++r)
+  for (Index r = 0; r < kPairRows; ++r)
 #pragma GCC unroll 4
     for (Index v = 0; v < 2 * kVecsPerRow; ++v) acc[r][v] = Simd::zero();
 #pragma GCC unroll 4
@@ -332,14 +335,14 @@ template <class Rows>
       b[kVecsPerRow + v] = Simd::load_aligned(b1 + p * b_stride + v * Simd::kLanes);
     }
 #pragma GCC unroll 2
-    for (Index r = 0; r < kShortRows; ++r) {
+    for (Index r = 0; r < kPairRows; ++r) {
       const Vec ar = Simd::broadcast(a.at(r, p));
 #pragma GCC unroll 4
       for (Index v = 0; v < 2 * kVecsPerRow; ++v) acc[r][v] = Simd::fmadd(ar, b[v], acc[r][v]);
     }
   }
 #pragma GCC unroll 2
-  for (Index r = 0; r < kShortRows; ++r)
+  for (Index r = 0; r < kPairRows; ++r)
 #pragma GCC unroll 2
     for (Index v = 0; v < kVecsPerRow; ++v) {
       t0.acc[r][v] = acc[r][v];
@@ -350,15 +353,18 @@ template <class Rows>
 template <class Rows>
 void multiply_short_band(const Rows rows_of_a, Index rows, Index row0, Index first, Index last, const Panels& panels,
                          const GemmOperand& b, GemmOutput c, const GemmEpilogue& e) {
-  for (Index j = first; j < last; j += 2) {
-    const Index pair = std::min(j + 1, last - 1);  // an odd last panel pairs with itself
-    Tile t0, t1;
-    multiply_two_rows(rows_of_a, panels.panel(j), panels.panel(pair), panels.k_step, b.rows, t0, t1);
-    for (Index panel : {j, pair}) {
-      const Index col0 = panel * kCols;
-      store_tile(panel == j ? t0 : t1, rows, std::min(kCols, b.cols - col0), c.data + row0 * c.row_stride + col0,
-                 c.row_stride, row0, col0, e);
-      if (pair == j) break;
+  for (Index r = 0; r < rows; r += kPairRows) {
+    const Index pair_rows = std::min(kPairRows, rows - r);
+    for (Index j = first; j < last; j += 2) {
+      const Index pair = std::min(j + 1, last - 1);  // an odd last panel pairs with itself
+      Tile t0, t1;
+      multiply_two_rows(rows_of_a.from_row(r), panels.panel(j), panels.panel(pair), panels.k_step, b.rows, t0, t1);
+      for (Index panel : {j, pair}) {
+        const Index col0 = panel * kCols;
+        store_tile(panel == j ? t0 : t1, pair_rows, std::min(kCols, b.cols - col0),
+                   c.data + (row0 + r) * c.row_stride + col0, c.row_stride, row0 + r, col0, e);
+        if (pair == j) break;
+      }
     }
   }
 }
