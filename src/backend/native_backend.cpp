@@ -39,7 +39,8 @@ void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
   if (dx == nullptr) return packed_gemm(std::span(products.data(), 1));
   dx->resize(x.rows(), x.cols());
   GemmEpilogue relu_backward;
-  if (dx_relu_mask != nullptr) relu_backward = {.relu_mask = dx_relu_mask->data(), .relu_mask_stride = dx_relu_mask->cols()};
+  if (dx_relu_mask != nullptr)
+    relu_backward = {.relu_mask = dx_relu_mask->data(), .relu_mask_stride = dx_relu_mask->cols()};
   products[1] = {GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), relu_backward,
                  &cache.input_gradient_buffers};
   packed_gemm(products);

@@ -32,6 +32,18 @@ float* GemmBuffers::reserve(std::vector<float>& storage, Index floats) {
 float* GemmBuffers::packed_b(Index floats) { return reserve(packed_b_, floats); }
 float* GemmBuffers::edge_panels(Index floats) { return reserve(edge_panels_, floats); }
 
+namespace {
+
+constexpr std::size_t kMaxProducts = 4;
+
+void check_product_count(std::span<const GemmProduct> products) {
+  if (products.size() > kMaxProducts)
+    throw Error("packed_gemm: at most " + std::to_string(kMaxProducts) + " products per call, got " +
+                std::to_string(products.size()));
+}
+
+}  // namespace
+
 #if AISLE_GEMM_VECTORISED
 
 bool packed_gemm_vectorised() { return true; }
@@ -113,7 +125,6 @@ constexpr double kParallelFlop = 1 << 18;
 // product uses.
 constexpr Index kBandsPerChunk = 2;
 constexpr int kMaxThreads = 64;
-constexpr std::size_t kMaxProducts = 4;
 
 // One group of column panels of one product: its chunk counter, alone on its
 // cache line (counters sharing a line would bounce it between the cores on
@@ -212,7 +223,8 @@ float finish(float v, const float* bias, const float* mask, const GemmEpilogue& 
   for (Index r = 0; r < rows; ++r)
     for (Index v = 0; v < kVecsPerRow; ++v) Simd::store(&spill[r][v * Simd::kLanes], t.acc[r][v]);
   for (Index r = 0; r < rows; ++r)
-    for (Index j = 0; j < cols; ++j) c[r * ldc + j] = finish(spill[r][j], at(bias, j), at(mask, r * e.relu_mask_stride + j), e);
+    for (Index j = 0; j < cols; ++j)
+      c[r * ldc + j] = finish(spill[r][j], at(bias, j), at(mask, r * e.relu_mask_stride + j), e);
 }
 
 // Stores rows x cols of the tile at c, which is element (row0, col0) of the
@@ -484,8 +496,8 @@ struct Job {
                     pack && band == begin ? packed_b : nullptr);
   }
   // Bands from begin to the end of begin's chunk.
-  void multiply_rest_of_chunk(Index begin, int g, float* edge_panel, bool pack = false) const {
-    multiply_bands(begin, std::min(bands, (begin / kBandsPerChunk + 1) * kBandsPerChunk), g, edge_panel, pack);
+  void multiply_rest_of_chunk(Index begin, int g, float* edge_panel) const {
+    multiply_bands(begin, std::min(bands, (begin / kBandsPerChunk + 1) * kBandsPerChunk), g, edge_panel);
   }
   void sum_columns_of_group(int g) const {
     const auto [first, last] = share(col_panels, g, groups);
@@ -519,9 +531,7 @@ bool finish_trivial(const GemmProduct& p) {
 }  // namespace
 
 void packed_gemm(std::span<const GemmProduct> products) {
-  if (products.size() > kMaxProducts)
-    throw Error("packed_gemm: at most " + std::to_string(kMaxProducts) + " products per call, got " +
-                std::to_string(products.size()));
+  check_product_count(products);
   std::array<GemmProduct, kMaxProducts> work;
   std::size_t count = 0;
   double flop = 0;
@@ -609,6 +619,7 @@ void eigen_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const 
 }  // namespace
 
 void packed_gemm(std::span<const GemmProduct> products) {
+  check_product_count(products);
   for (const GemmProduct& p : products) eigen_gemm(p.a, p.b, p.c, p.epilogue, p.b_column_sums);
 }
 

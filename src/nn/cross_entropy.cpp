@@ -23,7 +23,8 @@ void for_each_log_sum_exp(ConstMatrixRef logits, const Add& add) {
   std::array<float, kRows> lse;
   for (Index first = 0; first < logits.rows(); first += kRows) {
     const Index count = std::min(kRows, logits.rows() - first);
-    functional::log_sum_exp_rows(logits.middleRows(first, count), std::span(lse.data(), static_cast<std::size_t>(count)));
+    const std::span<float> out(lse.data(), static_cast<std::size_t>(count));
+    functional::log_sum_exp_rows(logits.middleRows(first, count), out);
     for (Index i = 0; i < count; ++i) add(first + i, lse[static_cast<std::size_t>(i)]);
   }
 }

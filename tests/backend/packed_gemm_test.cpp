@@ -105,7 +105,8 @@ void check(const Shape& shape, Layout a_layout, Layout b_layout, Epilogue what) 
   GemmBuffers buffers;
   RowVector column_sums = RowVector::Constant(shape.n, 42.0f);
   packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers, column_sums.data());
-  EXPECT_LT(testing::relative_error(column_sums, column_sums_of(b.view)), 1e-6) << shape.m << "x" << shape.n << "x" << shape.k;
+  EXPECT_LT(testing::relative_error(column_sums, column_sums_of(b.view)), 1e-6)
+      << shape.m << "x" << shape.n << "x" << shape.k;
   EXPECT_LT(testing::relative_error(c, expected), 1e-6)
       << shape.m << "x" << shape.n << "x" << shape.k << " a " << static_cast<int>(a_layout) << " b "
       << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu
@@ -131,8 +132,8 @@ TEST(PackedGemm, ReluMaskZeroesWhereTheMaskIsNotPositive) {
   mask(3, 9) = std::numeric_limits<float>::quiet_NaN();
   Matrix c(7, 18);
   GemmBuffers buffers;
-  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), 18}, {.relu_mask = mask.data(), .relu_mask_stride = 18},
-              buffers);
+  const GemmEpilogue masked{.relu_mask = mask.data(), .relu_mask_stride = 18};
+  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), 18}, masked, buffers);
   Matrix expected = Matrix::Constant(7, 18, 3.0f);
   expected(0, 0) = expected(6, 17) = expected(3, 9) = 0.0f;
   EXPECT_EQ(c, expected);

@@ -105,7 +105,8 @@ TEST_P(DenseInputReluMask, EqualsReluBackwardAfterTheProduct) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BackendsAndBatches, DenseInputReluMask,
-                         ::testing::Combine(testing::all_backends(), ::testing::Values(Index{1}, Index{7}, Index{128})));
+                         ::testing::Combine(testing::all_backends(),
+                                            ::testing::Values(Index{1}, Index{7}, Index{128})));
 
 TEST(Dense, RejectsReluMaskOfWrongShapeAndLayersThatCannotFuseIt) {
   const Backend& be = backend(BackendKind::eigen);
