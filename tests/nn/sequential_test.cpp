@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <filesystem>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "aisle/aisle.hpp"
 #include "support/backends.hpp"
@@ -132,6 +134,26 @@ TEST(Sequential, PredictFromEightThreadsEqualsSerial) {
     });
   for (auto& thread : threads) thread.join();
   for (const Matrix& r : results) testing::expect_close(r, serial, 1e-5, "threaded predict", 1e-6);
+}
+
+// A caller's own OpenMP region: the library's parallel regions inside it run
+// on one thread each (nested parallelism is off by default), which must
+// still finish, with the same results. (Before its GEMM let any thread pack
+// any group, this hung: each thread waited for the others' packing.)
+TEST(Sequential, PredictAndTrainInsideTheCallersOpenMpRegion) {
+  const auto data = testing::separable_classes(200, 784, 10, 14);
+  Sequential model = classic_model(6), twin = classic_model(6);
+  const Matrix serial = std::as_const(model).predict(data.x);
+  std::vector<Matrix> inside(2);
+#pragma omp parallel num_threads(2)
+  inside[static_cast<std::size_t>(omp_get_thread_num())] = std::as_const(model).predict(data.x);
+  for (const Matrix& m : inside) testing::expect_close(m, serial, 1e-5, "predict inside a parallel region", 1e-6);
+  const Targets y(data.y);
+  model.train_on_batch(data.x, y);
+#pragma omp parallel num_threads(2)
+#pragma omp single
+  twin.train_on_batch(data.x, y);
+  testing::expect_close(*twin.parameters()[0], *model.parameters()[0], 1e-5, "training inside a parallel region", 1e-6);
 }
 
 TEST(Sequential, StepByStepEqualsTrainOnBatch) {
