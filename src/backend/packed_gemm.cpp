@@ -199,6 +199,9 @@ template <class Rows, bool kPacking = false>
     for (Index v = 0; v < kVecsPerRow; ++v) tile.acc[r][v] = acc[r][v];
 }
 
+// p + offset, or null for an epilogue input that is not there.
+inline const float* offset_or_null(const float* p, Index offset) { return p != nullptr ? p + offset : nullptr; }
+
 // bias and mask point at the result's column in the bias row and at its
 // place in the mask, or are null.
 [[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const float* mask, const GemmEpilogue& e) {
@@ -218,33 +221,33 @@ float finish(float v, const float* bias, const float* mask, const GemmEpilogue& 
 // The partial tiles at the edges of c, element by element.
 [[gnu::noinline]] void store_partial_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc,
                                           const float* bias, const float* mask, const GemmEpilogue& e) {
-  auto at = [](const float* p, Index offset) { return p != nullptr ? p + offset : nullptr; };
   alignas(64) float spill[kRows][kCols];
   for (Index r = 0; r < rows; ++r)
     for (Index v = 0; v < kVecsPerRow; ++v) Simd::store(&spill[r][v * Simd::kLanes], t.acc[r][v]);
   for (Index r = 0; r < rows; ++r)
     for (Index j = 0; j < cols; ++j)
-      c[r * ldc + j] = finish(spill[r][j], at(bias, j), at(mask, r * e.relu_mask_stride + j), e);
+      c[r * ldc + j] =
+          finish(spill[r][j], offset_or_null(bias, j), offset_or_null(mask, r * e.relu_mask_stride + j), e);
 }
 
 // Stores rows x cols of the tile at c, which is element (row0, col0) of the
 // product. Inlined, so that a whole tile goes from registers to c.
 [[gnu::always_inline]] inline void store_tile(const Tile& t, Index rows, Index cols, float* c, Index ldc, Index row0,
                                               Index col0, const GemmEpilogue& e) {
-  const float* bias = e.bias != nullptr ? e.bias + col0 : nullptr;
-  const float* mask = e.relu_mask != nullptr ? e.relu_mask + row0 * e.relu_mask_stride + col0 : nullptr;
+  const float* bias = offset_or_null(e.bias, col0);
+  const float* mask = offset_or_null(e.relu_mask, row0 * e.relu_mask_stride + col0);
   if (rows != kRows || cols != kCols) return store_partial_tile(t, rows, cols, c, ldc, bias, mask, e);
   // Two loops, so that the common unmasked store has no mask test in it.
   if (mask == nullptr) {
     for (Index r = 0; r < kRows; ++r)
       for (Index v = 0; v < kVecsPerRow; ++v)
         Simd::store(c + r * ldc + v * Simd::kLanes,
-                    finish(t.acc[r][v], bias != nullptr ? bias + v * Simd::kLanes : nullptr, nullptr, e));
+                    finish(t.acc[r][v], offset_or_null(bias, v * Simd::kLanes), nullptr, e));
   } else {
     for (Index r = 0; r < kRows; ++r)
       for (Index v = 0; v < kVecsPerRow; ++v)
         Simd::store(c + r * ldc + v * Simd::kLanes,
-                    finish(t.acc[r][v], bias != nullptr ? bias + v * Simd::kLanes : nullptr,
+                    finish(t.acc[r][v], offset_or_null(bias, v * Simd::kLanes),
                            mask + r * e.relu_mask_stride + v * Simd::kLanes, e));
   }
 }
@@ -371,12 +374,13 @@ void multiply_short_band(const Rows rows_of_a, Index rows, Index row0, Index fir
       const Index pair = std::min(j + 1, last - 1);  // an odd last panel pairs with itself
       Tile t0, t1;
       multiply_two_rows(rows_of_a.from_row(r), panels.panel(j), panels.panel(pair), panels.k_step, b.rows, t0, t1);
-      for (Index panel : {j, pair}) {
+      auto store = [&](const Tile& tile, Index panel) {
         const Index col0 = panel * kCols;
-        store_tile(panel == j ? t0 : t1, pair_rows, std::min(kCols, b.cols - col0),
-                   c.data + (row0 + r) * c.row_stride + col0, c.row_stride, row0 + r, col0, e);
-        if (pair == j) break;
-      }
+        store_tile(tile, pair_rows, std::min(kCols, b.cols - col0), c.data + (row0 + r) * c.row_stride + col0,
+                   c.row_stride, row0 + r, col0, e);
+      };
+      store(t0, j);
+      if (pair != j) store(t1, pair);
     }
   }
 }
@@ -438,8 +442,7 @@ void finish_empty_sums(Index m, Index n, GemmOutput c, const GemmEpilogue& e) {
   for (Index i = 0; i < m; ++i)
     for (Index j = 0; j < n; ++j) {
       float* out = c.data + i * c.row_stride + j;
-      *out = finish(0.0f, e.bias != nullptr ? e.bias + j : nullptr,
-                    e.relu_mask != nullptr ? e.relu_mask + i * e.relu_mask_stride + j : nullptr, e);
+      *out = finish(0.0f, offset_or_null(e.bias, j), offset_or_null(e.relu_mask, i * e.relu_mask_stride + j), e);
     }
 }
 

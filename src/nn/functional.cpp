@@ -6,20 +6,33 @@
 
 namespace aisle::functional {
 
+namespace {
+
+// out[i * cols + c] = exp(logits(first + i, c) - max of that row) for count
+// rows, each row's max into row_max when it is given. Plain loops over the
+// rows: Eigen's per-expression setup outweighs the work on rows as short as
+// 10 classes. The exp runs once over the whole contiguous block, vectorised,
+// instead of mostly in each row's scalar tail. out is 64-byte aligned.
+void exp_minus_row_max(ConstMatrixRef logits, Index first, Index count, float* out, float* row_max) {
+  const Index cols = logits.cols();
+  for (Index i = 0; i < count; ++i) {
+    const float* in = logits.data() + (first + i) * logits.outerStride();
+    float* o = out + i * cols;
+    const float max = *std::max_element(in, in + cols);
+    if (row_max != nullptr) row_max[i] = max;
+    for (Index c = 0; c < cols; ++c) o[c] = in[c] - max;
+  }
+  Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64> block(out, count * cols);
+  block = block.exp();
+}
+
+}  // namespace
+
 void softmax(ConstMatrixRef logits, Matrix& out) {
   const Index rows = logits.rows(), cols = logits.cols();
   out.resize(rows, cols);
   if (cols == 0) return;
-  // Plain loops over the rows: Eigen's per-expression setup outweighs the
-  // work on rows as short as 10 classes. The exp runs once over the whole
-  // contiguous block, vectorised, instead of mostly in each row's scalar tail.
-  for (Index r = 0; r < rows; ++r) {
-    const float* in = logits.data() + r * logits.outerStride();
-    float* o = out.data() + r * cols;
-    const float max = *std::max_element(in, in + cols);
-    for (Index c = 0; c < cols; ++c) o[c] = in[c] - max;
-  }
-  out.array() = out.array().exp();
+  exp_minus_row_max(logits, 0, rows, out.data(), nullptr);
   for (Index r = 0; r < rows; ++r) {
     float* o = out.data() + r * cols;
     float sum = 0.0f;
@@ -41,18 +54,11 @@ void log_sum_exp_rows(ConstMatrixRef logits, std::span<float> out) {
     return;
   }
   const Index rows_per_block = kBlockFloats / cols;
-  std::array<float, kBlockFloats> block;
+  alignas(64) std::array<float, kBlockFloats> block;
   std::array<float, kBlockFloats> row_max;
   for (Index first = 0; first < rows; first += rows_per_block) {
     const Index count = std::min(rows_per_block, rows - first);
-    for (Index i = 0; i < count; ++i) {
-      const float* in = logits.data() + (first + i) * logits.outerStride();
-      const float max = *std::max_element(in, in + cols);
-      row_max[static_cast<std::size_t>(i)] = max;
-      for (Index c = 0; c < cols; ++c) block[static_cast<std::size_t>(i * cols + c)] = in[c] - max;
-    }
-    Eigen::Map<Eigen::ArrayXf> shifted(block.data(), count * cols);
-    shifted = shifted.exp();
+    exp_minus_row_max(logits, first, count, block.data(), row_max.data());
     for (Index i = 0; i < count; ++i) {
       const float* e = block.data() + i * cols;
       float sum = 0.0f;
