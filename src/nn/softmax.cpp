@@ -10,7 +10,7 @@ void Softmax::backward_impl(const Backend& backend, ConstMatrixRef, LayerState& 
                             bool need_input_gradient, bool skip_activation, const Matrix*) const {
   if (!need_input_gradient) return;
   if (skip_activation) {
-    state.grad_input = state.grad_output;
+    state.grad_input.swap(state.grad_output);  // grad_output is scratch: no copy
   } else {
     backend.softmax_backward(state.output, state.grad_output, state.grad_input, state.kernels);
   }
