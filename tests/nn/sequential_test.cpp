@@ -88,6 +88,38 @@ TEST_P(SequentialGradient, SeparateSoftmaxLayerAndMseAlsoMatch) {
                                    "input");
 }
 
+// Separate ReLU and Softmax layers under the fused cross-entropy: the Dense
+// above differentiates the ReLU, the loss the softmax, and both layers only
+// hand their gradient on.
+TEST_P(SequentialGradient, SeparateReluAndSoftmaxLayersUnderFusedCrossEntropyMatch) {
+  Sequential model({.seed = 5, .backend = GetParam()});
+  model.add(Dense(6, Activation::none, 3));
+  model.add(ReLU());
+  model.add(Dense(4));
+  model.add(Softmax());
+  model.compile(Adam(), SparseCategoricalCrossentropy());
+  Matrix x = testing::random_matrix(5, 3, 42);
+  Labels labels(5);
+  labels << 0, 3, 1, 2, 3;
+  const Targets y(labels);
+  Workspace ws = model.make_workspace();
+  Gradients grads = model.make_gradients();
+  for (int repeat = 0; repeat < 2; ++repeat) {  // the second pass reuses the swapped buffers
+    model.forward(x, ws);
+    model.backward(ws, y, grads, true);
+  }
+  const Matrix dx = ws.input_gradient();
+  const auto objective = piecewise_loss(model, x, y);
+  const auto params = model.parameters();
+  Index skipped = 0;
+  for (std::size_t i = 0; i < params.size(); ++i)
+    testing::expect_gradient_matches(
+        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
+        1e-3, "param");
+  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
+                                   "input");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, testing::all_backends());
 
 TEST(Sequential, ClassicModelLearnsSeparableProblemAbove99Percent) {
