@@ -508,8 +508,8 @@ struct Job {
   }
 };
 
-// Threads for each product: in proportion to its FLOP, at least one, at most
-// one per column panel.
+// Groups wanted for each product: in proportion to its FLOP, at least one
+// (Job caps them at one per column panel).
 std::array<int, kMaxProducts> groups_per_product(std::span<const GemmProduct> products, int threads) {
   double total = 0;
   for (const GemmProduct& p : products) total += flop_of(p);
