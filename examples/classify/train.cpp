@@ -46,7 +46,11 @@ std::shared_ptr<aisle::Callback> progress_logger(std::ostream& out, bool json) {
 
 int run_train(const TrainOptions& options, std::ostream& out) {
   check_output_path(options.out);
-  if (options.threads > 0) aisle::set_num_threads(options.threads);
+  if (options.threads > 0) {
+    aisle::set_num_threads(options.threads);
+  } else {
+    aisle::num_threads();  // a bad AISLE_NUM_THREADS fails here, before any output
+  }
   const aisle::io::FashionMnist data = aisle::io::load_fashion_mnist(options.data);
   aisle::Sequential model = build_classic_model(options.seed, options.backend, options.learning_rate);
   if (!options.json) print_setup(out, options, data, model);

@@ -7,20 +7,22 @@
 #endif
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 
+#include "aisle/core/error.hpp"
 #include "core/thread_binding.hpp"
 
 namespace aisle {
 namespace {
 
 int default_thread_count() {
-  if (const char* env = std::getenv("AISLE_NUM_THREADS")) {
-    const int n = std::atoi(env);
-    if (n > 0) return n;
-  }
+  if (const char* env = std::getenv("AISLE_NUM_THREADS"))
+    return detail::cap_to_processors(detail::parse_thread_count(env, "AISLE_NUM_THREADS"));
   return omp_get_num_procs();
 }
 
@@ -44,12 +46,23 @@ int num_threads() {
 
 void set_num_threads(int n) {
   std::call_once(g_init, [] {});
-  apply(n > 0 ? n : default_thread_count());
+  apply(n > 0 ? detail::cap_to_processors(n) : default_thread_count());
 }
 
 }  // namespace aisle
 
 namespace aisle::detail {
+
+int parse_thread_count(std::string_view text, std::string_view source) {
+  int n = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, n);
+  if (text.empty() || error != std::errc{} || stop != end || n <= 0)
+    throw Error(std::string(source) + "='" + std::string(text) + "': expected a positive whole number of threads");
+  return n;
+}
+
+int cap_to_processors(int requested) { return std::min(requested, omp_get_num_procs()); }
 
 // OpenMP keeps its thread count per calling thread: a request thread of a
 // server starts from the environment's default, not from set_num_threads().

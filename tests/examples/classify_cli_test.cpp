@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -211,6 +212,39 @@ class ClassifyCliEndToEndTest : public ClassifyCliTest {
 
   io::LabeledImages test_set_;
 };
+
+// Sets an environment variable for one scope (the children std::system
+// starts inherit it), then puts back what was there.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnvironment() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST_F(ClassifyCliEndToEndTest, BadThreadCountInTheEnvironmentIsAUsageError) {
+  auto args = train_args(path("fm.model"));
+  args.erase(args.end() - 4, args.end() - 2);  // no --threads: the environment decides
+  for (const char* value : {"abc", "0", "2x"}) {
+    const ScopedEnvironment threads("AISLE_NUM_THREADS", value);
+    expect_usage_failure(args, std::string("AISLE_NUM_THREADS='") + value + "'");
+    EXPECT_FALSE(std::filesystem::exists(path("fm.model")));
+  }
+}
 
 TEST_F(ClassifyCliEndToEndTest, TrainJsonEvalPredict) {
   auto args = train_args(path("fm.model"));
