@@ -5,6 +5,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/sgd.hpp"
+#include "core/thread_binding.hpp"
 
 namespace aisle {
 namespace {
@@ -77,6 +78,7 @@ void Adam::update_all(std::span<Matrix* const> params, std::span<const Matrix* c
     size_state(i, *params[i]);
     total += params[i]->size();
   }
+  detail::bind_thread_count();
 #pragma omp parallel if (total >= kParallelThreshold)
   for (std::size_t i = 0; i < params.size(); ++i) update(i, *params[i], *grads[i]);
 }

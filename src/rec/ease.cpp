@@ -9,6 +9,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/evaluation.hpp"
+#include "core/thread_binding.hpp"
 #include "rec/scoring.hpp"
 
 namespace aisle::rec {
@@ -64,6 +65,7 @@ void lower_transpose_times_lower(Block m) {
 void weights_from_inverse(Matrix& p) {
   const Index n = p.rows();
   const Eigen::VectorXf diagonal = p.diagonal();
+  aisle::detail::bind_thread_count();
 #pragma omp parallel for schedule(dynamic, 16)
   for (Index i = 0; i < n; ++i) {
     for (Index j = i + 1; j < n; ++j) {

@@ -5,6 +5,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/topk.hpp"
+#include "core/thread_binding.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -26,6 +27,7 @@ void evaluate_batch(const Model& model, const EvalSplit& split, Index begin, Ind
   const Index cutoff = longest_cutoff(metrics);
   const auto metric_count = static_cast<Index>(metrics.size());
   std::vector<double> values(static_cast<std::size_t>((end - begin) * metric_count));
+  aisle::detail::bind_thread_count();
 #pragma omp parallel
   {
     std::vector<std::uint8_t> in_history(static_cast<std::size_t>(split.item_count), 0);

@@ -4,6 +4,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/topk.hpp"
+#include "core/thread_binding.hpp"
 #include "rec/scoring.hpp"
 
 namespace aisle::rec {
@@ -21,6 +22,7 @@ struct NeighbourTable {
 NeighbourTable cosine_neighbours(const Histories& rows, Index item_count, Index k) {
   const auto by_item = detail::item_rows(rows, item_count);
   NeighbourTable table{Matrix::Constant(item_count, k, -1.0f), Matrix::Zero(item_count, k)};
+  aisle::detail::bind_thread_count();
 #pragma omp parallel
   {
     std::vector<float> cooccurrence(static_cast<std::size_t>(item_count), 0.0f);

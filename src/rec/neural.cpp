@@ -12,6 +12,7 @@
 #include "aisle/nn/cross_entropy.hpp"
 #include "aisle/nn/dense.hpp"
 #include "aisle/rec/evaluation.hpp"
+#include "core/thread_binding.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -147,6 +148,7 @@ Sequential NeuralModel::make_head(Index item_count) const {
 void NeuralModel::input_layer(const Histories& histories, std::span<const float> weights, Matrix& z,
                               Matrix& h) const {
   z.resize(histories.size(), options_.hidden);
+  aisle::detail::bind_thread_count();
 #pragma omp parallel for schedule(dynamic, 8)
   for (Index r = 0; r < histories.size(); ++r) {
     z.row(r) = input_bias_;

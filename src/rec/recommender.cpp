@@ -6,6 +6,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/io/model_file.hpp"
 #include "aisle/rec/topk.hpp"
+#include "core/thread_binding.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -127,6 +128,7 @@ std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& quer
     std::vector<std::uint8_t> in_history(n, 0);
     for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q, in_history);
   } else {
+    aisle::detail::bind_thread_count();
 #pragma omp parallel
     {
       std::vector<std::uint8_t> in_history(n, 0);

@@ -2,10 +2,13 @@
 
 #include <numeric>
 
+#include "core/thread_binding.hpp"
+
 namespace aisle::rec::detail {
 
 void multiply_histories(const Histories& histories, const Matrix& weights, Matrix& out) {
   out.setZero(histories.size(), weights.cols());
+  aisle::detail::bind_thread_count();
 #pragma omp parallel for schedule(dynamic, 8)
   for (Index r = 0; r < histories.size(); ++r) {
     for (const Index item : histories[r]) out.row(r) += weights.row(item);
@@ -14,6 +17,7 @@ void multiply_histories(const Histories& histories, const Matrix& weights, Matri
 
 void multiply_histories(const Histories& histories, const SparseMatrix& weights, Matrix& out) {
   out.setZero(histories.size(), weights.cols());
+  aisle::detail::bind_thread_count();
 #pragma omp parallel for schedule(dynamic, 8)
   for (Index r = 0; r < histories.size(); ++r) {
     float* const row = out.row(r).data();
@@ -39,6 +43,7 @@ Matrix gram_matrix(const Histories& rows, Index item_count) {
   const auto by_item = item_rows(rows, item_count);
   Matrix gram = Matrix::Zero(item_count, item_count);
   // Row i of X^T X counts, over the rows holding i, their items: each thread owns whole rows.
+  aisle::detail::bind_thread_count();
 #pragma omp parallel for schedule(dynamic, 16)
   for (Index i = 0; i < item_count; ++i) {
     float* const out = gram.row(i).data();

@@ -1,13 +1,19 @@
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <Eigen/Dense>
+#include <functional>
+#include <thread>
 
 #include "aisle/core/error.hpp"
 #include "aisle/core/random.hpp"
+#include "aisle/core/threads.hpp"
 #include "aisle/rec/ease.hpp"
+#include "aisle/rec/evaluation.hpp"
 #include "aisle/rec/item_knn.hpp"
 #include "aisle/rec/model.hpp"
 #include "aisle/rec/popularity.hpp"
+#include "aisle/rec/protocols.hpp"
 #include "rec/rec_test_util.hpp"
 
 using aisle::Index;
@@ -138,4 +144,35 @@ TEST(RecModels, FactoryRefusesUnknownKindsAndOptions) {
   EXPECT_THROW(make_model("itemknn", {{"neighbours", 0}}), aisle::Error);
   PopularityModel unfitted;
   EXPECT_THROW(unfitted.score(std::vector<Index>{0}), aisle::Error);
+}
+
+// Each call runs on a fresh std::thread, whose OpenMP team size starts from
+// OpenMP's default: a model's parallel loops must use aisle's thread count
+// instead (set_num_threads, AISLE_NUM_THREADS), which they apply to the
+// calling thread before they start.
+TEST(RecModels, ParallelLoopsUseAislesThreadCount) {
+  if (omp_get_num_procs() < 2) GTEST_SKIP() << "one processor: every count is 1";
+  const int before = aisle::num_threads();
+  aisle::set_num_threads(1);
+  const Histories rows = random_rows(300, 40, 11);
+  const auto team_size_after = [](const std::function<void()>& call) {
+    int after = 0;
+    std::thread worker([&] {
+      omp_set_num_threads(2);  // what a fresh thread may start from
+      call();
+      after = omp_get_max_threads();
+    });
+    worker.join();
+    return after;
+  };
+  EaseModel ease(EaseOptions{.l2 = 10.0f});
+  ItemKnnModel knn;
+  EXPECT_EQ(team_size_after([&] { ease.fit(rows, 40); }), 1) << "EASE fit";
+  EXPECT_EQ(team_size_after([&] { knn.fit(rows, 40); }), 1) << "item-kNN fit";
+  Matrix scores;
+  EXPECT_EQ(team_size_after([&] { ease.score_batch(rows, scores); }), 1) << "EASE scores";
+  EXPECT_EQ(team_size_after([&] { knn.score_batch(rows, scores); }), 1) << "item-kNN scores";
+  const EvalSplit split = make_validation_split(rows, 40, Protocol::loo);
+  EXPECT_EQ(team_size_after([&] { evaluate(ease, split); }), 1) << "evaluate";
+  aisle::set_num_threads(before);
 }
