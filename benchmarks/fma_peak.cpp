@@ -2,7 +2,10 @@
 // (the first argument, else AISLE_NUM_THREADS, else every processor): each
 // thread runs independent FMA chains on the widest float vectors the CPU has
 // (AVX-512 or AVX2, chosen at run time, since oneDNN's JIT does the same).
-// Prints one number: the best of a few timed runs.
+// Prints one number: the best of a few timed runs. With --slices N, instead
+// times N slices of about a millisecond on every thread and prints the
+// spread of their rates (fastest, 10th, 50th, 90th, 99th percentile): how
+// steady the cores' arithmetic is on a shared machine.
 
 #include <omp.h>
 
@@ -10,10 +13,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <vector>
 
 namespace {
 
 constexpr long kIterations = 20'000'000;
+constexpr long kSliceIterations = 500'000;  // about 1 ms of AVX2 chains at 3 GHz
 
 // FMA chains on Lanes-wide vectors: Chains cover the FMA latency times the
 // FMA ports while the accumulators and the two constants stay in registers
@@ -32,27 +39,31 @@ struct FloatVector<16> {
 };
 
 template <int Lanes, int Chains>
-[[gnu::always_inline]] inline double chains_flop(float seed) {
+[[gnu::always_inline]] inline double chains_flop(float seed, long iterations) {
   using Vec = typename FloatVector<Lanes>::type;
   Vec acc[Chains];
   for (int c = 0; c < Chains; ++c) acc[c] = Vec{} + seed * static_cast<float>(c + 1);
   const Vec a = Vec{} + 0.999999f, b = Vec{} + 1e-7f;
-  for (long i = 0; i < kIterations; ++i)
+  for (long i = 0; i < iterations; ++i)
 #pragma GCC unroll 32
     for (int c = 0; c < Chains; ++c) acc[c] = acc[c] * a + b;
   Vec sum = acc[0];
   for (int c = 1; c < Chains; ++c) sum += acc[c];
   volatile float sink = sum[0];  // keeps the chains alive
   (void)sink;
-  return 2.0 * Lanes * Chains * static_cast<double>(kIterations);
+  return 2.0 * Lanes * Chains * static_cast<double>(iterations);
 }
 
-__attribute__((target("avx512f"))) double avx512_flop(float seed) { return chains_flop<16, 24>(seed); }
-__attribute__((target("avx2,fma"))) double avx2_flop(float seed) { return chains_flop<8, 12>(seed); }
+__attribute__((target("avx512f"))) double avx512_flop(float seed, long iterations) {
+  return chains_flop<16, 24>(seed, iterations);
+}
+__attribute__((target("avx2,fma"))) double avx2_flop(float seed, long iterations) {
+  return chains_flop<8, 12>(seed, iterations);
+}
 
-double run_chains(float seed) {
-  if (__builtin_cpu_supports("avx512f")) return avx512_flop(seed);
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_flop(seed);
+double run_chains(float seed, long iterations = kIterations) {
+  if (__builtin_cpu_supports("avx512f")) return avx512_flop(seed, iterations);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_flop(seed, iterations);
   std::fprintf(stderr, "aisle-fma-peak: this CPU has neither AVX-512 nor AVX2+FMA\n");
   std::exit(2);
 }
@@ -68,10 +79,51 @@ double measure_gflops(int threads) {
 
 }  // namespace
 
+// GFLOP/s of each of `slices` slices on every thread, all threads pooled.
+std::vector<double> slice_rates(int threads, long slices) {
+  std::vector<double> rates(static_cast<std::size_t>(threads * slices));
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    for (long s = 0; s < slices; ++s) {
+      const auto start = std::chrono::steady_clock::now();
+      const double flop = run_chains(1.0f + static_cast<float>(t), kSliceIterations);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      rates[static_cast<std::size_t>(t * slices + s)] = flop / seconds * 1e-9;
+    }
+  }
+  return rates;
+}
+
+void print_slice_spread(int threads, long slices) {
+  std::vector<double> rates = slice_rates(threads, slices);
+  std::sort(rates.begin(), rates.end(), std::greater<>());
+  const auto at = [&](double q) { return rates[static_cast<std::size_t>(q * static_cast<double>(rates.size() - 1))]; };
+  std::printf("GFLOP/s per thread over %ld slices on each of %d threads: fastest %.1f, p10 %.1f, median %.1f, "
+              "p90 %.1f, p99 %.1f\n",
+              slices, threads, rates.front(), at(0.1), at(0.5), at(0.9), at(0.99));
+}
+
 int main(int argc, char** argv) {
-  int threads = argc > 1 ? std::atoi(argv[1]) : 0;
+  int threads = 0;
+  long slices = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--slices") == 0 && i + 1 < argc) {
+      slices = std::atol(argv[++i]);
+      if (slices <= 0) {
+        std::fprintf(stderr, "aisle-fma-peak: --slices takes a positive whole number\n");
+        return 2;
+      }
+    } else {
+      threads = std::atoi(argv[i]);
+    }
+  }
   if (threads <= 0 && std::getenv("AISLE_NUM_THREADS")) threads = std::atoi(std::getenv("AISLE_NUM_THREADS"));
   if (threads <= 0) threads = omp_get_num_procs();
+  if (slices > 0) {
+    print_slice_spread(threads, slices);
+    return 0;
+  }
   double best = 0;
   for (int run = 0; run < 3; ++run) best = std::max(best, measure_gflops(threads));
   std::printf("%.1f\n", best);
