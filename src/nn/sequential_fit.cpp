@@ -54,6 +54,21 @@ void record(History& history, const EpochEnd& logs) {
   for (const auto& [name, value] : logs.val_metrics) history.values["val_" + name].push_back(value);
 }
 
+constexpr Index kRowsAtOnce = 8;
+
+// Copies n rows of cols floats, a cache line of each row in turn.
+void copy_rows_line_by_line(const std::array<const float*, kRowsAtOnce>& from,
+                            const std::array<float*, kRowsAtOnce>& to, std::size_t n, Index cols) {
+  constexpr Index kLineFloats = 16;
+  const auto copy = [&](Index col, Index floats) {
+    for (std::size_t i = 0; i < n; ++i)
+      std::memcpy(to[i] + col, from[i] + col, static_cast<std::size_t>(floats) * sizeof(float));
+  };
+  Index col = 0;
+  for (; col + kLineFloats <= cols; col += kLineFloats) copy(col, kLineFloats);
+  if (col < cols) copy(col, cols - col);
+}
+
 // Copies a batch's rows out of the training set. The rows are scattered over
 // a set larger than the caches, so the copy waits on memory: the threads
 // share it, and each copies kRowsAtOnce rows together, a cache line of each
@@ -62,29 +77,20 @@ void record(History& history, const EpochEnd& logs) {
 // after row).
 void gather_rows(ConstMatrixRef x, std::span<const Index> rows, Matrix& out) {
   constexpr Index kParallelFloats = 1 << 14;
-  constexpr Index kRowsAtOnce = 8;
-  constexpr Index kLineFloats = 16;
   const auto count = static_cast<Index>(rows.size());
-  const Index cols = x.cols();
-  out.resize(count, cols);
+  out.resize(count, x.cols());
   const Index groups = (count + kRowsAtOnce - 1) / kRowsAtOnce;
-#pragma omp parallel for schedule(static) if (count * cols >= kParallelFloats)
+#pragma omp parallel for schedule(static) if (count * x.cols() >= kParallelFloats)
   for (Index g = 0; g < groups; ++g) {
     const Index first = g * kRowsAtOnce;
-    const Index n = std::min(kRowsAtOnce, count - first);
+    const auto n = static_cast<std::size_t>(std::min(kRowsAtOnce, count - first));
     std::array<const float*, kRowsAtOnce> from{};
     std::array<float*, kRowsAtOnce> to{};
-    for (Index i = 0; i < n; ++i) {
-      from[static_cast<std::size_t>(i)] = x.row(rows[static_cast<std::size_t>(first + i)]).data();
-      to[static_cast<std::size_t>(i)] = out.row(first + i).data();
+    for (std::size_t i = 0; i < n; ++i) {
+      from[i] = x.row(rows[static_cast<std::size_t>(first) + i]).data();
+      to[i] = out.row(first + static_cast<Index>(i)).data();
     }
-    const auto copy = [&](Index col, Index floats) {
-      for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
-        std::memcpy(to[i] + col, from[i] + col, static_cast<std::size_t>(floats) * sizeof(float));
-    };
-    Index col = 0;
-    for (; col + kLineFloats <= cols; col += kLineFloats) copy(col, kLineFloats);
-    if (col < cols) copy(col, cols - col);
+    copy_rows_line_by_line(from, to, n, x.cols());
   }
 }
 
