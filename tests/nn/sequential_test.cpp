@@ -47,6 +47,22 @@ std::function<testing::PiecewiseValue()> piecewise_loss(const Sequential& model,
 
 class SequentialGradient : public ::testing::TestWithParam<BackendKind> {};
 
+// After model.backward(ws, y, grads, true): every parameter's gradient and
+// the input gradient against finite differences of the loss.
+void expect_parameter_and_input_gradients_match(Sequential& model, Matrix& x, const Targets& y, const Workspace& ws,
+                                                Gradients& grads) {
+  const Matrix dx = ws.input_gradient();
+  const auto objective = piecewise_loss(model, x, y);
+  const auto params = model.parameters();
+  Index skipped = 0;
+  for (std::size_t i = 0; i < params.size(); ++i)
+    testing::expect_gradient_matches(
+        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
+        1e-3, "param");
+  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
+                                   "input");
+}
+
 TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
   Sequential model = small_model(3, GetParam());
   const auto data = testing::separable_classes(6, 5, 4, 17);
@@ -78,16 +94,7 @@ TEST_P(SequentialGradient, SeparateSoftmaxLayerAndMseAlsoMatch) {
   Gradients grads = model.make_gradients();
   model.forward(x, ws);
   model.backward(ws, y, grads, true);
-  const Matrix dx = ws.input_gradient();
-  const auto objective = piecewise_loss(model, x, y);
-  const auto params = model.parameters();
-  Index skipped = 0;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    testing::expect_gradient_matches(
-        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
-        1e-3, "param");
-  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
-                                   "input");
+  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
 }
 
 // Separate ReLU and Softmax layers under the fused cross-entropy: the Dense
@@ -110,16 +117,7 @@ TEST_P(SequentialGradient, SeparateReluAndSoftmaxLayersUnderFusedCrossEntropyMat
     model.forward(x, ws);
     model.backward(ws, y, grads, true);
   }
-  const Matrix dx = ws.input_gradient();
-  const auto objective = piecewise_loss(model, x, y);
-  const auto params = model.parameters();
-  Index skipped = 0;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    testing::expect_gradient_matches(
-        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
-        1e-3, "param");
-  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
-                                   "input");
+  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, testing::all_backends());
