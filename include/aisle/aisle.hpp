@@ -12,6 +12,7 @@
 #include "aisle/io/idx.hpp"
 #include "aisle/io/model_file.hpp"
 #include "aisle/io/pgm.hpp"
+#include "aisle/nn/activation_layer.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/callbacks.hpp"
 #include "aisle/nn/classification_report.hpp"
