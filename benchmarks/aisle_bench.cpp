@@ -13,40 +13,19 @@
 #include <exception>
 #include <iostream>
 
-#include "aisle/aisle.hpp"
-#include "aisle/io/fashion_mnist.hpp"
+#include "classic_workload.hpp"
 #include "malloc_counter.hpp"
 
 namespace aisle {
 namespace {
 
-// Matrix-product FLOP of one training step per sample: forward of the three
-// layers, weight gradients of all three, input gradients of layers 2 and 3.
-constexpr double kForwardFlop = 2.0 * (784 * 128 + 128 * 128 + 128 * 10);
-constexpr double kTrainFlop = 2.0 * kForwardFlop + 2.0 * (128 * 128 + 128 * 10);
+using bench::classic_model;
+using bench::kForwardFlop;
+using bench::kTrainFlop;
 
 const io::LabeledImages& sample_data() {
-  static const io::LabeledImages data = [] {
-    if (const char* dir = std::getenv("AISLE_BENCH_DATA"))
-      return io::load_fashion_mnist(io::FashionMnistSet::train, dir);
-    io::LabeledImages noise;
-    Rng rng(1);
-    noise.images.resize(4096, 784);
-    for (Index i = 0; i < noise.images.size(); ++i) noise.images.data()[i] = rng.uniform();
-    noise.labels.resize(4096);
-    for (Index i = 0; i < 4096; ++i) noise.labels(i) = static_cast<std::int32_t>(rng.below(10));
-    return noise;
-  }();
+  static const io::LabeledImages data = bench::training_rows(std::getenv("AISLE_BENCH_DATA"));
   return data;
-}
-
-Sequential classic_model(BackendKind kind) {
-  Sequential model({.seed = 1, .backend = kind});
-  model.add(Dense(128, Activation::relu, 784));
-  model.add(Dense(128, Activation::relu));
-  model.add(Dense(10, Activation::softmax));
-  model.compile(Adam(), SparseCategoricalCrossentropy(), {Metric::accuracy});
-  return model;
 }
 
 void report(benchmark::State& state, double flop_per_iteration, std::uint64_t allocations_before,
@@ -108,16 +87,9 @@ void BM_DenseBackward(benchmark::State& state) {
 void BM_TrainStep(benchmark::State& state) {
   const Index batch = state.range(1);
   Sequential model = classic_model(kind_of(state));
-  // Cycle through different batches, as training does: repeating one batch
-  // drives its gradients towards denormal floats, which no real run sees.
-  const auto& data = sample_data();
-  const Index batches = data.images.rows() / batch;
-  std::vector<Matrix> xs;
-  std::vector<Targets> ys;
-  for (Index i = 0; i < std::min<Index>(batches, 64); ++i) {
-    xs.emplace_back(data.images.middleRows(i * batch, batch));
-    ys.emplace_back(Labels(data.labels.segment(i * batch, batch)));
-  }
+  const bench::Batches batches = bench::training_batches(sample_data(), batch);
+  const std::vector<Matrix>& xs = batches.x;
+  const std::vector<Targets>& ys = batches.y;
   for (std::size_t i = 0; i < xs.size(); ++i) model.train_on_batch(xs[i], ys[i]);
   const auto before = testing::heap_allocations();
   std::size_t next = 0;

@@ -18,13 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "aisle/aisle.hpp"
-#include "aisle/io/fashion_mnist.hpp"
+#include "classic_workload.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr double kTrainFlopPerSample = 2.0 * 2.0 * (784 * 128 + 128 * 128 + 128 * 10) + 2.0 * (128 * 128 + 128 * 10);
 constexpr const char* kDefaultData = "/usr/share/datasets/fashion-mnist";
 
 struct Options {
@@ -73,16 +71,9 @@ Options parse(int argc, char** argv) {
 }
 
 aisle::io::LabeledImages training_rows(const Options& options) {
-  if (std::filesystem::exists(options.data))
-    return aisle::io::load_fashion_mnist(aisle::io::FashionMnistSet::train, options.data);
+  if (std::filesystem::exists(options.data)) return aisle::bench::training_rows(options.data.c_str());
   if (options.data != kDefaultData) usage_error("no Fashion-MNIST folder at '" + options.data + "'");
-  aisle::io::LabeledImages noise;  // no data set installed: the same shapes, random values
-  aisle::Rng rng(1);
-  noise.images.resize(8192, 784);
-  for (aisle::Index i = 0; i < noise.images.size(); ++i) noise.images.data()[i] = rng.uniform();
-  noise.labels.resize(8192);
-  for (aisle::Index i = 0; i < 8192; ++i) noise.labels(i) = static_cast<std::int32_t>(rng.below(10));
-  return noise;
+  return aisle::bench::training_rows(nullptr);  // no data set installed: noise of the same shape
 }
 
 struct Percentiles {
@@ -108,34 +99,22 @@ int main(int argc, char** argv) try {
     usage_error("--batch " + std::to_string(options.batch) + " exceeds the " + std::to_string(data.images.rows()) +
                 " training rows");
 
-  aisle::Sequential model({.seed = 1});
-  model.add(aisle::Dense(128, aisle::Activation::relu, 784));
-  model.add(aisle::Dense(128, aisle::Activation::relu));
-  model.add(aisle::Dense(10, aisle::Activation::softmax));
-  model.compile(aisle::Adam(), aisle::SparseCategoricalCrossentropy());
-
-  // Different batches in turn, as training sees them (one batch repeated
-  // drives its gradients towards denormal floats).
-  const aisle::Index batches = std::min<aisle::Index>(64, data.images.rows() / options.batch);
-  std::vector<aisle::Matrix> xs;
-  std::vector<aisle::Targets> ys;
-  for (aisle::Index b = 0; b < batches; ++b) {
-    xs.emplace_back(data.images.middleRows(b * options.batch, options.batch));
-    ys.emplace_back(aisle::Labels(data.labels.segment(b * options.batch, options.batch)));
-  }
+  aisle::Sequential model = aisle::bench::classic_model();
+  const aisle::bench::Batches batches = aisle::bench::training_batches(data, options.batch);
+  const auto batch_count = static_cast<long>(batches.x.size());
   aisle::Workspace ws = model.make_workspace();
   aisle::Gradients grads = model.make_gradients();
   const char* names[] = {"forward", "loss", "backward", "optimizer", "step"};
   std::vector<std::vector<double>> times(std::size(names));
-  const long warm_up = batches;
+  const long warm_up = batch_count;
   for (long s = 0; s < options.steps + warm_up; ++s) {
-    const auto b = static_cast<std::size_t>(s % batches);
+    const auto b = static_cast<std::size_t>(s % batch_count);
     const auto t0 = Clock::now();
-    model.forward(xs[b], ws);
+    model.forward(batches.x[b], ws);
     const auto t1 = Clock::now();
-    (void)model.loss(ws, ys[b]);
+    (void)model.loss(ws, batches.y[b]);
     const auto t2 = Clock::now();
-    model.backward(ws, ys[b], grads);
+    model.backward(ws, batches.y[b], grads);
     const auto t3 = Clock::now();
     model.apply_gradients(grads);
     const auto t4 = Clock::now();
@@ -154,7 +133,7 @@ int main(int argc, char** argv) try {
       out["us"][names[p]] = {{"fastest", q.fastest}, {"p10", q.p10}, {"median", q.median}, {"p90", q.p90}};
     }
     out["median_samples_per_s"] = samples_per_s(step.median);
-    out["median_gflops"] = samples_per_s(step.median) * kTrainFlopPerSample * 1e-9;
+    out["median_gflops"] = samples_per_s(step.median) * aisle::bench::kTrainFlop * 1e-9;
     std::cout << out.dump() << "\n";
     return 0;
   }
@@ -166,7 +145,7 @@ int main(int argc, char** argv) try {
     std::printf("%-10s %9.1f %9.1f %9.1f %9.1f\n", names[p], q.fastest, q.p10, q.median, q.p90);
   }
   std::printf("median step: %.0f samples/s, %.1f GFLOP/s of matrix products; fastest step: %.0f samples/s\n",
-              samples_per_s(step.median), samples_per_s(step.median) * kTrainFlopPerSample * 1e-9,
+              samples_per_s(step.median), samples_per_s(step.median) * aisle::bench::kTrainFlop * 1e-9,
               samples_per_s(step.fastest));
   return 0;
 } catch (const std::exception& e) {
