@@ -508,11 +508,9 @@ struct Job {
   }
 };
 
-// Groups wanted for each product: in proportion to its FLOP, at least one
-// (Job caps them at one per column panel).
-std::array<int, kMaxProducts> groups_per_product(std::span<const GemmProduct> products, int threads) {
-  double total = 0;
-  for (const GemmProduct& p : products) total += flop_of(p);
+// Groups wanted for each product: in proportion to its share of the total
+// FLOP, at least one (Job caps them at one per column panel).
+std::array<int, kMaxProducts> groups_per_product(std::span<const GemmProduct> products, double total, int threads) {
   std::array<int, kMaxProducts> groups{};
   for (std::size_t i = 0; i < products.size(); ++i) {
     const double share_of_threads = total > 0 ? threads * flop_of(products[i]) / total : 1.0;
@@ -546,7 +544,7 @@ void packed_gemm(std::span<const GemmProduct> products) {
   if (count == 0) return;
   const std::span<const GemmProduct> todo(work.data(), count);
   const int threads = flop >= kParallelFlop ? std::min(omp_get_max_threads(), kMaxThreads) : 1;
-  const auto wanted_groups = groups_per_product(todo, threads);
+  const auto wanted_groups = groups_per_product(todo, flop, threads);
   // Each product's column panels form groups (about one per thread, split
   // between the products by their FLOP); each group's bands are handed out
   // in chunks from its own counter. Thread t starts on group t: it packs that
