@@ -1,8 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <vector>
+
 #include "aisle/core/error.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/sgd.hpp"
+#include "aisle/core/threads.hpp"
+#include "support/gradient_check.hpp"
 
 namespace aisle {
 namespace {
@@ -62,6 +68,54 @@ TEST(Adam, BiasCorrectionCountsStepsNotTensors) {
   EXPECT_NEAR(a(0, 0), -0.5f, 1e-5f);
   EXPECT_NEAR(b(0, 0), 0.5f, 1e-3f);
   EXPECT_EQ(adam.iterations(), 1);
+}
+
+// Adam over a tensor large enough for the vector path and for two threads
+// (17,030 elements, not a multiple of 16), lr 1 so that an error in the
+// update is not hidden by a small step, against a float64 reference of the
+// same formula; gradients from 1e-30 to 10 (v underflows to 0 for the
+// smallest) and exact zeros. The same bits on one thread and on two.
+Matrix adam_after_steps(const std::vector<Matrix>& gradients, int threads) {
+  const int saved = num_threads();
+  set_num_threads(threads);
+  Adam adam({.learning_rate = 1.0f, .weight_decay = 0.01f});
+  Matrix param = testing::random_matrix(130, 131, 1);
+  for (const Matrix& g : gradients) {
+    Matrix* params[] = {&param};
+    const Matrix* grads[] = {&g};
+    adam.step(params, grads);
+  }
+  set_num_threads(saved);
+  return param;
+}
+
+TEST(Adam, LargeTensorMatchesDoublePrecisionOnAnyThreadCount) {
+  std::vector<Matrix> gradients;
+  for (std::uint64_t seed = 2; seed < 6; ++seed) {
+    Matrix g = testing::random_matrix(130, 131, seed);
+    for (Index i = 0; i < g.size(); ++i) g.data()[i] *= std::pow(10.0f, static_cast<float>(i % 32) - 30.0f);
+    for (Index i = 0; i < g.size(); i += 97) g.data()[i] = 0.0f;
+    gradients.push_back(g);
+  }
+  const Matrix one = adam_after_steps(gradients, 1);
+  const Matrix two = adam_after_steps(gradients, 2);
+  EXPECT_EQ(std::memcmp(one.data(), two.data(), sizeof(float) * static_cast<std::size_t>(one.size())), 0);
+
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-7, lr = 1.0, decay = 0.01;
+  using Doubles = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Doubles p = testing::random_matrix(130, 131, 1).cast<double>();
+  Doubles m = Doubles::Zero(130, 131), v = m;
+  for (std::size_t t = 1; t <= gradients.size(); ++t) {
+    const Doubles g = gradients[t - 1].cast<double>();
+    m = b1 * m + (1 - b1) * g;
+    v = b2 * v + (1 - b2) * g.cwiseProduct(g);
+    const double c1 = 1 - std::pow(b1, static_cast<double>(t)), c2 = 1 - std::pow(b2, static_cast<double>(t));
+    p = p - (lr / c1 * m.array() / ((v.array() / c2).sqrt() + eps)).matrix() - lr * decay * p;
+  }
+  double worst = 0;
+  for (Index i = 0; i < p.size(); ++i)
+    worst = std::max(worst, std::abs(double{one.data()[i]} - p.data()[i]) / std::max(1.0, std::abs(p.data()[i])));
+  EXPECT_LT(worst, 2e-6);
 }
 
 TEST(SGD, MomentumMatchesHandComputation) {
