@@ -51,10 +51,11 @@ struct Shape {
   Index m, n, k;
 };
 
-// Shapes around the tile edges (6 rows, 16 or 32 columns), the classic
+// Shapes around the tile edges (6 or 8 rows, 16 or 32 columns), the classic
 // model's layers, and empty sums.
-const Shape kShapes[] = {{1, 1, 1},     {5, 15, 3},    {6, 16, 8},   {7, 17, 9},   {13, 33, 64}, {12, 64, 1},
-                         {128, 10, 128}, {128, 128, 784}, {784, 128, 7}, {3, 130, 50}, {4, 5, 0}, {12, 64, 0}};
+const Shape kShapes[] = {{1, 1, 1},    {5, 15, 3},    {6, 16, 8},     {7, 17, 9},    {9, 31, 5},
+                         {13, 33, 64}, {14, 32, 11},  {12, 64, 1},    {128, 10, 128}, {128, 128, 784},
+                         {784, 128, 7}, {3, 130, 50}, {4, 5, 0},      {12, 64, 0}};
 
 enum class Layout { row_major, transposed };
 
