@@ -71,6 +71,14 @@ struct Simd {
   static Vec add(Vec a, Vec b) { return a + b; }
   static Vec max(Vec a, Vec b) { return a > b ? a : b; }
   static Vec where_positive(Vec mask, Vec v) { return mask > Vec{} ? v : Vec{}; }
+  static Vec load_first(const float* p, Index count) {
+    Vec v{};
+    std::memcpy(&v, p, static_cast<std::size_t>(count) * sizeof(float));
+    return v;
+  }
+  static void store_first(float* p, Vec v, Index count) {
+    std::memcpy(p, &v, static_cast<std::size_t>(count) * sizeof(float));
+  }
 };
 #elif defined(__AVX512F__)
 struct Simd {
@@ -90,6 +98,10 @@ struct Simd {
   static Vec where_positive(Vec mask, Vec v) {
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mask, zero(), _CMP_GT_OQ), v);
   }
+  // The first count lanes (the others zero, their memory not touched).
+  static __mmask16 first_lanes(Index count) { return static_cast<__mmask16>((1u << count) - 1); }
+  static Vec load_first(const float* p, Index count) { return _mm512_maskz_loadu_ps(first_lanes(count), p); }
+  static void store_first(float* p, Vec v, Index count) { _mm512_mask_storeu_ps(p, first_lanes(count), v); }
 };
 #else
 struct Simd {
@@ -105,6 +117,11 @@ struct Simd {
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
   static Vec where_positive(Vec mask, Vec v) { return _mm256_and_ps(_mm256_cmp_ps(mask, zero(), _CMP_GT_OQ), v); }
+  static __m256i first_lanes(Index count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Vec load_first(const float* p, Index count) { return _mm256_maskload_ps(p, first_lanes(count)); }
+  static void store_first(float* p, Vec v, Index count) { _mm256_maskstore_ps(p, first_lanes(count), v); }
 };
 #endif
 
@@ -411,22 +428,57 @@ void multiply_panels(const Rows rows_of_a, Index rows, Index row0, Index first, 
   }
 }
 
-// Column panels [first, last) of band `band` (kRows rows) of c. Whole bands
-// of a row-major or transposed a are read in place; the last, partial band
-// (and an a with other strides) is packed into edge_panel first.
+// A b of at most one vector's width (a 10-class layer: 10 of a full tile's 32
+// columns with AVX-512) is read in place, a row of b one partial vector, and
+// the band's rows each accumulate into one register: a third of the FMAs of
+// a full tile, and no packing.
+bool narrow(const GemmOperand& b) { return b.cols <= Simd::kLanes && b.col_stride == 1; }
+
+template <class Rows>
+void multiply_narrow(const Rows a, Index rows, const GemmOperand& b, float* c, Index ldc, Index row0,
+                     const GemmEpilogue& e) {
+  const Index n = b.cols, k = b.rows, b_stride = b.row_stride;
+  const float* b_data = b.data;
+  Vec acc[kRows];
+#pragma GCC unroll 8
+  for (Index r = 0; r < kRows; ++r) acc[r] = Simd::zero();
+#pragma GCC unroll 4
+  for (Index p = 0; p < k; ++p) {
+    const Vec b_row = Simd::load_first(b_data + p * b_stride, n);
+#pragma GCC unroll 8
+    for (Index r = 0; r < kRows; ++r) acc[r] = Simd::fmadd(Simd::broadcast(a.at(r, p)), b_row, acc[r]);
+  }
+  const Vec bias = e.bias != nullptr ? Simd::load_first(e.bias, n) : Simd::zero();
+  // Unrolled with a test instead of a loop to `rows`: indexed by a variable,
+  // acc would live in memory and be stored on every step over k.
+#pragma GCC unroll 8
+  for (Index r = 0; r < kRows; ++r) {
+    if (r >= rows) break;
+    Vec v = Simd::add(acc[r], bias);
+    if (e.relu) v = Simd::max(v, Simd::zero());
+    if (e.relu_mask != nullptr)
+      v = Simd::where_positive(Simd::load_first(e.relu_mask + (row0 + r) * e.relu_mask_stride, n), v);
+    Simd::store_first(c + r * ldc, v, n);
+  }
+}
+
+// Column panels [first, last) of band `band` (kRows rows) of c, or all its
+// columns for a narrow b. Whole bands of a row-major or transposed a are read
+// in place; the last, partial band (and an a with other strides) is packed
+// into edge_panel first.
 void multiply_band(const GemmOperand& a, Index band, Index first, Index last, const Panels& panels,
                    const GemmOperand& b, GemmOutput c, const GemmEpilogue& e, float* edge_panel,
                    float* packed_b = nullptr) {
   const Index row0 = band * kRows;
   const Index rows = std::min(kRows, a.rows - row0);
-  if (rows == kRows && a.col_stride == 1)
-    return multiply_panels(RowMajorRows{a.data + row0 * a.row_stride, a.row_stride}, rows, row0, first, last,
-                           panels, b, c, e, packed_b);
-  if (rows == kRows && a.row_stride == 1)
-    return multiply_panels(KMajorRows{a.data + row0, a.col_stride}, rows, row0, first, last, panels, b, c, e,
-                           packed_b);
+  auto multiply = [&](const auto rows_of_a) {
+    if (narrow(b)) return multiply_narrow(rows_of_a, rows, b, c.data + row0 * c.row_stride, c.row_stride, row0, e);
+    multiply_panels(rows_of_a, rows, row0, first, last, panels, b, c, e, packed_b);
+  };
+  if (rows == kRows && a.col_stride == 1) return multiply(RowMajorRows{a.data + row0 * a.row_stride, a.row_stride});
+  if (rows == kRows && a.row_stride == 1) return multiply(KMajorRows{a.data + row0, a.col_stride});
   pack_a_panel(a, row0, rows, edge_panel);
-  multiply_panels(KMajorRows{edge_panel, kRows}, rows, row0, first, last, panels, b, c, e, packed_b);
+  multiply(KMajorRows{edge_panel, kRows});
 }
 
 // A short row-major b whose rows start on cache lines and hold whole panels
@@ -488,7 +540,7 @@ struct Job {
         col_panels((p.b.cols + kCols - 1) / kCols),
         bands((p.a.rows + kRows - 1) / kRows),
         chunks((bands + kBandsPerChunk - 1) / kBandsPerChunk),
-        in_place(readable_in_place(p.b)),
+        in_place(narrow(p.b) || readable_in_place(p.b)),
         packed_b(in_place ? nullptr : p.buffers->packed_b(col_panels * kCols * k)),
         panels(in_place ? Panels{p.b.data, kCols, p.b.row_stride} : Panels{packed_b, kCols * k, kCols}),
         edge_panels(p.buffers->edge_panels(threads * k * kRows)),
