@@ -348,9 +348,10 @@ struct Panels {
 };
 
 // A band of at most kShortRows rows (the last of a product whose rows are
-// not a multiple of kRows: 2 of 128, 4 of 256 or 784) would keep the full
-// tile's FMAs busy on zero rows: instead two rows at a time meet two panels
-// at once, in 8 accumulators, which still hide the FMA latency.
+// not a multiple of kRows: with AVX2's 6 rows, 2 of 128, 4 of 256 or 784)
+// would keep the full tile's FMAs busy on zero rows: instead two rows at a
+// time meet two panels at once, in 8 accumulators, which still hide the FMA
+// latency.
 constexpr Index kShortRows = 4;
 constexpr Index kPairRows = 2;
 
