@@ -225,10 +225,15 @@ inline const float* offset_or_null(const float* p, Index offset) { return p != n
 
 // bias and mask point at the result's column in the bias row and at its
 // place in the mask, or are null.
-[[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const float* mask, const GemmEpilogue& e) {
-  if (bias != nullptr) v = Simd::add(v, Simd::load(bias));
+// With lanes < Simd::kLanes only the first lanes of bias and mask are read.
+[[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const float* mask, const GemmEpilogue& e,
+                                         Index lanes = Simd::kLanes) {
+  const auto load = [lanes](const float* p) {
+    return lanes == Simd::kLanes ? Simd::load(p) : Simd::load_first(p, lanes);
+  };
+  if (bias != nullptr) v = Simd::add(v, load(bias));
   if (e.relu) v = Simd::max(v, Simd::zero());
-  if (mask != nullptr) v = Simd::where_positive(Simd::load(mask), v);
+  if (mask != nullptr) v = Simd::where_positive(load(mask), v);
   return v;
 }
 
@@ -449,17 +454,13 @@ void multiply_narrow(const Rows a, Index rows, const GemmOperand& b, float* c, I
 #pragma GCC unroll 8
     for (Index r = 0; r < kRows; ++r) acc[r] = Simd::fmadd(Simd::broadcast(a.at(r, p)), b_row, acc[r]);
   }
-  const Vec bias = e.bias != nullptr ? Simd::load_first(e.bias, n) : Simd::zero();
   // Unrolled with a test instead of a loop to `rows`: indexed by a variable,
   // acc would live in memory and be stored on every step over k.
 #pragma GCC unroll 8
   for (Index r = 0; r < kRows; ++r) {
     if (r >= rows) break;
-    Vec v = Simd::add(acc[r], bias);
-    if (e.relu) v = Simd::max(v, Simd::zero());
-    if (e.relu_mask != nullptr)
-      v = Simd::where_positive(Simd::load_first(e.relu_mask + (row0 + r) * e.relu_mask_stride, n), v);
-    Simd::store_first(c + r * ldc, v, n);
+    const float* mask = offset_or_null(e.relu_mask, (row0 + r) * e.relu_mask_stride);
+    Simd::store_first(c + r * ldc, finish(acc[r], e.bias, mask, e, n), n);
   }
 }
 
