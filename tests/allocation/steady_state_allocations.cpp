@@ -4,8 +4,8 @@
 // predict makes none, and batched calls allocate only inside the
 // matrix-product kernels: Eigen takes its packing buffers (one per operand)
 // from malloc when they exceed its stack limit, and oneDNN 2.6 allocates
-// inside each primitive execution (see aisle-bench's allocs/iter). aisle's own code
-// around them allocates nothing once warm.
+// inside each primitive execution (see aisle-bench's allocs/iter). aisle's
+// own code around them allocates nothing once warm.
 
 #include <gtest/gtest.h>
 
