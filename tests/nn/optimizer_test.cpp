@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "aisle/core/error.hpp"
+#include "aisle/core/threads.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/sgd.hpp"
-#include "aisle/core/threads.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle {
