@@ -526,10 +526,20 @@ double flop_of(const GemmProduct& p) {
   return 2.0 * static_cast<double>(p.a.rows) * static_cast<double>(p.b.cols) * static_cast<double>(p.a.cols);
 }
 
-// What the threads of a call share about one of its products.
+// What the threads of a call share about one of its products. Its work is
+// divided into groups, about one per thread. A packed b is divided by column
+// panels: each group packs its own panels and multiplies them with all of
+// a's bands. A b read in place is divided by bands: each group owns a block
+// of c's rows, so that a thread writes the rows it (not the other core) reads
+// next: the weight gradient's rows that its share of the optimizer updates,
+// the hidden rows that its band of the next layer multiplies.
 struct Job {
+  struct Range {
+    Index begin = 0, end = 0;
+  };
+
   const GemmProduct* product = nullptr;
-  Index k = 0, col_panels = 0, bands = 0, chunks = 0;
+  Index k = 0, col_panels = 0, bands = 0;
   bool in_place = false;
   float* packed_b = nullptr;  // null when b is read in place
   Panels panels{};
@@ -541,25 +551,42 @@ struct Job {
         k(p.a.cols),
         col_panels((p.b.cols + kCols - 1) / kCols),
         bands((p.a.rows + kRows - 1) / kRows),
-        chunks((bands + kBandsPerChunk - 1) / kBandsPerChunk),
         in_place(narrow(p.b) || readable_in_place(p.b)),
         packed_b(in_place ? nullptr : p.buffers->packed_b(col_panels * kCols * k)),
         panels(in_place ? Panels{p.b.data, kCols, p.b.row_stride} : Panels{packed_b, kCols * k, kCols}),
         edge_panels(p.buffers->edge_panels(threads * k * kRows)),
-        groups(static_cast<int>(std::min<Index>(group_count, col_panels))) {}
+        groups(static_cast<int>(std::min<Index>(group_count, in_place ? bands : col_panels))) {}
+
+  Range bands_of(int g) const {
+    if (!in_place) return {0, bands};
+    const auto [begin, end] = share(bands, g, groups);
+    return {begin, end};
+  }
+  Range panels_of(int g) const {
+    if (in_place) return {0, col_panels};
+    const auto [first, last] = share(col_panels, g, groups);
+    return {first, last};
+  }
+  Index chunks_of(int g) const {
+    const Range r = bands_of(g);
+    return (r.end - r.begin + kBandsPerChunk - 1) / kBandsPerChunk;
+  }
 
   // Bands [begin, end) of group g's panels; with pack, band begin packs them.
   void multiply_bands(Index begin, Index end, int g, float* edge_panel, bool pack = false) const {
-    const auto [first, last] = share(col_panels, g, groups);
+    const Range own = panels_of(g);
     const GemmProduct& p = *product;
     for (Index band = begin; band < end; ++band)
-      multiply_band(p.a, band, first, last, panels, p.b, p.c, p.epilogue, edge_panel,
+      multiply_band(p.a, band, own.begin, own.end, panels, p.b, p.c, p.epilogue, edge_panel,
                     pack && band == begin ? packed_b : nullptr);
   }
-  // Bands from begin to the end of begin's chunk.
-  void multiply_rest_of_chunk(Index begin, int g, float* edge_panel) const {
-    multiply_bands(begin, std::min(bands, (begin / kBandsPerChunk + 1) * kBandsPerChunk), g, edge_panel);
+  // Chunk `chunk` of group g's bands, from its band `from` on.
+  void multiply_chunk(Index chunk, int g, float* edge_panel, Index from = 0) const {
+    const Range r = bands_of(g);
+    const Index begin = r.begin + chunk * kBandsPerChunk;
+    multiply_bands(begin + from, std::min(r.end, begin + kBandsPerChunk), g, edge_panel);
   }
+  // The column sums of b are shared out by column panels, whichever way c is.
   void sum_columns_of_group(int g) const {
     const auto [first, last] = share(col_panels, g, groups);
     sum_columns(product->b, first * kCols, std::min(product->b.cols, last * kCols), product->b_column_sums);
@@ -567,7 +594,7 @@ struct Job {
 };
 
 // Groups wanted for each product: in proportion to its share of the total
-// FLOP, at least one (Job caps them at one per column panel).
+// FLOP, at least one (Job caps them at one per column panel, or per band).
 std::array<int, kMaxProducts> groups_per_product(std::span<const GemmProduct> products, double total, int threads) {
   std::array<int, kMaxProducts> groups{};
   for (std::size_t i = 0; i < products.size(); ++i) {
@@ -603,9 +630,9 @@ void packed_gemm(std::span<const GemmProduct> products) {
   const std::span<const GemmProduct> todo(work.data(), count);
   const int threads = flop >= kParallelFlop ? std::min(omp_get_max_threads(), kMaxThreads) : 1;
   const auto wanted_groups = groups_per_product(todo, flop, threads);
-  // Each product's column panels form groups (about one per thread, split
-  // between the products by their FLOP); each group's bands are handed out
-  // in chunks from its own counter. Thread t starts on group t: it packs that
+  // Each product forms groups (about one per thread, split between the
+  // products by their FLOP; see Job); each group's bands are handed out in
+  // chunks from its own counter. Thread t starts on group t: it packs that
   // group's panels (so they stay in its core's cache) and works through it,
   // then helps with the chunks left in the other groups. When one core runs
   // slower (a busy neighbour on a virtual machine), the others finish its
@@ -632,17 +659,19 @@ void packed_gemm(std::span<const GemmProduct> products) {
     float* edge_panel = job.edge_panels + t * job.k * kRows;
     const bool packer = !job.in_place && !group.packing_claimed.exchange(true, std::memory_order_acq_rel);
     if (packer) {
-      job.multiply_bands(0, 1, group.index, edge_panel, true);
+      const Index first_band = job.bands_of(group.index).begin;
+      job.multiply_bands(first_band, first_band + 1, group.index, edge_panel, true);
       group.packed.store(true, std::memory_order_release);
     }
     // The column sums of b, by the first thread to come (a helper, while
     // the packer multiplies its first band).
     if (job.product->b_column_sums != nullptr && !group.sums_claimed.exchange(true, std::memory_order_relaxed))
       job.sum_columns_of_group(group.index);
-    if (packer) job.multiply_rest_of_chunk(1, group.index, edge_panel);
+    if (packer) job.multiply_chunk(0, group.index, edge_panel, 1);
     while (!group.packed.load(std::memory_order_acquire)) _mm_pause();
-    for (Index chunk; (chunk = group.next.fetch_add(1, std::memory_order_relaxed)) < job.chunks;)
-      job.multiply_rest_of_chunk(chunk * kBandsPerChunk, group.index, edge_panel);
+    const Index chunks = job.chunks_of(group.index);
+    for (Index chunk; (chunk = group.next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+      job.multiply_chunk(chunk, group.index, edge_panel);
   };
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {

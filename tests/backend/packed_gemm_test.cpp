@@ -165,19 +165,32 @@ TEST(PackedGemm, ReluClampsNegativeSums) {
   EXPECT_EQ(c.maxCoeff(), -3.0f);
 }
 
+// Both ways of sharing a product out: by column panels (b packed: 300 rows
+// are too many to read in place) and by bands of rows (b read in place).
 TEST(PackedGemm, SameBitsOnAnyThreadCount) {
-  const Matrix a = random_matrix(130, 300, 5), b = random_matrix(300, 100, 6);
-  Matrix one(130, 100), many(130, 100);
-  RowVector one_sums(100), many_sums(100);
-  GemmBuffers buffers;
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {one.data(), 100}, {}, buffers, one_sums.data());
-  omp_set_num_threads(3);
-  packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {many.data(), 100}, {}, buffers, many_sums.data());
-  omp_set_num_threads(saved);
-  EXPECT_EQ(std::memcmp(one.data(), many.data(), sizeof(float) * 130 * 100), 0);
-  EXPECT_EQ(std::memcmp(one_sums.data(), many_sums.data(), sizeof(float) * 100), 0);
+  for (const Shape shape : {Shape{130, 100, 300}, Shape{130, 96, 128}}) {
+    const Matrix a = random_matrix(shape.m, shape.k, 5), b = random_matrix(shape.k, shape.n, 6);
+    const Matrix expected = reference(GemmOperand::of(a), GemmOperand::of(b), {});
+    Matrix first;
+    RowVector first_sums;
+    GemmBuffers buffers;
+    const int saved = omp_get_max_threads();
+    for (int threads : {1, 2, 3}) {
+      omp_set_num_threads(threads);
+      Matrix c(shape.m, shape.n);
+      RowVector sums(shape.n);
+      packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), shape.n}, {}, buffers, sums.data());
+      EXPECT_LT(testing::relative_error(c, expected), 1e-6) << shape.k << " rows of b, " << threads << " threads";
+      EXPECT_LT(testing::relative_error(sums, column_sums_of(GemmOperand::of(b))), 1e-6);
+      if (threads == 1) {
+        first = c;
+        first_sums = sums;
+      }
+      EXPECT_EQ(std::memcmp(first.data(), c.data(), sizeof(float) * c.size()), 0) << threads << " threads";
+      EXPECT_EQ(std::memcmp(first_sums.data(), sums.data(), sizeof(float) * sums.size()), 0);
+    }
+    omp_set_num_threads(saved);
+  }
 }
 
 // Independent products in one call give the bits of separate calls, on one
