@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -37,16 +38,22 @@ struct GemmEpilogue {
 };
 
 // The packed right-hand operand and the per-thread edge panels of one call
-// site. Kept in a Workspace between calls: a steady state allocates nothing.
+// site; for a product split over k, the sums of its second half and that
+// half's own buffers. Kept in a Workspace between calls: a steady state
+// allocates nothing.
 class GemmBuffers {
  public:
   float* packed_b(Index floats);
   float* edge_panels(Index floats);
+  float* second_half_sums(Index floats);
+  GemmBuffers& second_half();
 
  private:
   static float* reserve(std::vector<float>& storage, Index floats);
   std::vector<float> packed_b_;
   std::vector<float> edge_panels_;
+  std::vector<float> second_half_sums_;
+  std::unique_ptr<GemmBuffers> second_half_;
 };
 
 // One product c = act(a b + bias) of a packed_gemm call; with b_column_sums
@@ -67,8 +74,10 @@ bool packed_gemm_vectorised();
 
 // c = act(a b + bias) for a [m x k], b [k x n], c [m x n], split over
 // the calling thread's OpenMP thread count when the product is large enough.
-// Each element is one thread's sequential sum over k, so the result does not
-// depend on the thread count (nor do the column sums of b).
+// Each element is one thread's sequential sum over k (or, when k is long
+// against m and n, the sum of two such sums over the halves of k, in that
+// order: the halves depend on the shape alone), so the result does not depend
+// on the thread count (nor do the column sums of b).
 void packed_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const GemmEpilogue& epilogue,
                  GemmBuffers& buffers, float* b_column_sums = nullptr);
 

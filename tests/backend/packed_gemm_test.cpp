@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -52,10 +53,12 @@ struct Shape {
 };
 
 // Shapes around the tile edges (6 or 8 rows, 16 or 32 columns), the classic
-// model's layers, and empty sums.
-const Shape kShapes[] = {{1, 1, 1},    {5, 15, 3},    {6, 16, 8},     {7, 17, 9},    {9, 31, 5},
-                         {13, 33, 64}, {14, 32, 11},  {12, 64, 1},    {128, 10, 128}, {128, 128, 784},
-                         {784, 128, 7}, {3, 130, 50}, {4, 5, 0},      {12, 64, 0}};
+// model's layers, long sums split in two (an odd k, a narrow b), and empty
+// sums.
+const Shape kShapes[] = {{1, 1, 1},     {5, 15, 3},     {6, 16, 8},   {7, 17, 9},       {9, 31, 5},
+                         {13, 33, 64},  {14, 32, 11},   {12, 64, 1},  {128, 10, 128},   {128, 128, 784},
+                         {784, 128, 7}, {3, 130, 50},   {37, 21, 1001}, {20, 10, 2000}, {4, 5, 0},
+                         {12, 64, 0}};
 
 enum class Layout { row_major, transposed };
 
@@ -103,15 +106,21 @@ void check(const Shape& shape, Layout a_layout, Layout b_layout, Epilogue what) 
                               .relu_mask_stride = mask.cols()};
   Matrix c(shape.m, shape.n);
   const Matrix expected = reference(a.view, b.view, epilogue);
+  // Float rounding grows with the length of the sums.
+  const double tolerance = std::max(1e-6, 2e-9 * static_cast<double>(shape.k));
   GemmBuffers buffers;
   RowVector column_sums = RowVector::Constant(shape.n, 42.0f);
-  packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers, column_sums.data());
-  EXPECT_LT(testing::relative_error(column_sums, column_sums_of(b.view)), 1e-6)
+  // With the column sums of b, and without (a long k is then split in two).
+  for (float* sums : {column_sums.data(), static_cast<float*>(nullptr)}) {
+    c.setConstant(42.0f);
+    packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers, sums);
+    EXPECT_LT(testing::relative_error(c, expected), tolerance)
+        << shape.m << "x" << shape.n << "x" << shape.k << " a " << static_cast<int>(a_layout) << " b "
+        << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu
+        << " mask " << what.relu_mask << " sums " << (sums != nullptr);
+  }
+  EXPECT_LT(testing::relative_error(column_sums, column_sums_of(b.view)), tolerance)
       << shape.m << "x" << shape.n << "x" << shape.k;
-  EXPECT_LT(testing::relative_error(c, expected), 1e-6)
-      << shape.m << "x" << shape.n << "x" << shape.k << " a " << static_cast<int>(a_layout) << " b "
-      << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu
-      << " mask " << what.relu_mask;
 }
 
 TEST(PackedGemm, MatchesReferenceForEveryLayoutAndEdge) {
@@ -165,32 +174,37 @@ TEST(PackedGemm, ReluClampsNegativeSums) {
   EXPECT_EQ(c.maxCoeff(), -3.0f);
 }
 
-// Both ways of sharing a product out: by column panels (b packed: 300 rows
-// are too many to read in place) and by bands of rows (b read in place).
+// Every way of sharing a product out: by column panels (b packed: 300 rows
+// are too many to read in place), by bands of rows (b read in place), and
+// over the halves of a long k (without column sums).
 TEST(PackedGemm, SameBitsOnAnyThreadCount) {
-  for (const Shape shape : {Shape{130, 100, 300}, Shape{130, 96, 128}}) {
-    const Matrix a = random_matrix(shape.m, shape.k, 5), b = random_matrix(shape.k, shape.n, 6);
-    const Matrix expected = reference(GemmOperand::of(a), GemmOperand::of(b), {});
-    Matrix first;
-    RowVector first_sums;
-    GemmBuffers buffers;
-    const int saved = omp_get_max_threads();
-    for (int threads : {1, 2, 3}) {
-      omp_set_num_threads(threads);
-      Matrix c(shape.m, shape.n);
-      RowVector sums(shape.n);
-      packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), shape.n}, {}, buffers, sums.data());
-      EXPECT_LT(testing::relative_error(c, expected), 1e-6) << shape.k << " rows of b, " << threads << " threads";
-      EXPECT_LT(testing::relative_error(sums, column_sums_of(GemmOperand::of(b))), 1e-6);
-      if (threads == 1) {
-        first = c;
-        first_sums = sums;
+  for (const Shape shape : {Shape{130, 100, 300}, Shape{130, 96, 128}, Shape{61, 45, 300}})
+    for (const bool with_sums : {true, false}) {
+      const Matrix a = random_matrix(shape.m, shape.k, 5), b = random_matrix(shape.k, shape.n, 6);
+      const Matrix expected = reference(GemmOperand::of(a), GemmOperand::of(b), {});
+      Matrix first;
+      RowVector first_sums = RowVector::Zero(shape.n);
+      GemmBuffers buffers;
+      const int saved = omp_get_max_threads();
+      for (int threads : {1, 2, 3}) {
+        omp_set_num_threads(threads);
+        Matrix c(shape.m, shape.n);
+        RowVector sums = RowVector::Zero(shape.n);
+        packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), shape.n}, {}, buffers,
+                    with_sums ? sums.data() : nullptr);
+        EXPECT_LT(testing::relative_error(c, expected), 1e-6) << shape.k << " rows of b, " << threads << " threads";
+        if (with_sums) {
+          EXPECT_LT(testing::relative_error(sums, column_sums_of(GemmOperand::of(b))), 1e-6);
+        }
+        if (threads == 1) {
+          first = c;
+          first_sums = sums;
+        }
+        EXPECT_EQ(std::memcmp(first.data(), c.data(), sizeof(float) * c.size()), 0) << threads << " threads";
+        EXPECT_EQ(std::memcmp(first_sums.data(), sums.data(), sizeof(float) * sums.size()), 0);
       }
-      EXPECT_EQ(std::memcmp(first.data(), c.data(), sizeof(float) * c.size()), 0) << threads << " threads";
-      EXPECT_EQ(std::memcmp(first_sums.data(), sums.data(), sizeof(float) * sums.size()), 0);
+      omp_set_num_threads(saved);
     }
-    omp_set_num_threads(saved);
-  }
 }
 
 // Independent products in one call give the bits of separate calls, on one
