@@ -230,17 +230,27 @@ template <class Rows, bool kPacking = false>
 // p + offset, or null for an epilogue input that is not there.
 inline const float* offset_or_null(const float* p, Index offset) { return p != nullptr ? p + offset : nullptr; }
 
+// The first `lanes` floats at p (a whole vector, or fewer without touching
+// the memory past them).
+[[gnu::always_inline]] inline Vec load_lanes(const float* p, Index lanes) {
+  return lanes == Simd::kLanes ? Simd::load(p) : Simd::load_first(p, lanes);
+}
+[[gnu::always_inline]] inline void store_lanes(float* p, Vec v, Index lanes) {
+  if (lanes == Simd::kLanes) {
+    Simd::store(p, v);
+  } else {
+    Simd::store_first(p, v, lanes);
+  }
+}
+
 // bias and mask point at the result's column in the bias row and at its
 // place in the mask, or are null.
 // With lanes < Simd::kLanes only the first lanes of bias and mask are read.
 [[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const float* mask, const GemmEpilogue& e,
                                          Index lanes = Simd::kLanes) {
-  const auto load = [lanes](const float* p) {
-    return lanes == Simd::kLanes ? Simd::load(p) : Simd::load_first(p, lanes);
-  };
-  if (bias != nullptr) v = Simd::add(v, load(bias));
+  if (bias != nullptr) v = Simd::add(v, load_lanes(bias, lanes));
   if (e.relu) v = Simd::max(v, Simd::zero());
-  if (mask != nullptr) v = Simd::where_positive(load(mask), v);
+  if (mask != nullptr) v = Simd::where_positive(load_lanes(mask, lanes), v);
   return v;
 }
 
@@ -621,7 +631,6 @@ bool finish_trivial(const GemmProduct& p) {
   return true;
 }
 
-
 // A product whose k is long against its result (the first layer's forward:
 // k = 784 for a 128 x 128 result) is computed as two products over the
 // halves of k, the first into c and the second into a buffer, added when both
@@ -652,15 +661,11 @@ struct SecondHalf {
       const float* in = sums + i * n;
       for (Index j = 0; j < n; j += Simd::kLanes) {
         const Index lanes = std::min(Simd::kLanes, n - j);
-        const Vec v = lanes == Simd::kLanes ? Simd::add(Simd::load(out + j), Simd::load(in + j))
-                                            : Simd::add(Simd::load_first(out + j, lanes), Simd::load_first(in + j, lanes));
-        const Vec done = finish(v, offset_or_null(epilogue.bias, j),
-                                offset_or_null(epilogue.relu_mask, i * epilogue.relu_mask_stride + j), epilogue, lanes);
-        if (lanes == Simd::kLanes) {
-          Simd::store(out + j, done);
-        } else {
-          Simd::store_first(out + j, done, lanes);
-        }
+        const Vec sum = Simd::add(load_lanes(out + j, lanes), load_lanes(in + j, lanes));
+        store_lanes(out + j,
+                    finish(sum, offset_or_null(epilogue.bias, j),
+                           offset_or_null(epilogue.relu_mask, i * epilogue.relu_mask_stride + j), epilogue, lanes),
+                    lanes);
       }
     }
   }
@@ -685,6 +690,7 @@ SecondHalf split(const GemmProduct& p, std::span<GemmProduct> work, std::size_t&
   work[count++] = second;
   return {p.c, sums, m, n, p.epilogue};
 }
+
 }  // namespace
 
 void packed_gemm(std::span<const GemmProduct> products) {
