@@ -1,10 +1,13 @@
 #include "aisle/nn/optimizer.hpp"
 
+#include <omp.h>
+
 #include <cmath>
 
 #include "aisle/core/error.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/sgd.hpp"
+#include "backend/adam_kernel.hpp"
 #include "core/thread_binding.hpp"
 
 namespace aisle {
@@ -84,29 +87,25 @@ void Adam::update_all(std::span<Matrix* const> params, std::span<const Matrix* c
 }
 
 // Called by every thread of update_all's team (or alone), after update_all
-// sized the state: the loop is split between them and nobody waits at its end.
+// sized the state: each takes its share of the elements, and nobody waits at
+// the end. adam_update computes every element the same way wherever a share
+// starts, so the results do not depend on the thread count.
 void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
   const auto t = static_cast<double>(iterations());
   const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
   const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
-  const float b1 = options_.beta1, b2 = options_.beta2, eps = options_.epsilon;
   // m_hat / (sqrt(v_hat) + eps) with the bias corrections folded into two
-  // scalars, so the loop does one sqrt and one division per element.
-  const float step_size = options_.learning_rate / correction1;
-  const float inv_sqrt_correction2 = 1.0f / std::sqrt(correction2);
-  const float decay = options_.learning_rate * options_.weight_decay;
-  float* p = param.data();
-  float* m = m_[slot].data();
-  float* v = v_[slot].data();
-  const float* g = grad.data();
+  // scalars, so the loop does one square root and one division per element.
+  const detail::AdamStep step{.beta1 = options_.beta1,
+                              .beta2 = options_.beta2,
+                              .step_size = options_.learning_rate / correction1,
+                              .inv_sqrt_correction2 = 1.0f / std::sqrt(correction2),
+                              .epsilon = options_.epsilon,
+                              .decay = options_.learning_rate * options_.weight_decay};
   const Index n = param.size();
-  // Element-wise, so splitting it between threads keeps results bit-identical.
-#pragma omp for simd schedule(static) nowait
-  for (Index i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-    p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_correction2 + eps) + decay * p[i];
-  }
+  const Index thread = omp_get_thread_num(), team = omp_get_num_threads();
+  detail::adam_update(param.data(), m_[slot].data(), v_[slot].data(), grad.data(), n * thread / team,
+                      n * (thread + 1) / team, step);
 }
 
 void Adam::reset_state() {
