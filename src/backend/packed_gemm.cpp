@@ -58,7 +58,7 @@ bool packed_gemm_vectorised() { return true; }
 namespace {
 
 #if defined(AISLE_GEMM_WIDE_EMULATION)
-// Test builds only (aisle-gemm-wide-tests): 16-lane vectors from GCC's
+// Test builds only (aisle-kernel-wide-tests): 16-lane vectors from GCC's
 // generic vector extension, so that the AVX-512 tiling (8 x 32 tiles, 32-wide
 // panels) runs and is checked on machines without AVX-512.
 struct Simd {
