@@ -16,9 +16,9 @@ struct Lanes {
   using Mask = __mmask16;
   static constexpr Index kWidth = 16;
 
-  static Mask first(Index count) {
-    return count >= kWidth ? Mask{0xFFFF} : static_cast<Mask>((1u << count) - 1);
-  }
+  static Mask first(Index count) { return static_cast<Mask>((1u << count) - 1); }  // count < kWidth
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static Vec load(const float* p, Mask k) { return _mm512_maskz_loadu_ps(k, p); }
   static void store(float* p, Vec v, Mask k) { _mm512_mask_storeu_ps(p, k, v); }
   static Vec set(float x) { return _mm512_set1_ps(x); }
@@ -44,9 +44,10 @@ struct Lanes {
 
   static Mask first(Index count) {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const auto n = static_cast<int>(count >= kWidth ? kWidth : count);
-    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes));
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes));
   }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
   static Vec load(const float* p, Mask k) { return _mm256_maskload_ps(p, _mm256_castps_si256(k)); }
   static void store(float* p, Vec v, Mask k) { _mm256_maskstore_ps(p, _mm256_castps_si256(k), v); }
   static Vec set(float x) { return _mm256_set1_ps(x); }
@@ -97,21 +98,36 @@ struct Constants {
         decay(Lanes::set(s.decay)) {}
 };
 
-// One vector of elements at offset i, the lanes of `lanes` only (the others
-// are computed on zeros and not stored).
-[[gnu::always_inline]] inline void update_lanes(float* p, float* m, float* v, const float* g, Index i,
-                                                Lanes::Mask lanes, const Constants& c) {
-  const Vec grad = Lanes::load(g + i, lanes);
-  const Vec first = Lanes::fmadd(c.beta1, Lanes::load(m + i, lanes), Lanes::mul(c.one_minus_beta1, grad));
+// Loads and stores of a whole vector: masked ones (vmaskmov with AVX2) are
+// slower, microcoded on some CPUs, and only the last vector needs them.
+struct WholeVector {
+  Vec load(const float* p) const { return Lanes::load(p); }
+  void store(float* p, Vec v) const { Lanes::store(p, v); }
+};
+// Of the first lanes only: the others read as zeros, are computed on, and are
+// not stored.
+struct FirstLanes {
+  Lanes::Mask mask;
+  Vec load(const float* p) const { return Lanes::load(p, mask); }
+  void store(float* p, Vec v) const { Lanes::store(p, v, mask); }
+};
+
+// The elements of one vector at offset i, each lane the same arithmetic
+// whichever way they are read.
+template <class Access>
+[[gnu::always_inline]] inline void update_vector(float* p, float* m, float* v, const float* g, Index i,
+                                                 const Access& access, const Constants& c) {
+  const Vec grad = access.load(g + i);
+  const Vec first = Lanes::fmadd(c.beta1, access.load(m + i), Lanes::mul(c.one_minus_beta1, grad));
   const Vec second =
-      Lanes::fmadd(c.beta2, Lanes::load(v + i, lanes), Lanes::mul(Lanes::mul(c.one_minus_beta2, grad), grad));
+      Lanes::fmadd(c.beta2, access.load(v + i), Lanes::mul(Lanes::mul(c.one_minus_beta2, grad), grad));
   const Vec denominator = Lanes::fmadd(square_root(second), c.inv_sqrt_correction2, c.epsilon);
-  const Vec param = Lanes::load(p + i, lanes);
+  const Vec param = access.load(p + i);
   const Vec change =
       Lanes::fmadd(Lanes::mul(c.step_size, first), reciprocal(denominator), Lanes::mul(c.decay, param));
-  Lanes::store(m + i, first, lanes);
-  Lanes::store(v + i, second, lanes);
-  Lanes::store(p + i, Lanes::sub(param, change), lanes);
+  access.store(m + i, first);
+  access.store(v + i, second);
+  access.store(p + i, Lanes::sub(param, change));
 }
 #endif
 
@@ -121,10 +137,9 @@ struct Constants {
 
 void adam_update(float* p, float* m, float* v, const float* g, Index begin, Index end, const AdamStep& step) {
   const Constants c(step);
-  const Lanes::Mask all = Lanes::first(Lanes::kWidth);
   Index i = begin;
-  for (; i + Lanes::kWidth <= end; i += Lanes::kWidth) update_lanes(p, m, v, g, i, all, c);
-  if (i < end) update_lanes(p, m, v, g, i, Lanes::first(end - i), c);
+  for (; i + Lanes::kWidth <= end; i += Lanes::kWidth) update_vector(p, m, v, g, i, WholeVector{}, c);
+  if (i < end) update_vector(p, m, v, g, i, FirstLanes{Lanes::first(end - i)}, c);
 }
 
 #else  // no vector instructions in this build: the exact formula
