@@ -9,7 +9,6 @@
 #include <cstring>
 #include <optional>
 #include <span>
-#include <utility>
 
 #include "aisle/core/error.hpp"
 
@@ -477,7 +476,7 @@ void multiply_narrow(const Rows a, Index rows, const GemmOperand& b, float* c, I
   for (Index r = 0; r < kRows; ++r) {
     if (r >= rows) break;
     const float* mask = offset_or_null(e.relu_mask, (row0 + r) * e.relu_mask_stride);
-    Simd::store_first(c + r * ldc, finish(acc[r], e.bias, mask, e, n), n);
+    store_lanes(c + r * ldc, finish(acc[r], e.bias, mask, e, n), n);
   }
 }
 
@@ -534,10 +533,12 @@ void sum_columns(const GemmOperand& b, Index begin, Index end, float* sums) {
   }
 }
 
+struct Range {
+  Index begin = 0, end = 0;
+};
+
 // [begin, end) of count items for thread t of threads, in contiguous shares.
-std::pair<Index, Index> share(Index count, int t, int threads) {
-  return {count * t / threads, count * (t + 1) / threads};
-}
+Range share(Index count, int t, int threads) { return {count * t / threads, count * (t + 1) / threads}; }
 
 double flop_of(const GemmProduct& p) {
   return 2.0 * static_cast<double>(p.a.rows) * static_cast<double>(p.b.cols) * static_cast<double>(p.a.cols);
@@ -551,10 +552,6 @@ double flop_of(const GemmProduct& p) {
 // next: the weight gradient's rows that its share of the optimizer updates,
 // the hidden rows that its band of the next layer multiplies.
 struct Job {
-  struct Range {
-    Index begin = 0, end = 0;
-  };
-
   const GemmProduct* product = nullptr;
   Index k = 0, col_panels = 0, bands = 0;
   bool in_place = false;
@@ -574,16 +571,8 @@ struct Job {
         edge_panels(p.buffers->edge_panels(threads * k * kRows)),
         groups(static_cast<int>(std::min<Index>(group_count, in_place ? bands : col_panels))) {}
 
-  Range bands_of(int g) const {
-    if (!in_place) return {0, bands};
-    const auto [begin, end] = share(bands, g, groups);
-    return {begin, end};
-  }
-  Range panels_of(int g) const {
-    if (in_place) return {0, col_panels};
-    const auto [first, last] = share(col_panels, g, groups);
-    return {first, last};
-  }
+  Range bands_of(int g) const { return in_place ? share(bands, g, groups) : Range{0, bands}; }
+  Range panels_of(int g) const { return in_place ? Range{0, col_panels} : share(col_panels, g, groups); }
   Index chunks_of(int g) const {
     const Range r = bands_of(g);
     return (r.end - r.begin + kBandsPerChunk - 1) / kBandsPerChunk;
@@ -605,8 +594,8 @@ struct Job {
   }
   // The column sums of b are shared out by column panels, whichever way c is.
   void sum_columns_of_group(int g) const {
-    const auto [first, last] = share(col_panels, g, groups);
-    sum_columns(product->b, first * kCols, std::min(product->b.cols, last * kCols), product->b_column_sums);
+    const Range own = share(col_panels, g, groups);
+    sum_columns(product->b, own.begin * kCols, std::min(product->b.cols, own.end * kCols), product->b_column_sums);
   }
 };
 
@@ -764,8 +753,8 @@ void packed_gemm(std::span<const GemmProduct> products) {
 #pragma omp barrier
       const int team = omp_get_num_threads();
       for (std::size_t h = 0; h < halves; ++h) {
-        const auto [begin, end] = share(second_halves[h].m, t, team);
-        second_halves[h].add(begin, end);
+        const Range rows = share(second_halves[h].m, t, team);
+        second_halves[h].add(rows.begin, rows.end);
       }
     }
   }
