@@ -11,6 +11,7 @@
 #include <span>
 
 #include "aisle/core/error.hpp"
+#include "core/work_share.hpp"
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
@@ -533,13 +534,6 @@ void sum_columns(const GemmOperand& b, Index begin, Index end, float* sums) {
   }
 }
 
-struct Range {
-  Index begin = 0, end = 0;
-};
-
-// [begin, end) of count items for thread t of threads, in contiguous shares.
-Range share(Index count, int t, int threads) { return {count * t / threads, count * (t + 1) / threads}; }
-
 double flop_of(const GemmProduct& p) {
   return 2.0 * static_cast<double>(p.a.rows) * static_cast<double>(p.b.cols) * static_cast<double>(p.a.cols);
 }
@@ -571,8 +565,8 @@ struct Job {
         edge_panels(p.buffers->edge_panels(threads * k * kRows)),
         groups(static_cast<int>(std::min<Index>(group_count, in_place ? bands : col_panels))) {}
 
-  Range bands_of(int g) const { return in_place ? share(bands, g, groups) : Range{0, bands}; }
-  Range panels_of(int g) const { return in_place ? Range{0, col_panels} : share(col_panels, g, groups); }
+  Range bands_of(int g) const { return in_place ? contiguous_share(bands, g, groups) : Range{0, bands}; }
+  Range panels_of(int g) const { return in_place ? Range{0, col_panels} : contiguous_share(col_panels, g, groups); }
   Index chunks_of(int g) const {
     const Range r = bands_of(g);
     return (r.end - r.begin + kBandsPerChunk - 1) / kBandsPerChunk;
@@ -594,7 +588,7 @@ struct Job {
   }
   // The column sums of b are shared out by column panels, whichever way c is.
   void sum_columns_of_group(int g) const {
-    const Range own = share(col_panels, g, groups);
+    const Range own = contiguous_share(col_panels, g, groups);
     sum_columns(product->b, own.begin * kCols, std::min(product->b.cols, own.end * kCols), product->b_column_sums);
   }
 };
@@ -753,7 +747,7 @@ void packed_gemm(std::span<const GemmProduct> products) {
 #pragma omp barrier
       const int team = omp_get_num_threads();
       for (std::size_t h = 0; h < halves; ++h) {
-        const Range rows = share(second_halves[h].m, t, team);
+        const Range rows = contiguous_share(second_halves[h].m, t, team);
         second_halves[h].add(rows.begin, rows.end);
       }
     }

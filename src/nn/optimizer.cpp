@@ -9,6 +9,7 @@
 #include "aisle/nn/sgd.hpp"
 #include "backend/adam_kernel.hpp"
 #include "core/thread_binding.hpp"
+#include "core/work_share.hpp"
 
 namespace aisle {
 namespace {
@@ -102,10 +103,8 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
                               .inv_sqrt_correction2 = 1.0f / std::sqrt(correction2),
                               .epsilon = options_.epsilon,
                               .decay = options_.learning_rate * options_.weight_decay};
-  const Index n = param.size();
-  const Index thread = omp_get_thread_num(), team = omp_get_num_threads();
-  detail::adam_update(param.data(), m_[slot].data(), v_[slot].data(), grad.data(), n * thread / team,
-                      n * (thread + 1) / team, step);
+  const detail::Range own = detail::contiguous_share(param.size(), omp_get_thread_num(), omp_get_num_threads());
+  detail::adam_update(param.data(), m_[slot].data(), v_[slot].data(), grad.data(), own.begin, own.end, step);
 }
 
 void Adam::reset_state() {
