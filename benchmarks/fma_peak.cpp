@@ -108,22 +108,32 @@ void print_slice_spread(int threads, long slices) {
               slices, threads, rates.front(), at(0.1), at(0.5), at(0.9), at(0.99));
 }
 
+// text as a positive whole number, or 0 when it is anything else.
+long positive_or_zero(const char* text) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  return end != text && *end == '\0' && value > 0 ? value : 0;
+}
+
+[[noreturn]] void usage_error(const char* what, const char* text) {
+  std::fprintf(stderr, "aisle-fma-peak: %s '%s' (usage: aisle-fma-peak [THREADS] [--slices N] [--avx2])\n", what, text);
+  std::exit(2);
+}
+
 int main(int argc, char** argv) {
   int threads = 0;
   long slices = 0;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--slices") == 0 && i + 1 < argc) {
+    if (std::strcmp(argv[i], "--avx2") == 0) {
+      force_avx2 = true;
+    } else if (std::strcmp(argv[i], "--slices") == 0 && i + 1 < argc) {
       slices = std::atol(argv[++i]);
       if (slices <= 0) {
         std::fprintf(stderr, "aisle-fma-peak: --slices takes a positive whole number\n");
         return 2;
       }
-    } else if (std::strcmp(argv[i], "--avx2") == 0) {
-      force_avx2 = true;
-    } else if (char* end = nullptr; (threads = static_cast<int>(std::strtol(argv[i], &end, 10))) <= 0 || *end) {
-      std::fprintf(stderr, "aisle-fma-peak: unexpected argument '%s' (usage: aisle-fma-peak [THREADS] [--slices N] [--avx2])\n",
-                   argv[i]);
-      return 2;
+    } else if ((threads = static_cast<int>(positive_or_zero(argv[i]))) == 0) {
+      usage_error("unexpected argument", argv[i]);
     }
   }
   if (threads <= 0 && std::getenv("AISLE_NUM_THREADS")) threads = std::atoi(std::getenv("AISLE_NUM_THREADS"));
