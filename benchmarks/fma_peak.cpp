@@ -126,18 +126,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--avx2") == 0) {
       force_avx2 = true;
-    } else if (std::strcmp(argv[i], "--slices") == 0 && i + 1 < argc) {
-      slices = std::atol(argv[++i]);
-      if (slices <= 0) {
-        std::fprintf(stderr, "aisle-fma-peak: --slices takes a positive whole number\n");
-        return 2;
-      }
+    } else if (std::strcmp(argv[i], "--slices") == 0) {
+      const char* count = i + 1 < argc ? argv[++i] : "";
+      if ((slices = positive_or_zero(count)) == 0) usage_error("--slices takes a positive whole number, not", count);
     } else if ((threads = static_cast<int>(positive_or_zero(argv[i]))) == 0) {
       usage_error("unexpected argument", argv[i]);
     }
   }
-  if (threads <= 0 && std::getenv("AISLE_NUM_THREADS")) threads = std::atoi(std::getenv("AISLE_NUM_THREADS"));
-  if (threads <= 0) threads = omp_get_num_procs();
+  const char* env = std::getenv("AISLE_NUM_THREADS");
+  if (threads == 0 && env != nullptr) {
+    threads = static_cast<int>(positive_or_zero(env));
+    if (threads == 0) usage_error("AISLE_NUM_THREADS takes a positive whole number, not", env);
+  }
+  if (threads == 0) threads = omp_get_num_procs();
   if (slices > 0) {
     print_slice_spread(threads, slices);
     return 0;
