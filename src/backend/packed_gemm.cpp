@@ -41,7 +41,6 @@ GemmBuffers& GemmBuffers::second_half() {
 namespace {
 
 constexpr std::size_t kMaxProducts = 4;
-constexpr std::size_t kMaxWork = 2 * kMaxProducts;  // each product may be split in two
 
 void check_product_count(std::span<const GemmProduct> products) {
   if (products.size() > kMaxProducts)
@@ -56,6 +55,8 @@ void check_product_count(std::span<const GemmProduct> products) {
 bool packed_gemm_vectorised() { return true; }
 
 namespace {
+
+constexpr std::size_t kMaxWork = 2 * kMaxProducts;  // each product may be split in two
 
 #if defined(AISLE_GEMM_WIDE_EMULATION)
 // Test builds only (aisle-kernel-wide-tests): 16-lane vectors from GCC's

@@ -36,7 +36,8 @@ void Model::require_fitted(const char* what) const {
 
 void check_option_keys(std::string_view kind, const nlohmann::json& options, std::span<const char* const> known) {
   if (!options.is_object()) throw Error(std::string(kind) + " options must be a JSON object");
-  for (const auto& [key, value] : options.items()) {
+  for (const auto& item : options.items()) {
+    const std::string& key = item.key();
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
       throw Error(std::string(kind) + " model has no option '" + key + "'");
   }
