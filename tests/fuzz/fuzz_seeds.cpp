@@ -1,0 +1,117 @@
+// Writes a seed corpus for each fuzz target into DIR/<target>/: small valid
+// files made by aisle's own writers (model files without their trailing
+// checksum, which the targets append), so that fuzzing starts deep inside
+// each format.
+//
+// usage: aisle-fuzz-seeds DIR
+
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "aisle/aisle.hpp"
+#include "aisle/io/idx.hpp"
+#include "aisle/rec/interactions.hpp"
+#include "aisle/rec/model.hpp"
+#include "aisle/rec/recommender.hpp"
+#include "aisle/rec/synthetic.hpp"
+
+namespace fs = std::filesystem;
+using aisle::Index;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void put(const fs::path& path, const std::string& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// A model file as the targets take it: without the CRC-32 they append.
+void put_model(const fs::path& path, const fs::path& saved) {
+  const std::string bytes = slurp(saved);
+  put(path, bytes.substr(0, bytes.size() - 4));
+}
+
+std::string big_endian(std::uint32_t value) {
+  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
+          static_cast<char>(value)};
+}
+
+void idx_seeds(const fs::path& dir, const fs::path& scratch) {
+  aisle::Matrix pixels(3, 4);
+  pixels << 0, 0.5f, 1, 0.25f, 1, 1, 0, 0, 0.1f, 0.2f, 0.3f, 0.4f;
+  aisle::io::write_idx_images(scratch / "images.gz", pixels, 2, 2);
+  put(dir / "idx_images" / "gzip", slurp(scratch / "images.gz"));
+  put(dir / "idx_images" / "plain", big_endian(0x803) + big_endian(2) + big_endian(1) + big_endian(3) +
+                                        std::string("\x00\x7f\xff\x01\x02\x03", 6));
+  aisle::Labels labels(4);
+  labels << 0, 9, 3, 3;
+  aisle::io::write_idx_labels(scratch / "labels.gz", labels);
+  put(dir / "idx_labels" / "gzip", slurp(scratch / "labels.gz"));
+  put(dir / "idx_labels" / "plain", big_endian(0x801) + big_endian(3) + std::string("\x00\x09\x04", 3));
+}
+
+void pgm_seeds(const fs::path& dir) {
+  put(dir / "pgm" / "binary", std::string("P5\n3 2\n255\n", 11) + std::string("\x00\x80\xff\x10\x20\x30", 6));
+  put(dir / "pgm" / "ascii", "P2\n# a comment\n3 1\n15\n0 7 15\n");
+}
+
+void sequential_seeds(const fs::path& dir, const fs::path& scratch) {
+  aisle::Sequential model({.seed = 1});
+  model.add(aisle::Dense(4, aisle::Activation::relu, 3));
+  model.add(aisle::Dense(2, aisle::Activation::softmax));
+  model.compile(aisle::Adam(), aisle::SparseCategoricalCrossentropy(), {aisle::Metric::accuracy});
+  model.save(scratch / "sequential.aisle");
+  put_model(dir / "sequential_file" / "adam", scratch / "sequential.aisle");
+}
+
+void recommender_seeds(const fs::path& dir, const fs::path& scratch) {
+  const aisle::rec::SyntheticOptions options{.users = 30, .items = 12, .categories = 3};
+  aisle::rec::write_synthetic_store(scratch / "shop", aisle::rec::make_synthetic_store(options), options);
+  const aisle::rec::Interactions data = aisle::rec::read_dataset(scratch / "shop");
+  for (const std::string& kind : aisle::rec::model_kinds()) {
+    const nlohmann::json model_options =
+        kind == "neural" ? nlohmann::json{{"epochs", 1}, {"hidden", 4}} : nlohmann::json::object();
+    const auto recommender = aisle::rec::Recommender::fit(data, aisle::rec::make_model(kind, model_options));
+    recommender.save(scratch / (kind + ".aisle"));
+    put_model(dir / "recommender_file" / kind, scratch / (kind + ".aisle"));
+  }
+  const std::string csv = slurp(scratch / "shop" / "interactions.csv");
+  std::size_t end = 0;
+  for (int line = 0; line < 40 && end != std::string::npos; ++line) end = csv.find('\n', end + 1);
+  put(dir / "interactions_csv" / "synthetic", csv.substr(0, end == std::string::npos ? csv.size() : end + 1));
+  put(dir / "interactions_csv" / "rated", "user,item,timestamp,rating\nu1,i1,10,5\nu1,i2,11,3\nu2,i1,9,1\n\"u 3\",i3,12,4\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: aisle-fuzz-seeds DIR\n";
+    return 2;
+  }
+  try {
+    const fs::path dir = argv[1];
+    const fs::path scratch = dir / "scratch";
+    fs::create_directories(scratch);
+    idx_seeds(dir, scratch);
+    pgm_seeds(dir);
+    sequential_seeds(dir, scratch);
+    recommender_seeds(dir, scratch);
+    fs::remove_all(scratch);
+  } catch (const std::exception& e) {
+    std::cerr << "aisle-fuzz-seeds: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
