@@ -1,5 +1,6 @@
 // Measures the machine's fused multiply-add peak in GFLOP/s on N threads
-// (the first argument, else AISLE_NUM_THREADS, else every processor): each
+// (the first argument, else aisle's own count: AISLE_NUM_THREADS capped at the
+// processors, else every processor): each
 // thread runs independent FMA chains on the widest float vectors the CPU has
 // (AVX-512 or AVX2, chosen at run time, since oneDNN's JIT does the same).
 // Prints one number: the best of a few timed runs. With --slices N, instead
@@ -18,6 +19,9 @@
 #include <cstring>
 #include <functional>
 #include <vector>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/threads.hpp"
 
 namespace {
 
@@ -120,6 +124,16 @@ long positive_or_zero(const char* text) {
   std::exit(2);
 }
 
+// AISLE_NUM_THREADS or the processors, read by the rule aisle's kernels use.
+int threads_aisle_uses() {
+  try {
+    return aisle::num_threads();
+  } catch (const aisle::Error& e) {
+    std::fprintf(stderr, "aisle-fma-peak: %s\n", e.what());
+    std::exit(2);
+  }
+}
+
 int main(int argc, char** argv) {
   int threads = 0;
   long slices = 0;
@@ -133,12 +147,7 @@ int main(int argc, char** argv) {
       usage_error("unexpected argument", argv[i]);
     }
   }
-  const char* env = std::getenv("AISLE_NUM_THREADS");
-  if (threads == 0 && env != nullptr) {
-    threads = static_cast<int>(positive_or_zero(env));
-    if (threads == 0) usage_error("AISLE_NUM_THREADS takes a positive whole number, not", env);
-  }
-  if (threads == 0) threads = omp_get_num_procs();
+  if (threads == 0) threads = threads_aisle_uses();
   if (slices > 0) {
     print_slice_spread(threads, slices);
     return 0;
