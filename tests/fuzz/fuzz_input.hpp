@@ -15,6 +15,8 @@
 #include <string>
 #include <system_error>
 
+#include "aisle/core/error.hpp"
+
 namespace aisle::fuzz {
 
 // A file for this process's inputs, in the temporary folder.
@@ -31,6 +33,16 @@ struct RemovedAtExit {
     std::filesystem::remove(path, ignored);
   }
 };
+
+// Runs read; an aisle::Error is the expected answer to bad input, and any
+// other exception escapes to libFuzzer as a finding.
+template <class Read>
+void allowing_aisle_errors(Read&& read) {
+  try {
+    read();
+  } catch (const aisle::Error&) {
+  }
+}
 
 // Model files end in a CRC-32 of everything before it; appending it lets the
 // fuzzer reach the header and tensor checks instead of failing the checksum.
