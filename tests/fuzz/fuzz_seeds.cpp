@@ -12,7 +12,6 @@
 #include <iostream>
 #include <iterator>
 #include <string>
-#include <vector>
 
 #include "aisle/aisle.hpp"
 #include "aisle/io/idx.hpp"
@@ -22,7 +21,6 @@
 #include "aisle/rec/synthetic.hpp"
 
 namespace fs = std::filesystem;
-using aisle::Index;
 
 namespace {
 
@@ -86,10 +84,9 @@ void recommender_seeds(const fs::path& dir, const fs::path& scratch) {
     recommender.save(scratch / (kind + ".aisle"));
     put_model(dir / "recommender_file" / kind, scratch / (kind + ".aisle"));
   }
-  const std::string csv = slurp(scratch / "shop" / "interactions.csv");
-  std::size_t end = 0;
-  for (int line = 0; line < 40 && end != std::string::npos; ++line) end = csv.find('\n', end + 1);
-  put(dir / "interactions_csv" / "synthetic", csv.substr(0, end == std::string::npos ? csv.size() : end + 1));
+  const aisle::rec::SyntheticOptions few{.users = 3, .items = 12, .categories = 3};
+  aisle::rec::write_synthetic_store(scratch / "few", aisle::rec::make_synthetic_store(few), few);
+  put(dir / "interactions_csv" / "synthetic", slurp(scratch / "few" / "interactions.csv"));
   put(dir / "interactions_csv" / "rated", "user,item,timestamp,rating\nu1,i1,10,5\nu1,i2,11,3\nu2,i1,9,1\n\"u 3\",i3,12,4\n");
 }
 
