@@ -6,10 +6,10 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "aisle/core/error.hpp"
@@ -54,7 +54,7 @@ class IdxReader {
     if (!std::filesystem::exists(path, ec)) fail(path, "no such file");
     if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a file");
     file_.reset(gzopen(path.c_str(), "rb"));
-    if (!file_) fail(path, std::string("cannot open: ") + std::strerror(errno));
+    if (!file_) fail(path, std::string("cannot open: ") + std::generic_category().message(errno));
   }
 
   const std::filesystem::path& path() const { return path_; }
@@ -105,7 +105,7 @@ class IdxReader {
   [[noreturn]] void fail_with_zlib_error() {
     int code = Z_OK;
     const char* message = gzerror(file_.get(), &code);
-    if (code == Z_ERRNO) fail(path_, std::string("read error: ") + std::strerror(errno));
+    if (code == Z_ERRNO) fail(path_, std::string("read error: ") + std::generic_category().message(errno));
     fail(path_, std::string("corrupt gzip data: ") + (message ? message : "unknown zlib error"));
   }
 
@@ -146,7 +146,7 @@ struct GzWriter {
     const bool gzip = path.extension() == ".gz";
     // "T" writes through zlib without compressing.
     file_ = gzopen(path.c_str(), gzip ? "wb" : "wbT");
-    if (file_ == nullptr) fail(path, std::string("cannot create: ") + std::strerror(errno));
+    if (file_ == nullptr) fail(path, std::string("cannot create: ") + std::generic_category().message(errno));
   }
   GzWriter(const GzWriter&) = delete;
   GzWriter& operator=(const GzWriter&) = delete;
