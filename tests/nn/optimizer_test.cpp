@@ -125,6 +125,38 @@ TEST(SGD, MomentumMatchesHandComputation) {
   expect_row(steps[2], 0.9659f, -1.9708f, 0.49f);
 }
 
+// Nesterov: vel = 0.9 vel - lr g; p += 0.9 vel - lr g (float64 by hand).
+TEST(SGD, NesterovMatchesHandComputation) {
+  const auto steps = run_three_steps(SGD({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true}));
+  expect_row(steps[0], 0.981f, -1.962f, 0.5f);
+  expect_row(steps[1], 0.9159f, -1.9458f, 0.69f);
+  expect_row(steps[2], 0.97931f, -1.97872f, 0.391f);
+}
+
+// After reset() the next step is a first step again: Adam's bias correction
+// restarts (its first update is lr * sign(g)) and SGD's velocity is zero.
+TEST(Optimizer, ResetForgetsMomentsVelocityAndStepCount) {
+  Matrix p = Matrix::Zero(1, 1);
+  const Matrix g = Matrix::Constant(1, 1, 2.0f);
+  Matrix* params[] = {&p};
+  const Matrix* grads[] = {&g};
+  Adam adam({.learning_rate = 0.5f});
+  for (int i = 0; i < 3; ++i) adam.step(params, grads);
+  adam.reset();
+  EXPECT_EQ(adam.iterations(), 0);
+  p.setZero();
+  adam.step(params, grads);
+  EXPECT_NEAR(p(0, 0), -0.5f, 1e-6f);
+  EXPECT_EQ(adam.iterations(), 1);
+
+  SGD sgd({.learning_rate = 0.1f, .momentum = 0.9f});
+  for (int i = 0; i < 3; ++i) sgd.step(params, grads);
+  sgd.reset();
+  p.setZero();
+  sgd.step(params, grads);
+  EXPECT_FLOAT_EQ(p(0, 0), -0.2f);
+}
+
 TEST(SGD, PlainStepIsLearningRateTimesGradient) {
   const auto steps = run_three_steps(SGD({.learning_rate = 0.1f}));
   expect_row(steps[0], 0.99f, -1.98f, 0.5f);
@@ -138,6 +170,8 @@ TEST(Optimizer, RejectsMismatchedShapesAndBadSettings) {
   EXPECT_THROW(adam.step(params, grads), Error);
   EXPECT_THROW(Adam({.learning_rate = -1.0f}), Error);
   EXPECT_THROW(SGD({.learning_rate = 0.1f, .momentum = 1.5f}), Error);
+  EXPECT_THROW(Adam({.beta1 = 1.0f}), Error);
+  EXPECT_THROW(Adam({.beta2 = -0.1f}), Error);
 }
 
 TEST(Optimizer, ConfigRoundTrips) {

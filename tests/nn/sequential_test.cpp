@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <numeric>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -118,6 +120,39 @@ TEST_P(SequentialGradient, SeparateReluAndSoftmaxLayersUnderFusedCrossEntropyMat
     model.backward(ws, y, grads, true);
   }
   expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
+}
+
+// backward_from_output(G) is the gradient of sum(G .* output): through the
+// final softmax (no loss to fuse it with) and the ReLU, to every parameter
+// and the input.
+TEST_P(SequentialGradient, BackwardFromOutputMatchesFiniteDifferencesOfAWeightedOutput) {
+  Sequential model({.seed = 6, .backend = GetParam()});
+  model.add(Dense(6, Activation::relu, 3));
+  model.add(Dense(4, Activation::softmax));
+  model.compile(Adam(), SparseCategoricalCrossentropy());
+  Matrix x = testing::random_matrix(5, 3, 43);
+  const Matrix weights = testing::random_matrix(5, 4, 44);
+  Workspace ws = model.make_workspace();
+  Gradients grads = model.make_gradients();
+  model.forward(x, ws);
+  model.backward_from_output(ws, weights, grads, true);
+  const Matrix dx = ws.input_gradient();
+
+  auto probe = std::make_shared<Workspace>(model.make_workspace());
+  const auto objective = [&model, &x, &weights, probe] {
+    const Matrix& out = model.forward(x, *probe);
+    return testing::PiecewiseValue{testing::weighted_sum(out, weights),
+                                   testing::sign_signature(probe->layers.front().output)};
+  };
+  const auto params = model.parameters();
+  Index skipped = 0;
+  for (std::size_t i = 0; i < params.size(); ++i)
+    testing::expect_gradient_matches(
+        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
+        1e-3, "param");
+  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
+                                   "input");
+  EXPECT_THROW(model.backward_from_output(ws, Matrix::Zero(5, 3), grads), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, testing::all_backends());
@@ -324,6 +359,174 @@ TEST(Sequential, ClearErrorsForMisuse) {
   Sequential uncompiled({.seed = 1});
   uncompiled.add(Dense(2, Activation::none, 2));
   EXPECT_THROW(uncompiled.predict(Matrix::Zero(1, 2)), Error);
+}
+
+// With a loss that is not fused with the output layer, backward is
+// backward_from_output of the loss's own gradient: the same bits.
+TEST(Sequential, BackwardEqualsBackwardFromTheLossGradient) {
+  Sequential model({.seed = 9});
+  model.add(Dense(6, Activation::relu, 3));
+  model.add(Dense(2));
+  model.compile(SGD(), MeanSquaredError());
+  const Matrix x = testing::random_matrix(7, 3, 45);
+  const Targets y(Matrix(testing::random_matrix(7, 2, 46)));
+  Workspace ws = model.make_workspace();
+  Gradients by_loss = model.make_gradients(), by_output = model.make_gradients();
+  model.forward(x, ws);
+  model.backward(ws, y, by_loss);
+  Matrix output_gradient;
+  model.loss_function()->gradient(ws.output(), y, output_gradient);
+  model.backward_from_output(ws, output_gradient, by_output);
+  ASSERT_EQ(by_loss.tensors.size(), by_output.tensors.size());
+  for (std::size_t i = 0; i < by_loss.tensors.size(); ++i) EXPECT_EQ(by_loss.tensors[i], by_output.tensors[i]) << i;
+}
+
+bool same_bits(const Matrix& a, const Matrix& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+// A copy is a separate model with the same weights, optimizer state and
+// settings: trained alike, the two stay equal bit for bit; trained apart, the
+// original does not move.
+TEST(Sequential, CopyKeepsOptimizerStateAndIsIndependent) {
+  const auto data = testing::separable_classes(96, 5, 4, 31);
+  const Targets y(data.y);
+  Sequential model = small_model(3, default_backend());
+  model.fit(data.x, data.y, {.epochs = 1, .batch_size = 16});
+  Sequential copy(model);
+  EXPECT_TRUE(same_bits(copy.predict(data.x), model.predict(data.x)));
+  EXPECT_EQ(copy.optimizer()->iterations(), model.optimizer()->iterations());
+  EXPECT_EQ(copy.training_config(), model.training_config());
+
+  // Adam's moments and step count came along: a fresh Adam would step differently.
+  model.train_on_batch(data.x, y);
+  copy.train_on_batch(data.x, y);
+  EXPECT_TRUE(same_bits(copy.predict(data.x), model.predict(data.x)));
+
+  const Matrix before = model.predict(data.x);
+  for (int i = 0; i < 3; ++i) copy.train_on_batch(data.x, y);
+  EXPECT_TRUE(same_bits(model.predict(data.x), before));
+  EXPECT_FALSE(same_bits(copy.predict(data.x), before));
+
+  Sequential assigned = small_model(99, default_backend());
+  assigned = model;
+  EXPECT_TRUE(same_bits(assigned.predict(data.x), before));
+  const Sequential& alias = assigned;
+  assigned = alias;
+  EXPECT_TRUE(same_bits(assigned.predict(data.x), before));
+  assigned.train_on_batch(data.x, y);
+  EXPECT_TRUE(same_bits(model.predict(data.x), before));
+}
+
+// One-hot targets under categorical cross-entropy train exactly as the same
+// labels under the sparse loss: the same shuffled batches (gathered from the
+// dense targets), the same gradients, the same validation rows.
+TEST(Sequential, FitOnOneHotTargetsEqualsFitOnLabels) {
+  const auto data = testing::separable_classes(150, 5, 4, 33, 0.6f);
+  Matrix one_hot = Matrix::Zero(data.x.rows(), 4);
+  for (Index i = 0; i < data.x.rows(); ++i) one_hot(i, data.y(i)) = 1.0f;
+  const auto make = [](auto loss) {
+    Sequential model({.seed = 12});
+    model.add(Dense(8, Activation::relu, 5));
+    model.add(Dense(4, Activation::softmax));
+    model.compile(Adam({.learning_rate = 0.01f}), loss, {Metric::accuracy});
+    return model;
+  };
+  Sequential sparse = make(SparseCategoricalCrossentropy()), dense = make(CategoricalCrossentropy());
+  const FitOptions options{.epochs = 3, .batch_size = 16, .seed = 4, .validation_split = 0.2f};
+  const History by_labels = sparse.fit(data.x, data.y, options);
+  const History by_one_hot = dense.fit(data.x, Targets(one_hot), options);
+  for (std::size_t i = 0; i < sparse.parameters().size(); ++i)
+    EXPECT_TRUE(same_bits(*sparse.parameters()[i], *dense.parameters()[i])) << "parameter " << i;
+  EXPECT_EQ(by_labels.values.at("accuracy"), by_one_hot.values.at("accuracy"));
+  EXPECT_EQ(by_labels.values.at("val_accuracy"), by_one_hot.values.at("val_accuracy"));
+  for (std::size_t e = 0; e < 3; ++e)
+    EXPECT_NEAR(by_labels.values.at("val_loss")[e], by_one_hot.values.at("val_loss")[e], 1e-6f) << "epoch " << e + 1;
+  EXPECT_EQ(sparse.evaluate(data.x, data.y).metrics.at("accuracy"),
+            dense.evaluate(data.x, Targets(one_hot)).metrics.at("accuracy"));
+}
+
+// Keeps a copy of the weights at the end of every epoch.
+class WeightsPerEpoch final : public Callback {
+ public:
+  bool on_epoch_end(const EpochEnd&, Sequential& model) override {
+    std::vector<Matrix> weights;
+    for (const Matrix* p : std::as_const(model).parameters()) weights.push_back(*p);
+    epochs.push_back(std::move(weights));
+    return false;
+  }
+  std::vector<std::vector<Matrix>> epochs;
+};
+
+// Monitoring val_accuracy (maximised: "auto" mode for an accuracy), training
+// stops once it has not risen for `patience` epochs, and the weights of its
+// best epoch, not the last, are put back.
+TEST(Sequential, EarlyStoppingOnValAccuracyRestoresTheBestEpochsWeights) {
+  const auto data = testing::separable_classes(300, 20, 3, 35, 0.45f);
+  Sequential model({.seed = 14});
+  model.add(Dense(16, Activation::relu, 20));
+  model.add(Dense(3, Activation::softmax));
+  model.compile(Adam({.learning_rate = 0.01f}), SparseCategoricalCrossentropy(), {Metric::accuracy});
+  auto snapshots = std::make_shared<WeightsPerEpoch>();
+  auto stopper = std::make_shared<EarlyStopping>(
+      EarlyStoppingOptions{.monitor = "val_accuracy", .patience = 1, .restore_best_weights = true});
+  const History history = model.fit(
+      data.x, data.y, {.epochs = 40, .batch_size = 32, .validation_split = 0.3f, .callbacks = {snapshots, stopper}});
+  const auto& accuracy = history.values.at("val_accuracy");
+  ASSERT_GT(stopper->stopped_epoch(), 0) << "training never stopped early";
+  ASSERT_EQ(stopper->stopped_epoch(), stopper->best_epoch() + 2);  // patience 1: two epochs without a rise
+  ASSERT_EQ(static_cast<int>(accuracy.size()), stopper->stopped_epoch());
+  const auto best = static_cast<std::size_t>(stopper->best_epoch() - 1);
+  EXPECT_EQ(accuracy[best], *std::max_element(accuracy.begin(), accuracy.end()));
+  for (std::size_t e = 0; e < best; ++e) EXPECT_LT(accuracy[e], accuracy[best]) << "epoch " << e + 1;
+  const auto params = std::as_const(model).parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    EXPECT_TRUE(same_bits(*params[i], snapshots->epochs[best][i])) << "parameter " << i;
+    EXPECT_FALSE(same_bits(*params[i], snapshots->epochs.back()[i])) << "parameter " << i;
+  }
+}
+
+TEST(Sequential, SummaryListsLayersAndParameterCounts) {
+  const std::string summary = classic_model(1).summary();
+  for (const char* expected : {"0: ", "1: ", "2: ", "params 100480", "params 16512", "params 1290",
+                               "total parameters: 118282", "\"dense\""})
+    EXPECT_NE(summary.find(expected), std::string::npos) << expected << " not in\n" << summary;
+}
+
+TEST(Sequential, ProgressBarStyleDrawsALiveBar) {
+  const auto data = testing::separable_classes(64, 5, 4, 37);
+  Sequential model = small_model(4, default_backend());
+  std::ostringstream log;
+  auto progress = std::make_shared<ProgressLogger>(log, ProgressOptions{.style = ProgressOptions::Style::bar});
+  model.fit(data.x, data.y, {.epochs = 2, .batch_size = 16, .callbacks = {progress}});
+  const std::string text = log.str();
+  // The last batch of an epoch is always drawn, however soon after the last draw.
+  EXPECT_NE(text.find("\rEpoch 1/2 [" + std::string(30, '=') + "] 4/4"), std::string::npos) << text;
+  EXPECT_NE(text.find("\rEpoch 2/2 [" + std::string(30, '=') + "] 4/4"), std::string::npos) << text;
+  EXPECT_NE(text.find("samples/s  ETA "), std::string::npos) << text;
+}
+
+// Separate ReLU and Softmax layers, an MSE loss and Nesterov SGD survive a
+// save and load: the same layers, settings and predictions, bit for bit.
+TEST(Sequential, SaveLoadKeepsSeparateActivationLayersLossAndOptimizer) {
+  Sequential model({.seed = 15});
+  model.add(Dense(6, Activation::none, 4));
+  model.add(ReLU());
+  model.add(Dense(3));
+  model.add(Softmax());
+  model.compile(SGD({.learning_rate = 0.05f, .momentum = 0.8f, .nesterov = true}), MeanSquaredError());
+  const Matrix x = testing::random_matrix(9, 4, 47);
+  model.train_on_batch(x, Targets(Matrix(testing::random_matrix(9, 3, 48))));
+  const auto path = temp_path("activations.model");
+  model.save(path);
+  const Sequential loaded = Sequential::load(path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(loaded.layer_count(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(loaded.layer(i).config(), model.layer(i).config()) << i;
+  EXPECT_EQ(loaded.optimizer()->config(), model.optimizer()->config());
+  EXPECT_EQ(loaded.loss_function()->config(), model.loss_function()->config());
+  EXPECT_TRUE(same_bits(loaded.predict(x), model.predict(x)));
 }
 
 }  // namespace
