@@ -107,6 +107,15 @@ TEST(RecModels, EaseTunesL2OnValidationAndReportsIt) {
   for (const auto& [l2, value] : ease.tuning()) best_measured |= l2 == ease.l2();
   EXPECT_TRUE(best_measured);
   EXPECT_FALSE(progress.empty());
+
+  // What tuning measured survives a save and load.
+  aisle::io::ModelFile file;
+  ease.save(file);
+  EaseModel loaded;
+  loaded.load(file, "tuned.aisle");
+  EXPECT_EQ(loaded.params(), params);
+  EXPECT_EQ(loaded.tuning(), ease.tuning());
+  EXPECT_EQ(loaded.l2(), ease.l2());
 }
 
 TEST(RecModels, BatchScoresEqualSingleScores) {
