@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "rec/rec_test_util.hpp"
@@ -104,6 +105,35 @@ TEST_F(RecCli, SynthFitEvalAndQueries) {
   r = run(dir, "explain " + m + " --history item-00001,item-00002 --item item-00003 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["contributions"].size(), 2u);
+  r = run(dir, "explain " + m + " --history item-00001,item-00002,ghost --item item-00003");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("item-00003 scores ", 0), 0u) << r.out;
+  EXPECT_EQ(lines(r.out), 3) << r.out;  // the score, then one line per known history item
+  EXPECT_NE(r.out.find("%\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("unknown items skipped: ghost"), std::string::npos) << r.err;
+
+  // --feature keeps the items that have it, from the catalogue's items.csv;
+  // with --allow, the items on both lists.
+  std::set<std::string> in_category;
+  std::istringstream catalogue(slurp(data / "items.csv"));
+  for (std::string line; std::getline(catalogue, line);)
+    if (line.ends_with(",category:c02")) in_category.insert(line.substr(0, line.find(',')));
+  ASSERT_GE(in_category.size(), 2u);
+  in_category.erase("item-00001");
+  r = run(dir, "recommend " + m + " --history item-00001 --feature category:c02 --k 80 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto by_feature = nlohmann::json::parse(r.out);
+  std::set<std::string> recommended;
+  for (const auto& entry : by_feature["items"]) recommended.insert(entry["item"].get<std::string>());
+  EXPECT_EQ(recommended, in_category);
+  const std::string one_of_them = *in_category.begin();
+  const auto both = dir.write("both.txt", one_of_them + "\nitem-00001\n" + (one_of_them == "item-00003" ? "item-00004" : "item-00003") + "\n");
+  r = run(dir, "recommend " + m + " --history item-00005 --feature category:c02 --allow '" + both.string() + "' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto allowed = nlohmann::json::parse(r.out)["items"];
+  ASSERT_EQ(allowed.size(), 1u) << r.out;
+  EXPECT_EQ(allowed[0]["item"], one_of_them);
+
   EXPECT_EQ(run(dir, "similar " + m + " --item ghost").code, 2);
   EXPECT_EQ(run(dir, "recommend " + m + " --user a --history b").code, 2);
 }
