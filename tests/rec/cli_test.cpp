@@ -84,6 +84,12 @@ TEST_F(RecCli, SynthFitEvalAndQueries) {
   EXPECT_NE(r.out.find("Recall@20 "), std::string::npos);
   EXPECT_NE(r.out.find("NDCG@100  "), std::string::npos);
 
+  // --progress: time-stamped lines on stderr, here the l2 tuning's.
+  r = run(dir, "fit --data '" + data.string() + "' --model ease --progress --out '" + (dir / "tuned.aisle").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("s] ease: l2 "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.rfind("[", 0), 0u) << r.err;
+
   const auto model = dir / "shop.aisle";
   r = run(dir, "fit --data '" + data.string() + "' --model ease --l2 20 --out '" + model.string() + "'");
   ASSERT_EQ(r.code, 0) << r.err;
