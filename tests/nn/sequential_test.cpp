@@ -49,12 +49,10 @@ std::function<testing::PiecewiseValue()> piecewise_loss(const Sequential& model,
 
 class SequentialGradient : public ::testing::TestWithParam<BackendKind> {};
 
-// After model.backward(ws, y, grads, true): every parameter's gradient and
-// the input gradient against finite differences of the loss.
-void expect_parameter_and_input_gradients_match(Sequential& model, Matrix& x, const Targets& y, const Workspace& ws,
-                                                Gradients& grads) {
-  const Matrix dx = ws.input_gradient();
-  const auto objective = piecewise_loss(model, x, y);
+// Every parameter's gradient in grads, and dx, the input gradient, against
+// finite differences of objective.
+void expect_gradients_match(Sequential& model, Matrix& x, const Matrix& dx, Gradients& grads,
+                            const std::function<testing::PiecewiseValue()>& objective) {
   const auto params = model.parameters();
   Index skipped = 0;
   for (std::size_t i = 0; i < params.size(); ++i)
@@ -63,6 +61,12 @@ void expect_parameter_and_input_gradients_match(Sequential& model, Matrix& x, co
         1e-3, "param");
   testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
                                    "input");
+}
+
+// After model.backward(ws, y, grads, true): against finite differences of the loss.
+void expect_parameter_and_input_gradients_match(Sequential& model, Matrix& x, const Targets& y, const Workspace& ws,
+                                                Gradients& grads) {
+  expect_gradients_match(model, x, ws.input_gradient(), grads, piecewise_loss(model, x, y));
 }
 
 TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
@@ -136,22 +140,13 @@ TEST_P(SequentialGradient, BackwardFromOutputMatchesFiniteDifferencesOfAWeighted
   Gradients grads = model.make_gradients();
   model.forward(x, ws);
   model.backward_from_output(ws, weights, grads, true);
-  const Matrix dx = ws.input_gradient();
-
   auto probe = std::make_shared<Workspace>(model.make_workspace());
-  const auto objective = [&model, &x, &weights, probe] {
+  const auto weighted_output = [&model, &x, &weights, probe] {
     const Matrix& out = model.forward(x, *probe);
     return testing::PiecewiseValue{testing::weighted_sum(out, weights),
                                    testing::sign_signature(probe->layers.front().output)};
   };
-  const auto params = model.parameters();
-  Index skipped = 0;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    testing::expect_gradient_matches(
-        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
-        1e-3, "param");
-  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
-                                   "input");
+  expect_gradients_match(model, x, ws.input_gradient(), grads, weighted_output);
   EXPECT_THROW(model.backward_from_output(ws, Matrix::Zero(5, 3), grads), Error);
 }
 
