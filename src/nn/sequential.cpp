@@ -1,5 +1,6 @@
 #include "aisle/nn/sequential.hpp"
 
+#include <cmath>
 #include <sstream>
 
 #include "aisle/core/error.hpp"
@@ -214,14 +215,24 @@ void Sequential::apply_gradients(const Gradients& grads) {
   optimizer_->step(param_ptrs_, grad_ptrs_);
 }
 
-float Sequential::train_on_batch(ConstMatrixRef x, const Targets& y) {
+float Sequential::train_step(ConstMatrixRef x, const Targets& y) {
   if (!compiled()) throw Error("train_on_batch: the model is not compiled");
   if (!train_ws_) train_ws_ = std::make_unique<Workspace>(make_workspace());
   if (!train_grads_) train_grads_ = std::make_unique<Gradients>(make_gradients());
   forward(x, *train_ws_);
   const float value = loss(*train_ws_, y);
+  if (!std::isfinite(value)) return value;
   backward(*train_ws_, y, *train_grads_);
   apply_gradients(*train_grads_);
+  return value;
+}
+
+float Sequential::train_on_batch(ConstMatrixRef x, const Targets& y) {
+  const float value = train_step(x, y);
+  if (!std::isfinite(value))
+    throw Error("train_on_batch: the loss is " + value_string(value) +
+                "; the weights are left as they were (a NaN or infinite input or target, or a learning rate too "
+                "high?)");
   return value;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 
@@ -20,6 +22,38 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+bool finite(float value) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  constexpr std::uint32_t kExponent = 0x7f800000;  // all ones: an infinity or a NaN
+  return (bits & kExponent) != kExponent;
+}
+
+bool row_is_finite(const float* row, Index cols) {
+  bool all = true;  // no early exit: the loop vectorises
+  for (Index c = 0; c < cols; ++c) all &= finite(row[c]);
+  return all;
+}
+
+// Throws naming the first NaN or infinity in m, if there is one: training on
+// one would turn every weight into NaN.
+void check_finite_values(ConstMatrixRef m, const std::string& what) {
+  constexpr Index kParallelFloats = 1 << 16;
+  bool all = true;
+#pragma omp parallel for schedule(static) reduction(&& : all) if (m.size() >= kParallelFloats)
+  for (Index r = 0; r < m.rows(); ++r) all = all && row_is_finite(m.row(r).data(), m.cols());
+  if (all) return;
+  for (Index r = 0; r < m.rows(); ++r)
+    for (Index c = 0; c < m.cols(); ++c)
+      if (!finite(m(r, c)))
+        throw Error("fit: " + value_string(m(r, c)) + " in " + what + " at row " + std::to_string(r) + ", column " +
+                    std::to_string(c) + ": training needs finite values");
+}
+
+void check_finite_targets(const Targets& y, const std::string& what) {
+  if (!y.has_labels()) check_finite_values(y.dense(), what);
+}
+
 void check_fit_arguments(ConstMatrixRef x, const Targets& y, const FitOptions& options) {
   if (y.rows() != x.rows())
     throw Error("fit: " + std::to_string(y.rows()) + " targets for " + std::to_string(x.rows()) + " samples");
@@ -29,6 +63,12 @@ void check_fit_arguments(ConstMatrixRef x, const Targets& y, const FitOptions& o
     throw Error("fit: validation_split must lie in [0, 1), got " + std::to_string(options.validation_split));
   if (options.validation_split > 0 && options.validation_data)
     throw Error("fit: give validation_split or validation_data, not both");
+  check_finite_values(x, "x");
+  check_finite_targets(y, "the targets");
+  if (options.validation_data) {
+    check_finite_values(options.validation_data->first, "the validation x");
+    check_finite_targets(options.validation_data->second, "the validation targets");
+  }
 }
 
 // Running sums over an epoch's batches.
@@ -143,7 +183,11 @@ History Sequential::fit(ConstMatrixRef x, const Targets& y, FitOptions options) 
       const std::span<const Index> rows(order.data() + begin, static_cast<std::size_t>(count));
       gather_rows(train_x, rows, batch_x);
       y.gather(rows, batch_y);
-      const float batch_loss = train_on_batch(batch_x, batch_y);
+      const float batch_loss = train_step(batch_x, batch_y);
+      if (!std::isfinite(batch_loss))
+        throw Error("fit: the loss became " + value_string(batch_loss) + " at epoch " + std::to_string(epoch) +
+                    ", batch " + std::to_string(batch + 1) + " of " + std::to_string(batches) +
+                    "; training stopped with the weights from before that batch (a learning rate too high?)");
       totals.loss += static_cast<double>(batch_loss) * static_cast<double>(count);
       totals.samples += count;
       if (!metrics_.empty()) totals.correct += count_correct(train_ws_->output(), batch_y);

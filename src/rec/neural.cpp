@@ -224,8 +224,12 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
       input_layer(batch.inputs, batch.weights, z, h);
       head_.forward(h, ws);
       const Targets targets(std::move(batch.targets));
-      loss_sum += head_.loss(ws, targets);
+      const float batch_loss = head_.loss(ws, targets);
       ++batches;
+      if (!std::isfinite(batch_loss))
+        throw Error("neural: the loss became " + value_string(batch_loss) + " at epoch " + std::to_string(epoch) +
+                    ", batch " + std::to_string(batches) + " (a learning_rate too high?)");
+      loss_sum += batch_loss;
       head_.backward(ws, targets, grads, /*need_input_gradient=*/true);
       // Back through relu and the sparse layer: only the rows of the batch's items get gradient.
       dz = ws.input_gradient().cwiseProduct((z.array() > 0.0f).cast<float>().matrix());

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <thread>
@@ -522,6 +523,90 @@ TEST(Sequential, SaveLoadKeepsSeparateActivationLayersLossAndOptimizer) {
   EXPECT_EQ(loaded.optimizer()->config(), model.optimizer()->config());
   EXPECT_EQ(loaded.loss_function()->config(), model.loss_function()->config());
   EXPECT_TRUE(same_bits(loaded.predict(x), model.predict(x)));
+}
+
+std::string error_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::vector<Matrix> copy_of_parameters(const Sequential& model) {
+  std::vector<Matrix> copies;
+  for (const Matrix* p : model.parameters()) copies.push_back(*p);
+  return copies;
+}
+
+bool parameters_are(const Sequential& model, const std::vector<Matrix>& expected) {
+  const auto params = model.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (!same_bits(*params[i], expected[i])) return false;
+  return true;
+}
+
+// A NaN or infinity in the data would turn every weight into NaN without a
+// word: fit refuses it up front, naming where it is.
+TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
+  auto data = testing::separable_classes(40, 5, 4, 39);
+  Sequential model = small_model(5, default_backend());
+  const auto before = copy_of_parameters(model);
+  data.x(17, 3) = std::numeric_limits<float>::quiet_NaN();
+  std::string message = error_of([&] { model.fit(data.x, data.y); });
+  EXPECT_NE(message.find("fit: NaN in x at row 17, column 3"), std::string::npos) << message;
+  data.x(17, 3) = 0.5f;
+  data.x(39, 0) = -std::numeric_limits<float>::infinity();  // in the rows validation_split holds out
+  message = error_of([&] { model.fit(data.x, data.y, {.validation_split = 0.25f}); });
+  EXPECT_NE(message.find("fit: -inf in x at row 39, column 0"), std::string::npos) << message;
+  data.x(39, 0) = 0.5f;
+
+  Sequential dense({.seed = 5});
+  dense.add(Dense(3, Activation::softmax, 5));
+  dense.compile(SGD(), CategoricalCrossentropy());
+  Matrix targets = Matrix::Zero(40, 3);
+  targets(2, 1) = std::numeric_limits<float>::infinity();
+  message = error_of([&] { dense.fit(data.x, Targets(targets)); });
+  EXPECT_NE(message.find("fit: inf in the targets at row 2, column 1"), std::string::npos) << message;
+  message = error_of([&] {
+    dense.fit(data.x.topRows(30), Targets(Matrix(Matrix::Zero(30, 3))),
+              {.validation_data = std::make_pair(Matrix(data.x.bottomRows(10)), Targets(Matrix(targets.bottomRows(10))))});
+  });
+  EXPECT_EQ(message, "no error");
+  message = error_of([&] {
+    dense.fit(data.x.topRows(30), Targets(Matrix(Matrix::Zero(30, 3))),
+              {.validation_data = std::make_pair(Matrix(data.x.bottomRows(10)), Targets(Matrix(targets.topRows(10))))});
+  });
+  EXPECT_NE(message.find("fit: inf in the validation targets at row 2, column 1"), std::string::npos) << message;
+  EXPECT_TRUE(parameters_are(model, before));
+}
+
+// Training that diverges stops at the first batch whose loss is not finite,
+// with the weights from before that batch, instead of carrying on with NaN.
+TEST(Sequential, FitStopsWhenTheLossStopsBeingFinite) {
+  const auto data = testing::separable_classes(64, 5, 4, 41);
+  Sequential model({.seed = 16});
+  model.add(Dense(8, Activation::relu, 5));
+  model.add(Dense(8, Activation::relu));
+  model.add(Dense(4, Activation::softmax));
+  model.compile(SGD({.learning_rate = 1e30f}), SparseCategoricalCrossentropy());
+  const std::string message = error_of([&] { model.fit(data.x, data.y, {.epochs = 3, .batch_size = 16}); });
+  EXPECT_NE(message.find("fit: the loss became"), std::string::npos) << message;
+  EXPECT_NE(message.find("at epoch 1, batch 2 of 4"), std::string::npos) << message;
+  for (const Matrix* p : std::as_const(model).parameters()) EXPECT_TRUE(p->allFinite());
+}
+
+TEST(Sequential, TrainOnBatchRefusesANonFiniteLossAndKeepsTheWeights) {
+  auto data = testing::separable_classes(16, 5, 4, 43);
+  Sequential model = small_model(6, default_backend());
+  model.train_on_batch(data.x, Targets(data.y));
+  const auto before = copy_of_parameters(model);
+  data.x(3, 1) = std::numeric_limits<float>::infinity();
+  const std::string message = error_of([&] { model.train_on_batch(data.x, Targets(data.y)); });
+  EXPECT_NE(message.find("train_on_batch: the loss is NaN; the weights are left as they were"), std::string::npos)
+      << message;
+  EXPECT_TRUE(parameters_are(model, before));
 }
 
 }  // namespace

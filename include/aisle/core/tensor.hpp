@@ -30,4 +30,7 @@ std::string shape_string(const Eigen::EigenBase<Derived>& m) {
   return shape_string(m.rows(), m.cols());
 }
 
+// "NaN", "inf", "-inf" or the number as %g prints it, for error messages.
+std::string value_string(float value);
+
 }  // namespace aisle

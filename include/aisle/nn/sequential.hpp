@@ -108,7 +108,10 @@ class Sequential {
   void backward_from_output(Workspace& ws, ConstMatrixRef output_gradient, Gradients& grads,
                             bool need_input_gradient = false) const;
   void apply_gradients(const Gradients& grads);
-  // forward + loss + backward + apply_gradients; returns the batch loss.
+  // forward + loss + backward + apply_gradients; returns the batch loss. A
+  // loss that is not finite (NaN or infinite inputs or targets, or training
+  // that diverged) throws aisle::Error before backward: the weights are left
+  // as they were.
   float train_on_batch(ConstMatrixRef x, const Targets& y);
 
   // Model files: see aisle/io/model_file.hpp. The optimizer's settings and
@@ -142,6 +145,9 @@ class Sequential {
   ConstMatrixRef logits(const Workspace& ws) const;
   // Runs inside the caller's ComputeScope (backward, backward_from_output).
   void backward_layers(Workspace& ws, Gradients& grads, bool need_input_gradient, bool skip_softmax) const;
+  // forward and loss, then backward and the optimizer step unless the loss
+  // is not finite; returns the loss.
+  float train_step(ConstMatrixRef x, const Targets& y);
   const Backend& backend_impl() const { return backend(backend_kind_); }
 
   SequentialOptions options_;
