@@ -250,7 +250,10 @@ inline const float* offset_or_null(const float* p, Index offset) { return p != n
 [[gnu::always_inline]] inline Vec finish(Vec v, const float* bias, const float* mask, const GemmEpilogue& e,
                                          Index lanes = Simd::kLanes) {
   if (bias != nullptr) v = Simd::add(v, load_lanes(bias, lanes));
-  if (e.relu) v = Simd::max(v, Simd::zero());
+  // Zero first: where v is NaN, max returns its second operand, so a NaN
+  // stays NaN (as std::max(v, 0.0f) and the other backends keep it) instead
+  // of turning into a plausible 0.
+  if (e.relu) v = Simd::max(Simd::zero(), v);
   if (mask != nullptr) v = Simd::where_positive(load_lanes(mask, lanes), v);
   return v;
 }

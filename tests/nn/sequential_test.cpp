@@ -153,6 +153,29 @@ TEST_P(SequentialGradient, BackwardFromOutputMatchesFiniteDifferencesOfAWeighted
 
 INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, testing::all_backends());
 
+class SequentialNanInput : public ::testing::TestWithParam<BackendKind> {};
+
+// A NaN input gives NaN outputs for its sample, batched or alone: no ReLU
+// turns it into a plausible 0 and so a confident answer. The other samples of
+// the batch are not touched. Not on oneDNN, whose ReLU fused into its matmul
+// maps NaN to 0 (the README says so).
+TEST_P(SequentialNanInput, GivesNanOutputForItsSampleOnly) {
+  const Sequential model = classic_model(3, GetParam());
+  Matrix x = testing::separable_classes(40, 784, 10, 45).x;
+  x(5, 300) = std::numeric_limits<float>::quiet_NaN();
+  const Matrix out = model.predict(x);
+  for (Index r = 0; r < x.rows(); ++r) {
+    if (r == 5) {
+      EXPECT_TRUE(out.row(r).array().isNaN().all()) << out.row(r);
+    } else {
+      EXPECT_TRUE(out.row(r).allFinite()) << "row " << r;
+    }
+  }
+  EXPECT_TRUE(model.predict(x.row(5)).array().isNaN().all());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SequentialNanInput, ::testing::Values(BackendKind::eigen, BackendKind::native));
+
 TEST(Sequential, ClassicModelLearnsSeparableProblemAbove99Percent) {
   // Train on the head of one draw and test on its tail: both share the prototypes.
   const auto all = testing::separable_classes(4000, 784, 10, 5);
