@@ -164,6 +164,20 @@ TEST(Dense, HeNormalHasTheRightSpread) {
   EXPECT_NEAR(variance, 2.0 / 512, 0.1 * 2.0 / 512);
 }
 
+TEST(Dense, ConfigRoundTripsEveryInitialiserAndActivation) {
+  for (const Init init : {Init::glorot_uniform, Init::he_uniform, Init::he_normal})
+    for (const Activation activation : {Activation::none, Activation::relu, Activation::softmax}) {
+      const Dense dense({.units = 3, .activation = activation, .input_size = 4, .init = init});
+      EXPECT_EQ(Layer::from_config(dense.config())->config(), dense.config());
+    }
+  nlohmann::json config = Dense(3, Activation::relu, 4).config();
+  config["init"] = "lecun_normal";
+  EXPECT_THROW(Layer::from_config(config), Error);
+  config["init"] = "he_normal";
+  config["activation"] = "tanh";
+  EXPECT_THROW(Layer::from_config(config), Error);
+}
+
 TEST(Dense, RejectsWrongInputWidthNamingShapes) {
   const Dense dense = built_dense(2, Activation::none, 3);
   LayerState state;

@@ -7,6 +7,7 @@
 #include "aisle/nn/cross_entropy.hpp"
 #include "aisle/nn/functional.hpp"
 #include "aisle/nn/mean_squared_error.hpp"
+#include "aisle/nn/metrics.hpp"
 #include "support/gradient_check.hpp"
 
 namespace aisle {
@@ -151,6 +152,37 @@ TEST(Loss, RejectsLabelsOutOfRangeAndShapeMismatch) {
   EXPECT_THROW(loss.value(probabilities(2, 3, 1), labels_of({0})), Error);
   EXPECT_THROW(CategoricalCrossentropy().value(probabilities(2, 3, 1), Matrix(Matrix::Zero(2, 4))), Error);
   EXPECT_THROW(loss.value(probabilities(2, 3, 1), Matrix(Matrix::Zero(2, 3))), Error);
+}
+
+TEST(Loss, ConfigRoundTripsEveryLossAndUnknownTypesAreRefused) {
+  const SparseCategoricalCrossentropy sparse_logits({.from_logits = true});
+  const CategoricalCrossentropy categorical;
+  const MeanSquaredError mse;
+  for (const Loss* loss : std::initializer_list<const Loss*>{&sparse_logits, &categorical, &mse}) {
+    const auto copy = Loss::from_config(loss->config());
+    EXPECT_EQ(copy->name(), loss->name());
+    EXPECT_EQ(copy->config(), loss->config());
+  }
+  EXPECT_THROW(Loss::from_config({{"type", "hinge"}}), Error);
+  // MSE has no fused form: asking for one is an error, not a silent softmax.
+  EXPECT_THROW(mse.value_from_logits(probabilities(2, 3, 1), Matrix(Matrix::Zero(2, 3))), Error);
+}
+
+// Rows 0 and 2 pick their label (1 and 0); row 1 picks 2 against label 0; row
+// 3 picks 1 against label 2: 2 of 4.
+TEST(Accuracy, CountsRowsWhoseArgmaxIsTheTarget) {
+  Matrix p(4, 3);
+  p << 0.1f, 0.8f, 0.1f,  //
+      0.2f, 0.3f, 0.5f,   //
+      0.6f, 0.3f, 0.1f,   //
+      0.3f, 0.4f, 0.3f;
+  const Labels y = labels_of({1, 0, 0, 2});
+  EXPECT_EQ(count_correct(p, y), 2);
+  EXPECT_FLOAT_EQ(accuracy(p, y), 0.5f);
+  EXPECT_FLOAT_EQ(accuracy(p, one_hot(y, 3)), 0.5f);
+  EXPECT_FLOAT_EQ(accuracy(Matrix(0, 3), Labels(0)), 0.0f);
+  EXPECT_THROW(accuracy(p, labels_of({1, 0})), Error);
+  EXPECT_THROW(metric_from_string("precision"), Error);
 }
 
 }  // namespace
