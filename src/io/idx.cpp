@@ -1,9 +1,11 @@
 #include "aisle/io/idx.hpp"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <limits>
@@ -141,17 +143,23 @@ std::uint64_t checked_pixel_count(const std::filesystem::path& path, std::uint32
   return per_image * count;
 }
 
+// Writes under a temporary name beside the path and renames it over the path
+// once everything is written and closed: a reader never sees half a file, and
+// a failed write leaves an existing file as it was.
 struct GzWriter {
-  explicit GzWriter(const std::filesystem::path& path) : path_(path) {
+  explicit GzWriter(const std::filesystem::path& path) : path_(path), temporary_(path) {
+    temporary_ += ".tmp." + std::to_string(::getpid());
     const bool gzip = path.extension() == ".gz";
     // "T" writes through zlib without compressing.
-    file_ = gzopen(path.c_str(), gzip ? "wb" : "wbT");
+    file_ = gzopen(temporary_.c_str(), gzip ? "wb" : "wbT");
     if (file_ == nullptr) fail(path, std::string("cannot create: ") + std::generic_category().message(errno));
   }
   GzWriter(const GzWriter&) = delete;
   GzWriter& operator=(const GzWriter&) = delete;
   ~GzWriter() {
-    if (file_ != nullptr) gzclose(file_);
+    if (file_ == nullptr) return;
+    gzclose(file_);
+    remove_temporary();
   }
 
   void write_u32(std::uint32_t value) {
@@ -173,11 +181,26 @@ struct GzWriter {
   void close() {
     const int status = gzclose(file_);
     file_ = nullptr;
-    if (status != Z_OK) fail(path_, "write failed while closing");
+    if (status != Z_OK) {
+      remove_temporary();
+      fail(path_, "write failed while closing (disk full?)");
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary_, path_, ec);
+    if (ec) {
+      remove_temporary();
+      fail(path_, "cannot rename " + temporary_.string() + " over it: " + ec.message());
+    }
   }
 
  private:
+  void remove_temporary() {
+    std::error_code ignored;
+    std::filesystem::remove(temporary_, ignored);
+  }
+
   std::filesystem::path path_;
+  std::filesystem::path temporary_;
   gzFile file_ = nullptr;
 };
 
@@ -188,8 +211,17 @@ std::uint32_t checked_u32(const std::filesystem::path& path, Index value, const 
 }
 
 std::uint8_t pixel_byte(float value) {
-  const float clamped = std::clamp(value, 0.0f, 1.0f);  // NaN stays NaN: treated as 0 below
-  return clamped > 0.0f ? static_cast<std::uint8_t>(clamped * 255.0f + 0.5f) : std::uint8_t{0};
+  const float clamped = std::clamp(value, 0.0f, 1.0f);
+  return static_cast<std::uint8_t>(clamped * 255.0f + 0.5f);
+}
+
+// A NaN pixel has no byte to stand for it: refused, not written as 0.
+void check_no_nan(const std::filesystem::path& path, ConstMatrixRef pixels) {
+  if (!pixels.array().isNaN().any()) return;
+  for (Index r = 0; r < pixels.rows(); ++r)
+    for (Index c = 0; c < pixels.cols(); ++c)
+      if (std::isnan(pixels(r, c)))
+        fail(path, "pixel " + std::to_string(c) + " of image " + std::to_string(r) + " is NaN; nothing was written");
 }
 
 }  // namespace
@@ -238,6 +270,7 @@ void write_idx_images(const std::filesystem::path& path, ConstMatrixRef pixels, 
   if (pixels.cols() != rows * cols)
     fail(path, "cannot write images of " + std::to_string(rows) + "x" + std::to_string(cols) + " from pixels of shape " +
                    shape_string(pixels));
+  check_no_nan(path, pixels);
   GzWriter out(path);
   out.write_u32(kIdxImagesMagic);
   out.write_u32(checked_u32(path, pixels.rows(), "image count"));

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "aisle/core/error.hpp"
@@ -80,6 +84,39 @@ TEST(IdxTest, GzipAndPlainImagesRoundTripThroughTheWriter) {
   EXPECT_EQ(gz[0], 0x1f);  // the gzip signature
   EXPECT_EQ(gz[1], 0x8b);
   EXPECT_EQ(plain.size(), 16u + 60u);
+}
+
+// The writers replace a file whole or not at all: a refused write leaves the
+// old file, a good one replaces it, and no temporary file is left behind.
+TEST(IdxTest, WritersReplaceTheFileWholeAndRefuseNanPixels) {
+  TempDir dir;
+  const auto path = dir / "images.gz";
+  const Matrix old_pixels = byte_exact_pixels(2, 4);
+  io::write_idx_images(path, old_pixels, 2, 2);
+  Matrix bad = byte_exact_pixels(3, 4);
+  bad(1, 3) = std::numeric_limits<float>::quiet_NaN();
+  const std::string message = error_message<Error>([&] { io::write_idx_images(path, bad, 2, 2); });
+  EXPECT_TRUE(contains(message, "pixel 3 of image 1 is NaN")) << message;
+  EXPECT_EQ(io::read_idx_images(path).pixels, old_pixels);
+  EXPECT_THROW(io::write_idx_images(dir / "absent-folder" / "images.gz", old_pixels, 2, 2), Error);
+  // Written in full, then refused at the rename (a folder is in the way):
+  // the temporary file goes too.
+  std::filesystem::create_directory(dir / "occupied");
+  std::filesystem::create_directory(dir / "occupied" / "keep");
+  const std::string renaming = error_message<Error>([&] { io::write_idx_images(dir / "occupied", old_pixels, 2, 2); });
+  EXPECT_TRUE(contains(renaming, "cannot rename")) << renaming;
+  std::filesystem::remove_all(dir / "occupied");
+
+  const Matrix new_pixels = byte_exact_pixels(3, 4);
+  io::write_idx_images(path, new_pixels, 2, 2);
+  EXPECT_EQ(io::read_idx_images(path).pixels, new_pixels);
+  Labels labels(3);
+  labels << 4, 0, 9;
+  io::write_idx_labels(dir / "labels", labels);
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"images.gz", "labels"}));
 }
 
 TEST(IdxTest, GzipAndPlainLabelsRoundTrip) {
