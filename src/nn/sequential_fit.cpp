@@ -35,8 +35,9 @@ bool row_is_finite(const float* row, Index cols) {
   return all;
 }
 
-// Throws naming the first NaN or infinity in m, if there is one: training on
-// one would turn every weight into NaN.
+// Throws naming the first NaN or infinity in m, if there is one: one such
+// value spoils the weights it reaches, and not always the loss with them
+// (oneDNN's fused ReLU turns NaN into 0).
 void check_finite_values(ConstMatrixRef m, const std::string& what) {
   constexpr Index kParallelFloats = 1 << 16;
   bool all = true;
