@@ -584,6 +584,12 @@ TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
   message = error_of([&] { model.fit(data.x, data.y, {.validation_split = 0.25f}); });
   EXPECT_NE(message.find("fit: -inf in x at row 39, column 0"), std::string::npos) << message;
   data.x(39, 0) = 0.5f;
+  // Large enough for the threads to share the check.
+  Matrix wide = testing::separable_classes(100, 784, 10, 40).x;
+  wide(77, 500) = std::numeric_limits<float>::quiet_NaN();
+  Sequential classic = classic_model(2);
+  message = error_of([&] { classic.fit(wide, Labels(Labels::Zero(100))); });
+  EXPECT_NE(message.find("fit: NaN in x at row 77, column 500"), std::string::npos) << message;
 
   Sequential dense({.seed = 5});
   dense.add(Dense(3, Activation::softmax, 5));
