@@ -81,6 +81,23 @@ TEST(RecNeural, TrainingLowersTheLoss) {
   EXPECT_LT(model.epoch_losses().back(), model.epoch_losses().front());
 }
 
+// A run that diverges stops with an error naming where, instead of
+// finishing with NaN weights that recommend nothing sensible.
+TEST(RecNeural, StopsWhenTheLossStopsBeingFinite) {
+  const auto& data = small_store();
+  auto options = tiny_options(3);
+  options.learning_rate = 1e30f;
+  NeuralModel model(options);
+  std::string message = "no error";
+  try {
+    model.fit(data.histories(), data.item_count());
+  } catch (const aisle::Error& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("neural: the loss became"), std::string::npos) << message;
+  EXPECT_NE(message.find("at epoch 1, batch 2 "), std::string::npos) << message;
+}
+
 TEST(RecNeural, BatchSaveLoadAndExplainThroughRecommender) {
   const auto& data = small_store();
   auto rec = Recommender::fit(data, std::make_unique<NeuralModel>(tiny_options(2)));
