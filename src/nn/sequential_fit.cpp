@@ -4,7 +4,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdint>
 #include <cstring>
 #include <numeric>
 
@@ -22,19 +21,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-bool finite(float value) {
-  std::uint32_t bits = 0;
-  std::memcpy(&bits, &value, sizeof bits);
-  constexpr std::uint32_t kExponent = 0x7f800000;  // all ones: an infinity or a NaN
-  return (bits & kExponent) != kExponent;
-}
-
-bool row_is_finite(const float* row, Index cols) {
-  bool all = true;  // no early exit: the loop vectorises
-  for (Index c = 0; c < cols; ++c) all &= finite(row[c]);
-  return all;
-}
-
 // Throws naming the first NaN or infinity in m, if there is one: one such
 // value spoils the weights it reaches, and not always the loss with them
 // (oneDNN's fused ReLU turns NaN into 0).
@@ -42,11 +28,11 @@ void check_finite_values(ConstMatrixRef m, const std::string& what) {
   constexpr Index kParallelFloats = 1 << 16;
   bool all = true;
 #pragma omp parallel for schedule(static) reduction(&& : all) if (m.size() >= kParallelFloats)
-  for (Index r = 0; r < m.rows(); ++r) all = all && row_is_finite(m.row(r).data(), m.cols());
+  for (Index r = 0; r < m.rows(); ++r) all = all && m.row(r).allFinite();
   if (all) return;
   for (Index r = 0; r < m.rows(); ++r)
     for (Index c = 0; c < m.cols(); ++c)
-      if (!finite(m(r, c)))
+      if (!std::isfinite(m(r, c)))
         throw Error("fit: " + value_string(m(r, c)) + " in " + what + " at row " + std::to_string(r) + ", column " +
                     std::to_string(c) + ": training needs finite values");
 }
