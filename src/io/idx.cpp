@@ -1,6 +1,5 @@
 #include "aisle/io/idx.hpp"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "aisle/core/error.hpp"
+#include "aisle/io/atomic_file.hpp"
 #include "core/huge_pages.hpp"
 
 namespace aisle::io {
@@ -143,23 +143,18 @@ std::uint64_t checked_pixel_count(const std::filesystem::path& path, std::uint32
   return per_image * count;
 }
 
-// Writes under a temporary name beside the path and renames it over the path
-// once everything is written and closed: a reader never sees half a file, and
-// a failed write leaves an existing file as it was.
+// Writes an IDX file at `file` (gzip when path ends in ".gz"); errors name path.
 struct GzWriter {
-  explicit GzWriter(const std::filesystem::path& path) : path_(path), temporary_(path) {
-    temporary_ += ".tmp." + std::to_string(::getpid());
+  GzWriter(const std::filesystem::path& path, const std::filesystem::path& file) : path_(path) {
     const bool gzip = path.extension() == ".gz";
     // "T" writes through zlib without compressing.
-    file_ = gzopen(temporary_.c_str(), gzip ? "wb" : "wbT");
+    file_ = gzopen(file.c_str(), gzip ? "wb" : "wbT");
     if (file_ == nullptr) fail(path, std::string("cannot create: ") + std::generic_category().message(errno));
   }
   GzWriter(const GzWriter&) = delete;
   GzWriter& operator=(const GzWriter&) = delete;
   ~GzWriter() {
-    if (file_ == nullptr) return;
-    gzclose(file_);
-    remove_temporary();
+    if (file_ != nullptr) gzclose(file_);
   }
 
   void write_u32(std::uint32_t value) {
@@ -181,26 +176,11 @@ struct GzWriter {
   void close() {
     const int status = gzclose(file_);
     file_ = nullptr;
-    if (status != Z_OK) {
-      remove_temporary();
-      fail(path_, "write failed while closing (disk full?)");
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary_, path_, ec);
-    if (ec) {
-      remove_temporary();
-      fail(path_, "cannot rename " + temporary_.string() + " over it: " + ec.message());
-    }
+    if (status != Z_OK) fail(path_, "write failed while closing (disk full?)");
   }
 
  private:
-  void remove_temporary() {
-    std::error_code ignored;
-    std::filesystem::remove(temporary_, ignored);
-  }
-
   std::filesystem::path path_;
-  std::filesystem::path temporary_;
   gzFile file_ = nullptr;
 };
 
@@ -271,25 +251,29 @@ void write_idx_images(const std::filesystem::path& path, ConstMatrixRef pixels, 
     fail(path, "cannot write images of " + std::to_string(rows) + "x" + std::to_string(cols) + " from pixels of shape " +
                    shape_string(pixels));
   check_no_nan(path, pixels);
-  GzWriter out(path);
-  out.write_u32(kIdxImagesMagic);
-  out.write_u32(checked_u32(path, pixels.rows(), "image count"));
-  out.write_u32(checked_u32(path, rows, "row count"));
-  out.write_u32(checked_u32(path, cols, "column count"));
   const ByteMatrix bytes = pixels.unaryExpr(&pixel_byte);
-  out.write(bytes.data(), static_cast<std::size_t>(bytes.size()));
-  out.close();
+  write_file_atomically_at(path, [&](const std::filesystem::path& temporary) {
+    GzWriter out(path, temporary);
+    out.write_u32(kIdxImagesMagic);
+    out.write_u32(checked_u32(path, pixels.rows(), "image count"));
+    out.write_u32(checked_u32(path, rows, "row count"));
+    out.write_u32(checked_u32(path, cols, "column count"));
+    out.write(bytes.data(), static_cast<std::size_t>(bytes.size()));
+    out.close();
+  });
 }
 
 void write_idx_labels(const std::filesystem::path& path, ConstLabelsRef labels) {
   if (labels.size() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() > 255))
     fail(path, "labels must lie in [0, 255] to be written as bytes");
-  GzWriter out(path);
-  out.write_u32(kIdxLabelsMagic);
-  out.write_u32(checked_u32(path, labels.size(), "label count"));
   const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, 1> bytes = labels.cast<std::uint8_t>();
-  out.write(bytes.data(), static_cast<std::size_t>(bytes.size()));
-  out.close();
+  write_file_atomically_at(path, [&](const std::filesystem::path& temporary) {
+    GzWriter out(path, temporary);
+    out.write_u32(kIdxLabelsMagic);
+    out.write_u32(checked_u32(path, labels.size(), "label count"));
+    out.write(bytes.data(), static_cast<std::size_t>(bytes.size()));
+    out.close();
+  });
 }
 
 }  // namespace aisle::io

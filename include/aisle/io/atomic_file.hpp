@@ -13,4 +13,9 @@ namespace aisle::io {
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& write);
 
+// The same for writers that open the file themselves (zlib's gzopen): write
+// gets the temporary path and must have written and closed it when it returns.
+void write_file_atomically_at(const std::filesystem::path& path,
+                              const std::function<void(const std::filesystem::path& temporary)>& write);
+
 }  // namespace aisle::io

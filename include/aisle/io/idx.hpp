@@ -37,8 +37,8 @@ LabeledImages read_idx_dataset(const std::filesystem::path& images_path, const s
 // Writers, gzip-compressed when the path ends in ".gz", plain otherwise: for
 // making small data sets (tests, demos). Pixels are clamped to [0, 1] and
 // rounded to bytes (a NaN pixel is an error); labels must lie in [0, 255].
-// The file is written under a temporary name and renamed over path when
-// complete, so a failed write never leaves half a file there.
+// Written through write_file_atomically_at (atomic_file.hpp): a failed write
+// never leaves half a file at path.
 void write_idx_images(const std::filesystem::path& path, ConstMatrixRef pixels, Index rows, Index cols);
 void write_idx_labels(const std::filesystem::path& path, ConstLabelsRef labels);
 
