@@ -16,11 +16,13 @@
 #include "support/classic_model.hpp"
 #include "support/gradient_check.hpp"
 #include "support/synthetic.hpp"
+#include "io/test_files.hpp"
 
 namespace aisle {
 namespace {
 
 using testing::classic_model;
+using testing::error_message;
 
 Sequential small_model(std::uint64_t seed, BackendKind kind) {
   Sequential model({.seed = seed, .backend = kind});
@@ -405,6 +407,19 @@ bool same_bits(const Matrix& a, const Matrix& b) {
          std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
 }
 
+std::vector<Matrix> copy_of_parameters(const Sequential& model) {
+  std::vector<Matrix> copies;
+  for (const Matrix* p : model.parameters()) copies.push_back(*p);
+  return copies;
+}
+
+bool parameters_are(const Sequential& model, const std::vector<Matrix>& expected) {
+  const auto params = model.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (!same_bits(*params[i], expected[i])) return false;
+  return true;
+}
+
 // A copy is a separate model with the same weights, optimizer state and
 // settings: trained alike, the two stay equal bit for bit; trained apart, the
 // original does not move.
@@ -456,8 +471,7 @@ TEST(Sequential, FitOnOneHotTargetsEqualsFitOnLabels) {
   const FitOptions options{.epochs = 3, .batch_size = 16, .seed = 4, .validation_split = 0.2f};
   const History by_labels = sparse.fit(data.x, data.y, options);
   const History by_one_hot = dense.fit(data.x, Targets(one_hot), options);
-  for (std::size_t i = 0; i < sparse.parameters().size(); ++i)
-    EXPECT_TRUE(same_bits(*sparse.parameters()[i], *dense.parameters()[i])) << "parameter " << i;
+  EXPECT_TRUE(parameters_are(dense, copy_of_parameters(sparse)));
   EXPECT_EQ(by_labels.values.at("accuracy"), by_one_hot.values.at("accuracy"));
   EXPECT_EQ(by_labels.values.at("val_accuracy"), by_one_hot.values.at("val_accuracy"));
   for (std::size_t e = 0; e < 3; ++e)
@@ -470,9 +484,7 @@ TEST(Sequential, FitOnOneHotTargetsEqualsFitOnLabels) {
 class WeightsPerEpoch final : public Callback {
  public:
   bool on_epoch_end(const EpochEnd&, Sequential& model) override {
-    std::vector<Matrix> weights;
-    for (const Matrix* p : std::as_const(model).parameters()) weights.push_back(*p);
-    epochs.push_back(std::move(weights));
+    epochs.push_back(copy_of_parameters(model));
     return false;
   }
   std::vector<std::vector<Matrix>> epochs;
@@ -548,28 +560,6 @@ TEST(Sequential, SaveLoadKeepsSeparateActivationLayersLossAndOptimizer) {
   EXPECT_TRUE(same_bits(loaded.predict(x), model.predict(x)));
 }
 
-std::string error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::vector<Matrix> copy_of_parameters(const Sequential& model) {
-  std::vector<Matrix> copies;
-  for (const Matrix* p : model.parameters()) copies.push_back(*p);
-  return copies;
-}
-
-bool parameters_are(const Sequential& model, const std::vector<Matrix>& expected) {
-  const auto params = model.parameters();
-  for (std::size_t i = 0; i < params.size(); ++i)
-    if (!same_bits(*params[i], expected[i])) return false;
-  return true;
-}
-
 // A NaN or infinity in the data would turn every weight into NaN without a
 // word: fit refuses it up front, naming where it is.
 TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
@@ -577,18 +567,18 @@ TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
   Sequential model = small_model(5, default_backend());
   const auto before = copy_of_parameters(model);
   data.x(17, 3) = std::numeric_limits<float>::quiet_NaN();
-  std::string message = error_of([&] { model.fit(data.x, data.y); });
+  std::string message = error_message<Error>([&] { model.fit(data.x, data.y); });
   EXPECT_NE(message.find("fit: NaN in x at row 17, column 3"), std::string::npos) << message;
   data.x(17, 3) = 0.5f;
   data.x(39, 0) = -std::numeric_limits<float>::infinity();  // in the rows validation_split holds out
-  message = error_of([&] { model.fit(data.x, data.y, {.validation_split = 0.25f}); });
+  message = error_message<Error>([&] { model.fit(data.x, data.y, {.validation_split = 0.25f}); });
   EXPECT_NE(message.find("fit: -inf in x at row 39, column 0"), std::string::npos) << message;
   data.x(39, 0) = 0.5f;
   // Large enough for the threads to share the check.
   Matrix wide = testing::separable_classes(100, 784, 10, 40).x;
   wide(77, 500) = std::numeric_limits<float>::quiet_NaN();
   Sequential classic = classic_model(2);
-  message = error_of([&] { classic.fit(wide, Labels(Labels::Zero(100))); });
+  message = error_message<Error>([&] { classic.fit(wide, Labels(Labels::Zero(100))); });
   EXPECT_NE(message.find("fit: NaN in x at row 77, column 500"), std::string::npos) << message;
 
   Sequential dense({.seed = 5});
@@ -596,14 +586,14 @@ TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
   dense.compile(SGD(), CategoricalCrossentropy());
   Matrix targets = Matrix::Zero(40, 3);
   targets(2, 1) = std::numeric_limits<float>::infinity();
-  message = error_of([&] { dense.fit(data.x, Targets(targets)); });
+  message = error_message<Error>([&] { dense.fit(data.x, Targets(targets)); });
   EXPECT_NE(message.find("fit: inf in the targets at row 2, column 1"), std::string::npos) << message;
-  message = error_of([&] {
+  message = error_message<Error>([&] {
     dense.fit(data.x.topRows(30), Targets(Matrix(Matrix::Zero(30, 3))),
               {.validation_data = std::make_pair(Matrix(data.x.bottomRows(10)), Targets(Matrix(targets.bottomRows(10))))});
   });
-  EXPECT_EQ(message, "no error");
-  message = error_of([&] {
+  EXPECT_EQ(message, "<no exception thrown>");
+  message = error_message<Error>([&] {
     dense.fit(data.x.topRows(30), Targets(Matrix(Matrix::Zero(30, 3))),
               {.validation_data = std::make_pair(Matrix(data.x.bottomRows(10)), Targets(Matrix(targets.topRows(10))))});
   });
@@ -620,7 +610,7 @@ TEST(Sequential, FitStopsWhenTheLossStopsBeingFinite) {
   model.add(Dense(8, Activation::relu));
   model.add(Dense(4, Activation::softmax));
   model.compile(SGD({.learning_rate = 1e30f}), SparseCategoricalCrossentropy());
-  const std::string message = error_of([&] { model.fit(data.x, data.y, {.epochs = 3, .batch_size = 16}); });
+  const std::string message = error_message<Error>([&] { model.fit(data.x, data.y, {.epochs = 3, .batch_size = 16}); });
   EXPECT_NE(message.find("fit: the loss became"), std::string::npos) << message;
   EXPECT_NE(message.find("at epoch 1, batch 2 of 4"), std::string::npos) << message;
   for (const Matrix* p : std::as_const(model).parameters()) EXPECT_TRUE(p->allFinite());
@@ -632,7 +622,7 @@ TEST(Sequential, TrainOnBatchRefusesANonFiniteLossAndKeepsTheWeights) {
   model.train_on_batch(data.x, Targets(data.y));
   const auto before = copy_of_parameters(model);
   data.x(3, 1) = std::numeric_limits<float>::infinity();
-  const std::string message = error_of([&] { model.train_on_batch(data.x, Targets(data.y)); });
+  const std::string message = error_message<Error>([&] { model.train_on_batch(data.x, Targets(data.y)); });
   EXPECT_NE(message.find("train_on_batch: the loss is NaN; the weights are left as they were"), std::string::npos)
       << message;
   EXPECT_TRUE(parameters_are(model, before));
