@@ -5,6 +5,7 @@
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
+#include "io/test_files.hpp"
 #include "rec/rec_test_util.hpp"
 
 using aisle::Index;
@@ -88,12 +89,8 @@ TEST(RecNeural, StopsWhenTheLossStopsBeingFinite) {
   auto options = tiny_options(3);
   options.learning_rate = 1e30f;
   NeuralModel model(options);
-  std::string message = "no error";
-  try {
-    model.fit(data.histories(), data.item_count());
-  } catch (const aisle::Error& e) {
-    message = e.what();
-  }
+  const std::string message =
+      aisle::testing::error_message<aisle::Error>([&] { model.fit(data.histories(), data.item_count()); });
   EXPECT_NE(message.find("neural: the loss became"), std::string::npos) << message;
   EXPECT_NE(message.find("at epoch 1, batch 2 "), std::string::npos) << message;
 }
