@@ -5,11 +5,15 @@
 #include <set>
 #include <string>
 
-#include "arguments.hpp"
+#include "cli_arguments.hpp"
 #include "aisle/rec/interactions.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace recommend_cli {
+
+using aisle_cli::Arguments;
+using aisle_cli::split_list;
+using aisle_cli::UsageError;
 
 // Subcommands; each returns the exit code.
 int run_fit(int argc, char** argv);

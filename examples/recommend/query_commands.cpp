@@ -53,16 +53,7 @@ aisle::rec::Filter filter_from(const Arguments& args, const aisle::rec::Recommen
   aisle::rec::Filter filter;
   filter.deny = split_list(args.value_or("exclude", ""));
   if (args.has("allow")) filter.allow = read_id_list(args.required("allow"));
-  if (args.has("feature")) {
-    auto with_feature = recommender.items_with_feature(args.required("feature"));
-    if (!filter.allow) {
-      filter.allow = std::move(with_feature);
-    } else {
-      std::erase_if(*filter.allow, [&](const std::string& id) {
-        return std::find(with_feature.begin(), with_feature.end(), id) == with_feature.end();
-      });
-    }
-  }
+  if (args.has("feature")) recommender.restrict_to_feature(filter, args.required("feature"));
   return filter;
 }
 

@@ -198,6 +198,26 @@ std::vector<std::string> Recommender::items_with_feature(std::string_view featur
   return out;
 }
 
+void Recommender::restrict_to_feature(Filter& filter, std::string_view feature) const {
+  auto with_feature = items_with_feature(feature);
+  if (!filter.allow) {
+    filter.allow = std::move(with_feature);
+    return;
+  }
+  std::sort(with_feature.begin(), with_feature.end());
+  std::erase_if(*filter.allow, [&](const std::string& id) {
+    return !std::binary_search(with_feature.begin(), with_feature.end(), id);
+  });
+}
+
+std::optional<std::vector<std::string>> Recommender::history_of(std::string_view user) const {
+  const auto index = users_.find(user);
+  if (!index) return std::nullopt;
+  std::vector<std::string> history;
+  for (const Index item : user_histories_[*index]) history.push_back(items_.id(item));
+  return history;
+}
+
 void Recommender::save(const std::filesystem::path& path) const {
   io::ModelFile file;
   file.kind = kKindPrefix + model_->kind();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 #include "aisle/core/tensor.hpp"
 
@@ -23,5 +24,10 @@ PgmImage read_pgm(const std::filesystem::path& path);
 // The image as one model input row [1 x width*height] in [0, 1]; an image of
 // any other size is an aisle::Error that gives both sizes.
 Matrix read_pgm_row(const std::filesystem::path& path, Index width, Index height);
+
+// The same from bytes already in memory (an HTTP request's body); source
+// names them in errors ("PGM image <source>: ...").
+PgmImage parse_pgm(std::string_view bytes, std::string_view source);
+Matrix parse_pgm_row(std::string_view bytes, std::string_view source, Index width, Index height);
 
 }  // namespace aisle::io

@@ -76,6 +76,13 @@ class Recommender {
 
   // Items carrying a feature ("category:c03"), for allow-lists.
   std::vector<std::string> items_with_feature(std::string_view feature) const;
+  // Narrows filter to the items carrying feature: the allow-list becomes
+  // those items, or, when filter already has one, the items on both.
+  void restrict_to_feature(Filter& filter, std::string_view feature) const;
+
+  // A fitted user's stored history (item ids, in order); nullopt for a user
+  // the model does not know.
+  std::optional<std::vector<std::string>> history_of(std::string_view user) const;
 
   void save(const std::filesystem::path& path) const;
   static Recommender load(const std::filesystem::path& path);

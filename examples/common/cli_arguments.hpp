@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
-namespace recommend_cli {
+// The command-line parser of the example programs (aisle-recommend,
+// aisle-serve): "--key value" options and "--flag" switches.
+namespace aisle_cli {
 
 // A bad command line: main prints its message on one line and exits with 2.
 struct UsageError {
@@ -37,4 +39,4 @@ class Arguments {
 // "a,b,c" -> {"a", "b", "c"}; empty parts are dropped.
 std::vector<std::string> split_list(std::string_view text);
 
-}  // namespace recommend_cli
+}  // namespace aisle_cli

@@ -1,8 +1,8 @@
-#include "arguments.hpp"
+#include "cli_arguments.hpp"
 
 #include <charconv>
 
-namespace recommend_cli {
+namespace aisle_cli {
 
 Arguments::Arguments(int argc, char** argv, int first, const std::set<std::string>& value_options,
                      const std::set<std::string>& flag_options) {
@@ -70,4 +70,4 @@ std::vector<std::string> split_list(std::string_view text) {
   return out;
 }
 
-}  // namespace recommend_cli
+}  // namespace aisle_cli

@@ -1,0 +1,85 @@
+#include "metrics.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+namespace serve {
+namespace {
+
+// Label values escaped as the text format asks: backslash, quote, newline.
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// The shortest text that reads back as the same double ("0.0001", not "0.00010000000000000001").
+std::string number_text(double value) {
+  std::array<char, 32> text{};
+  const auto end = std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+  return std::string(text.data(), end);
+}
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+void Metrics::observe(std::string_view endpoint, int status, double seconds) {
+  const auto bucket = std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
+  std::lock_guard lock(mutex_);
+  ++requests_[{std::string(endpoint), status}];
+  auto& histogram = durations_[std::string(endpoint)];
+  if (bucket < static_cast<std::ptrdiff_t>(kBuckets.size())) ++histogram.counts[static_cast<std::size_t>(bucket)];
+  ++histogram.count;
+  histogram.sum += seconds;
+}
+
+void Metrics::count_reload(std::string_view model, bool succeeded) {
+  std::lock_guard lock(mutex_);
+  ++reloads_[{std::string(model), succeeded ? "success" : "failed"}];
+}
+
+std::string Metrics::render(const std::vector<ModelInfo>& models) const {
+  std::ostringstream out;
+  std::lock_guard lock(mutex_);
+  header(out, "aisle_requests_total", "counter", "Requests answered, by endpoint and HTTP status code.");
+  for (const auto& [key, count] : requests_)
+    out << "aisle_requests_total{endpoint=\"" << label_value(key.first) << "\",code=\"" << key.second << "\"} "
+        << count << '\n';
+  header(out, "aisle_request_duration_seconds", "histogram", "Time from request parsed to response ready.");
+  for (const auto& [endpoint, h] : durations_) {
+    const std::string label = "endpoint=\"" + label_value(endpoint) + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < kBuckets.size(); ++b) {
+      cumulative += h.counts[b];
+      out << "aisle_request_duration_seconds_bucket{" << label << ",le=\"" << number_text(kBuckets[b]) << "\"} " << cumulative
+          << '\n';
+    }
+    out << "aisle_request_duration_seconds_bucket{" << label << ",le=\"+Inf\"} " << h.count << '\n';
+    out << "aisle_request_duration_seconds_sum{" << label << "} " << number_text(h.sum) << '\n';
+    out << "aisle_request_duration_seconds_count{" << label << "} " << h.count << '\n';
+  }
+  header(out, "aisle_inflight_requests", "gauge", "Requests being handled now.");
+  out << "aisle_inflight_requests " << inflight_.load() << '\n';
+  header(out, "aisle_model_info", "gauge", "The models serving, by slot and version (always 1).");
+  for (const auto& m : models)
+    out << "aisle_model_info{model=\"" << label_value(m.name) << "\",version=\"" << label_value(m.version)
+        << "\",kind=\"" << label_value(m.kind) << "\"} 1\n";
+  header(out, "aisle_model_reloads_total", "counter", "Model reloads, by slot and result (success, failed).");
+  for (const auto& [key, count] : reloads_)
+    out << "aisle_model_reloads_total{model=\"" << label_value(key.first) << "\",result=\"" << key.second << "\"} "
+        << count << '\n';
+  return out.str();
+}
+
+}  // namespace serve

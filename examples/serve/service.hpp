@@ -1,0 +1,62 @@
+#pragma once
+
+// aisle-serve's request handling, apart from the socket: routes a request
+// to its endpoint, turns every refusal into a JSON error with its 4xx code,
+// and counts what it answered. handle() never throws, whatever the bytes.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http_types.hpp"
+#include "metrics.hpp"
+#include "model_slots.hpp"
+
+namespace serve {
+
+struct ServiceLimits {
+  std::int64_t max_k = 1000;           // "k" of a query
+  std::size_t max_history = 10000;     // items in one history
+  std::size_t max_batch = 1000;        // queries in one recommend_batch
+  std::size_t max_list = 1000000;      // entries of an "exclude" or "allow" list
+};
+
+struct ServiceOptions {
+  ServiceLimits limits;
+  // When set, admin calls need "Authorization: Bearer <token>"; when empty,
+  // they are taken from loopback peers only.
+  std::string admin_token;
+};
+
+class Service {
+ public:
+  Service(ModelSlots& slots, Metrics& metrics, ServiceOptions options = {});
+
+  HttpResponse handle(const HttpRequest& request);
+
+  // Readiness: /readyz answers 200 once every model asked for is loaded and
+  // until draining starts.
+  void set_loaded(bool loaded) { loaded_ = loaded; }
+  void start_draining() { draining_ = true; }
+  bool ready() const { return loaded_ && !draining_; }
+
+  // A reload from disk of every loaded slot, as SIGHUP asks: one line per
+  // slot for the log, each reload counted in the metrics.
+  std::string reload_all();
+
+  ModelSlots& slots() { return slots_; }
+  Metrics& metrics() { return metrics_; }
+  const ServiceOptions& options() const { return options_; }
+
+ private:
+  HttpResponse route(const HttpRequest& request, std::string_view& endpoint);
+
+  ModelSlots& slots_;
+  Metrics& metrics_;
+  ServiceOptions options_;
+  std::atomic<bool> loaded_{false};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace serve
