@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An independent check of aisle's EASE figures: EVALUATION.md's protocols and
+"""An independent check of aisle's EASE figures: docs/evaluation.md's protocols and
 EASE written again in numpy, sharing no code with the C++ library.
 
 usage: /usr/bin/python3 scripts/check_ease.py DATA_DIR loo|users L2 [AISLE_EVAL_JSON]
@@ -42,7 +42,7 @@ def fnv1a64(text):
 
 
 def split(histories, protocol):
-    """(fitted histories, [(history, targets)]) per EVALUATION.md."""
+    """(fitted histories, [(history, targets)]) per docs/evaluation.md."""
     minimum = 3 if protocol == "loo" else 5
     kept = {u: items for u, items in histories.items() if len(items) >= minimum}
     fitted, queries = [], []

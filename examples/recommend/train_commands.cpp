@@ -88,7 +88,7 @@ int run_eval(int argc, char** argv) {
   context.report("fitted in " + fixed(fit_s, 2) + " s; evaluating");
   const auto result = aisle::rec::evaluate(*model, split);
 
-  // Ordered: the keys come out as EVALUATION.md lists them.
+  // Ordered: the keys come out as docs/evaluation.md lists them.
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& [name, value] : result.metrics) metrics[name] = value;
   const nlohmann::ordered_json report = {{"dataset", dataset_name(args.required("data"))},

@@ -95,9 +95,9 @@ void OneDnnBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
   const Index m = x.rows(), k = x.cols(), n = w.cols();
   auto& cache = slot.get<OneDnnCache>();
   dw.resize(k, n);
-  // dw = x^T dz through oneDNN's GEMM: at these shapes it threads better than
-  // a matmul primitive over a transposed source (measured: 147 vs 211 us on
-  // two cores at batch 128, 784 inputs).
+  // dw = x^T dz through oneDNN's GEMM: at these shapes (a short batch, a
+  // long k) it shares the work between threads better than a matmul
+  // primitive over a transposed source (docs/performance.md).
   const auto status = dnnl::sgemm('T', 'N', k, n, m, 1.0f, x.data(), x.outerStride(), dz.data(), dz.outerStride(),
                                   0.0f, dw.data(), n);
   if (status != dnnl::status::success) throw Error("oneDNN sgemm failed for the weight gradient");

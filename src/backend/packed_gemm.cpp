@@ -140,8 +140,8 @@ using Vec = Simd::Vec;
 // ports. With AVX2's 16 registers (two loads of b and a broadcast of a
 // besides) that allows 6 rows; AVX-512's 32 take 8, which reads each vector of
 // b for 8 rows instead of 6 and divides the batch sizes and 784 without a
-// remainder band (a training step at batch 128 5% faster on a Xeon, in
-// alternating runs; 12 rows were no faster than 8).
+// remainder band. More rows would not pay: 8 already keeps both FMA ports
+// fed, and taller tiles leave remainder bands again (docs/performance.md).
 constexpr Index kRows = Simd::kLanes == 16 ? 8 : 6;
 constexpr Index kVecsPerRow = 2;
 constexpr Index kCols = kVecsPerRow * Simd::kLanes;
@@ -201,7 +201,8 @@ template <class Rows, bool kPacking = false>
   for (Index r = 0; r < kRows; ++r)
 #pragma GCC unroll 2
     for (Index v = 0; v < kVecsPerRow; ++v) acc[r][v] = Simd::zero();
-  // Unrolled: the loop counter and pointer steps otherwise cost 5-8%.
+  // Unrolled, so that the loop counter and pointer steps are paid once per
+  // four steps of k instead of competing with every step's FMAs.
 #pragma GCC unroll 4
   for (Index p = 0; p < k; ++p) {
     const float* b_row = b_panel + p * b_stride;
@@ -507,8 +508,8 @@ void multiply_band(const GemmOperand& a, Index band, Index first, Index last, co
 // A short row-major b whose rows start on cache lines and hold whole panels
 // is read in place: the kernel's loads are as aligned as from packed panels,
 // and the copy is saved. A long one is packed: its panels' rows, a power-of-two
-// stride apart, crowd into a few cache sets (measured: at k = 784 reading in
-// place is 15-25% slower, at k = 128 about 5% faster).
+// stride apart, crowd into a few cache sets and evict each other before the
+// next band reads them again, which costs more than the copy saves.
 bool readable_in_place(const GemmOperand& b) {
   constexpr std::uintptr_t kLine = 64;
   constexpr Index kMaxRows = 256;
@@ -624,10 +625,9 @@ bool finish_trivial(const GemmProduct& p) {
 // are done. Each thread then reads only its half of b, the weights' rows
 // whose gradient it computes (a product by bands, see Job) and whose share of
 // the optimizer it runs, which stay in its core's cache from one training
-// step to the next; the forward, weight gradient and Adam of the first layer
-// took 11% less time together (alternating runs on a 2-core Xeon). The halves
-// depend on the shape alone, so the result does not depend on the thread
-// count.
+// step to the next instead of crossing between cores, where moving data is
+// slow (docs/performance.md). The halves depend on the shape alone, so the
+// result does not depend on the thread count.
 bool split_over_k(const GemmProduct& p) {
   const Index k = p.a.cols;
   return p.b_column_sums == nullptr && flop_of(p) >= kParallelFlop && k >= 2 * std::max(p.a.rows, p.b.cols);

@@ -9,8 +9,8 @@ namespace aisle::detail {
 int parse_thread_count(std::string_view text, std::string_view source);
 
 // At most the processors this process may run on: more threads than cores
-// only wait on each other (1,000 made an epoch 280 times slower, 3 on two
-// cores 1.8 times).
+// only wait on each other, at every barrier of every parallel loop, and the
+// loss grows with the excess (docs/performance.md).
 int cap_to_processors(int requested);
 
 // Applies aisle's thread count to the calling thread's OpenMP settings; call

@@ -99,9 +99,9 @@ void copy_rows_line_by_line(const std::array<const float*, kRowsAtOnce>& from,
 // Copies a batch's rows out of the training set. The rows are scattered over
 // a set larger than the caches, so the copy waits on memory: the threads
 // share it, and each copies kRowsAtOnce rows together, a cache line of each
-// in turn, so that that many streams of misses are in flight instead of one
-// (a 128-row Fashion-MNIST batch on 2 threads: about 25-30% faster than row
-// after row).
+// in turn, so that that many streams of misses are in flight instead of one:
+// a row-by-row copy keeps a single stream waiting on memory at a time
+// (measurements in docs/performance.md).
 void gather_rows(ConstMatrixRef x, std::span<const Index> rows, Matrix& out) {
   constexpr Index kParallelFloats = 1 << 14;
   const auto count = static_cast<Index>(rows.size());

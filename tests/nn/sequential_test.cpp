@@ -160,7 +160,7 @@ class SequentialNanInput : public ::testing::TestWithParam<BackendKind> {};
 // A NaN input gives NaN outputs for its sample, batched or alone: no ReLU
 // turns it into a plausible 0 and so a confident answer. The other samples of
 // the batch are not touched. Not on oneDNN, whose ReLU fused into its matmul
-// maps NaN to 0 (the README says so).
+// maps NaN to 0 (docs/architecture.md says so).
 TEST_P(SequentialNanInput, GivesNanOutputForItsSampleOnly) {
   const Sequential model = classic_model(3, GetParam());
   Matrix x = testing::separable_classes(40, 784, 10, 45).x;

@@ -29,7 +29,7 @@ struct ItemFeaturesFormat {
   std::string feature_column = "feature";
 };
 
-// Interaction logs prepared as EVALUATION.md says: each user's rows ordered by
+// Interaction logs prepared as docs/evaluation.md says: each user's rows ordered by
 // (timestamp, file order), only the first occurrence of each (user, item) kept.
 //
 // Item indices follow the byte order of the item ids (and user indices that of

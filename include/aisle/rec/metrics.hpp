@@ -10,7 +10,7 @@
 namespace aisle::rec {
 
 // Ranking metrics over one query: ranked is the model's list (best first),
-// targets the held-out items. They are the formulas of EVALUATION.md:
+// targets the held-out items. They are the formulas of docs/evaluation.md:
 //   hit rate@k  = 1 if any target ranks <= k
 //   recall@k    = hits in the top k / min(k, |targets|)
 //   ndcg@k      = sum over hits at rank r <= k of 1/log2(1+r), divided by

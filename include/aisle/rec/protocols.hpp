@@ -10,7 +10,7 @@
 
 namespace aisle::rec {
 
-// The two protocols of EVALUATION.md.
+// The two protocols of docs/evaluation.md.
 //   loo:   each user's last item is the test item, the rest is fitted.
 //   users: users with FNV-1a-64(id) % 5 == 0 are held out, never fitted; their
 //          first floor(0.8 n) items are given at query time, the rest are targets.
