@@ -3,6 +3,7 @@
 // start-up; the endpoints are in service.cpp and the handlers.
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <signal.h>
 
 #include <atomic>
@@ -22,8 +23,20 @@
 
 namespace {
 
+constexpr int kListenBacklog = 1024;  // the kernel caps it at net.core.somaxconn
+
 using serve::HttpRequest;
 using serve::HttpResponse;
+
+// Debian's cpp-httplib 0.11 listens with a backlog of 5 (a build-time
+// constant): a load balancer or client opening tens of connections at once
+// overflows it, and each dropped SYN costs the client a 1 s retransmit.
+// Listening again on the bound socket widens the queue (Linux keeps the
+// socket and takes the new backlog).
+class Server : public httplib::Server {
+ public:
+  bool widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+};
 
 bool is_loopback(const std::string& address) {
   return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
@@ -56,7 +69,7 @@ std::string httplib_error_text(int status, std::size_t max_body) {
   return std::string("HTTP ") + std::to_string(status);
 }
 
-void configure(httplib::Server& server, serve::Service& service, const serve::ServerOptions& options) {
+void configure(Server& server, serve::Service& service, const serve::ServerOptions& options) {
   const int workers = options.workers;
   server.new_task_queue = [workers] { return new httplib::ThreadPool(static_cast<std::size_t>(workers)); };
   server.set_payload_max_length(options.max_body);
@@ -86,7 +99,7 @@ void configure(httplib::Server& server, serve::Service& service, const serve::Se
 }
 
 // stop() before listen has started would be lost: wait for the server to run.
-void stop_when_running(httplib::Server& server) {
+void stop_when_running(Server& server) {
   while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   server.stop();
 }
@@ -99,7 +112,7 @@ void expect_readable(const std::string& path, const char* option) {
 
 // Loads the models in the background, so that /healthz answers during a long
 // load and /readyz says when it is done. A failure ends the server (exit 2).
-void load_models(serve::Service& service, const serve::ServerOptions& options, httplib::Server& server,
+void load_models(serve::Service& service, const serve::ServerOptions& options, Server& server,
                  std::atomic<int>& exit_code) {
   try {
     const auto rec = service.slots().reload(serve::Slot::recommender, options.model_path);
@@ -120,7 +133,7 @@ void load_models(serve::Service& service, const serve::ServerOptions& options, h
 
 // SIGHUP reloads; SIGTERM and SIGINT drain: /readyz turns 503, the listening
 // socket closes, requests in flight finish, then listen returns.
-void handle_signals(serve::Service& service, httplib::Server& server, const std::atomic<bool>& stopping) {
+void handle_signals(serve::Service& service, Server& server, const std::atomic<bool>& stopping) {
   sigset_t set;
   sigemptyset(&set);
   for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
@@ -152,11 +165,12 @@ int serve_until_stopped(const serve::ServerOptions& options) {
   serve::ModelSlots slots;
   serve::Metrics metrics;
   serve::Service service(slots, metrics, options.service);
-  httplib::Server server;
+  Server server;
   configure(server, service, options);
   const int port = options.port == 0 ? server.bind_to_any_port(options.host) : options.port;
   if (port < 0 || (options.port != 0 && !server.bind_to_port(options.host, options.port)))
     throw aisle::Error("cannot listen on " + options.host + ":" + std::to_string(options.port));
+  if (!server.widen_backlog(kListenBacklog)) std::cerr << "aisle-serve: note: cannot widen the listen backlog" << std::endl;
 
   std::atomic<int> exit_code{0};
   std::atomic<bool> stopping{false};

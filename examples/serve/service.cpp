@@ -41,7 +41,9 @@ const Route* find_route(std::string_view path) {
 }  // namespace
 
 Service::Service(ModelSlots& slots, Metrics& metrics, ServiceOptions options)
-    : slots_(slots), metrics_(metrics), options_(std::move(options)) {}
+    : slots_(slots), metrics_(metrics), options_(std::move(options)) {
+  if (options_.compute_slots > 0) compute_slots_ = std::make_unique<std::counting_semaphore<>>(options_.compute_slots);
+}
 
 HttpResponse Service::route(const HttpRequest& request, std::string_view& endpoint) {
   const Route* route = find_route(request.path);
@@ -71,6 +73,13 @@ HttpResponse Service::handle(const HttpRequest& request) {
   std::string_view endpoint = "other";
   HttpResponse response;
   try {
+    if (compute_slots_) compute_slots_->acquire();
+    struct Release {
+      std::counting_semaphore<>* slots;
+      ~Release() {
+        if (slots) slots->release();
+      }
+    } release{compute_slots_.get()};
     response = route(request, endpoint);
   } catch (const RequestError& e) {
     response = error_response(e.status(), e.what());

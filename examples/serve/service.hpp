@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <semaphore>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,10 @@ struct ServiceLimits {
 
 struct ServiceOptions {
   ServiceLimits limits;
+  // When positive, at most this many requests compute at once (the rest wait
+  // their turn), to bound the memory of large batches. 0: no bound; under
+  // load a bound of the core count measured slower, with a longer tail.
+  int compute_slots = 0;
   // When set, admin calls need "Authorization: Bearer <token>"; when empty,
   // they are taken from loopback peers only.
   std::string admin_token;
@@ -55,6 +61,7 @@ class Service {
   ModelSlots& slots_;
   Metrics& metrics_;
   ServiceOptions options_;
+  std::unique_ptr<std::counting_semaphore<>> compute_slots_;
   std::atomic<bool> loaded_{false};
   std::atomic<bool> draining_{false};
 };
