@@ -1,0 +1,220 @@
+// aisle-serve as a process on a loopback port, driven over real sockets:
+// start-up, answers equal to aisle-recommend's, errors httplib answers
+// itself, slow clients, reload by HTTP and SIGHUP, SIGTERM drain.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "model_slots.hpp"
+#include "serve_fixture.hpp"
+#include "support/server_process.hpp"
+
+// Last: it brings <resolv.h>, whose _res macro breaks Eigen's headers included after it.
+#include <httplib.h>
+
+namespace aisle::testing {
+namespace {
+
+const std::string kServe = AISLE_BINARY_DIR "/bin/aisle-serve";
+const std::string kRecommend = AISLE_BINARY_DIR "/bin/aisle-recommend";
+
+class ServeServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kServe)) GTEST_SKIP() << kServe << " is not built";
+  }
+
+  // Starts aisle-serve on a free port and waits until it is ready.
+  std::unique_ptr<ServerProcess> start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--model", models.rec.string(), "--port", "0", "--workers", "8"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto server = std::make_unique<ServerProcess>(kServe, args, models.dir / ("serve-" + std::to_string(++started) + ".log"));
+    const auto found = server->wait_for_port();
+    EXPECT_TRUE(found) << server->log();
+    port = found.value_or(0);
+    for (int i = 0; i < 500 && client().Get("/readyz")->status != 200; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return server;
+  }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(10);
+    return c;
+  }
+
+  nlohmann::json post(const std::string& path, const nlohmann::json& body, int expected_status = 200) const {
+    auto c = client();
+    const auto response = c.Post(path.c_str(), body.dump(), "application/json");
+    EXPECT_TRUE(response) << "no response from " << path;
+    if (!response) return {};
+    EXPECT_EQ(response->status, expected_status) << response->body;
+    EXPECT_EQ(response->get_header_value("Content-Type"), "application/json");
+    return nlohmann::json::parse(response->body);
+  }
+
+  std::string models_version() const {
+    auto c = client();
+    return nlohmann::json::parse(c.Get("/v1/models")->body).at("models")[0].at("version").get<std::string>();
+  }
+
+  ServeModels models;
+  int port = 0;
+  int started = 0;
+};
+
+std::string run_and_capture(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  ::pclose(pipe);
+  return out;
+}
+
+TEST_F(ServeServerTest, RecommendOverHttpEqualsTheCommandLinesJson) {
+  auto server = start();
+  const auto reference = rec::Recommender::load(models.rec);
+  for (const auto& user : {reference.users().id(0), reference.users().id(17), std::string("nobody")}) {
+    const auto cli = nlohmann::json::parse(run_and_capture("'" + kRecommend + "' recommend --model '" + models.rec.string() +
+                                                           "' --user '" + user + "' --k 7 --json"));
+    const auto served = post("/v1/recommend", {{"user", user}, {"k", 7}});
+    EXPECT_EQ(served.at("items"), cli.at("items")) << user;
+    EXPECT_EQ(served.at("popularity_fallback"), cli.at("popularity_fallback"));
+  }
+  const auto history = reference.items().id(3) + "," + reference.items().id(8);
+  const auto cli = nlohmann::json::parse(run_and_capture("'" + kRecommend + "' recommend --model '" + models.rec.string() +
+                                                         "' --history '" + history + "' --feature category:c02 --json"));
+  const auto served = post("/v1/recommend", {{"history", {reference.items().id(3), reference.items().id(8)}},
+                                             {"feature", "category:c02"}});
+  EXPECT_EQ(served.at("items"), cli.at("items"));
+}
+
+TEST_F(ServeServerTest, HttpLevelErrorsAreJsonToo) {
+  auto server = start({"--max-body", "1000"});
+  auto c = client();
+  const auto too_big = c.Post("/v1/recommend", std::string(5000, ' '), "application/json");
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->status, 413);
+  EXPECT_TRUE(contains(too_big->body, "--max-body")) << too_big->body;
+  const auto missing = client().Get("/v1/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_TRUE(nlohmann::json::parse(missing->body).contains("error"));
+  const auto wrong = client().Delete("/v1/recommend");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->get_header_value("Allow"), "POST");
+  post("/v1/recommend", {{"user", "u"}, {"k", 5000}}, 400);
+  EXPECT_EQ(client().Get("/healthz")->status, 200);
+}
+
+// A client that sends half a request and stalls is cut off after
+// --read-timeout, and the server keeps answering others meanwhile.
+TEST_F(ServeServerTest, ASlowClientIsCutOffWithoutHoldingUpOthers) {
+  auto server = start({"--read-timeout", "1"});
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string partial = "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"user\"";
+  ASSERT_EQ(::send(sock, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  EXPECT_EQ(client().Get("/healthz")->status, 200);
+  timeval wait{10, 0};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  const auto start_time = std::chrono::steady_clock::now();
+  char buffer[512];
+  const auto got = ::recv(sock, buffer, sizeof buffer, 0);
+  const auto waited = std::chrono::steady_clock::now() - start_time;
+  ::close(sock);
+  EXPECT_LT(waited, std::chrono::seconds(8)) << "the server held the stalled connection";
+  EXPECT_GE(got, 0) << "the server neither answered nor closed the connection";
+}
+
+TEST_F(ServeServerTest, ReloadByHttpAndBySighupChangesTheVersion) {
+  auto server = start();
+  const auto first = serve::file_version(models.rec), second = serve::file_version(models.rec_other);
+  EXPECT_EQ(models_version(), first);
+  post("/admin/reload", {{"model", "rec"}, {"path", models.rec_other.string()}});
+  EXPECT_EQ(models_version(), second);
+  post("/admin/reload", {{"model", "rec"}, {"path", (models.dir / "missing.model").string()}}, 422);
+  EXPECT_EQ(models_version(), second);
+  // SIGHUP reloads from the file the slot was loaded from: replace its bytes.
+  std::filesystem::copy_file(models.rec, models.rec_other, std::filesystem::copy_options::overwrite_existing);
+  server->signal(SIGHUP);
+  for (int i = 0; i < 500 && models_version() != first; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(models_version(), first) << server->log();
+}
+
+TEST_F(ServeServerTest, AdminTokenIsRequiredOverTheSocketWhenSet) {
+  auto server = start({"--admin-token", "t0ken"});
+  auto c = client();
+  EXPECT_EQ(c.Post("/admin/reload", "", "application/json")->status, 401);
+  httplib::Headers headers{{"Authorization", "Bearer t0ken"}};
+  EXPECT_EQ(c.Post("/admin/reload", headers, "", "application/json")->status, 200);
+}
+
+TEST_F(ServeServerTest, SigtermDrainsRequestsInFlightAndExitsZero) {
+  auto server = start();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      auto c = client();
+      const std::string body = nlohmann::json{{"user", "nobody"}, {"k", 10}}.dump();
+      while (!stop) {
+        const auto response = c.Post("/v1/recommend", body, "application/json");
+        if (!response) break;  // the server closed: draining is over
+        (response->status == 200 ? ok : bad)++;
+      }
+    });
+  }
+  while (ok < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server->signal(SIGTERM);
+  const auto code = server->wait_for_exit(std::chrono::seconds(20));
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(code, 0) << server->log();
+  EXPECT_EQ(bad, 0) << "a request answered with an error during the drain";
+  EXPECT_TRUE(contains(server->log(), "draining")) << server->log();
+}
+
+TEST_F(ServeServerTest, BadArgumentsAndModelsExitWithTwoAndOneLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--model", (models.dir / "missing.model").string(), "--port", "0"},
+      {"--port", "0"},
+      {"--model", models.rec.string(), "--port", "70000"},
+      {"--model", models.rec.string(), "--workers", "zero"},
+      {"--model", models.rec.string(), "--bogus", "1"},
+  };
+  int n = 0;
+  for (const auto& args : cases) {
+    ServerProcess process(kServe, args, models.dir / ("bad-" + std::to_string(n++) + ".log"));
+    EXPECT_EQ(process.wait_for_exit(std::chrono::seconds(20)), 2) << process.log();
+    const auto log = process.log();
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+    EXPECT_TRUE(log.starts_with("aisle-serve: ")) << log;
+  }
+  // A file that is not a recommender: the load fails after start-up, still exit 2.
+  ServerProcess wrong_kind(kServe, {"--model", models.classifier.string(), "--port", "0"}, models.dir / "wrong.log");
+  EXPECT_EQ(wrong_kind.wait_for_exit(std::chrono::seconds(20)), 2) << wrong_kind.log();
+  EXPECT_TRUE(contains(wrong_kind.log(), "not a recommender")) << wrong_kind.log();
+}
+
+}  // namespace
+}  // namespace aisle::testing
