@@ -90,6 +90,24 @@ void recommender_seeds(const fs::path& dir, const fs::path& scratch) {
   put(dir / "interactions_csv" / "rated", "user,item,timestamp,rating\nu1,i1,10,5\nu1,i2,11,3\nu2,i1,9,1\n\"u 3\",i3,12,4\n");
 }
 
+// One request a file: the endpoint byte, the Content-Type byte, the body
+// (see fuzz_serve_requests.cpp).
+void serve_request_seeds(const fs::path& dir) {
+  const auto seed = [&](const std::string& name, char endpoint, char content_type, const std::string& body) {
+    put(dir / "serve_requests" / name, std::string{endpoint, content_type} + body);
+  };
+  seed("recommend-user", 0, 0, R"({"user":"shopper-000001","k":5,"explain":true})");
+  seed("recommend-history", 0, 0, R"({"history":["item-00001","item-00002","zz"],"exclude":["item-00003"],"feature":"category:c01"})");
+  seed("batch", 1, 0, R"({"queries":[{"user":"shopper-000002"},{"history":["item-00004"]}],"k":3,"allow":["item-00005","item-00006"]})");
+  seed("similar", 2, 0, R"({"item":"item-00001","k":4})");
+  seed("explain", 3, 0, R"({"history":["item-00001","item-00007"],"item":"item-00002"})");
+  std::string pixels = R"({"pixels":[0)";
+  for (int i = 1; i < 784; ++i) pixels += "," + std::to_string(i % 256);
+  seed("classify-pixels", 4, 0, pixels + "]}");
+  seed("classify-pgm", 4, 1, "P5\n28 28\n255\n" + std::string(784, '\x40'));
+  seed("reload", static_cast<char>(0x86), 0, R"({"model":"rec"})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,6 +123,7 @@ int main(int argc, char** argv) {
     pgm_seeds(dir);
     sequential_seeds(dir, scratch);
     recommender_seeds(dir, scratch);
+    serve_request_seeds(dir);
     fs::remove_all(scratch);
   } catch (const std::exception& e) {
     std::cerr << "aisle-fuzz-seeds: " << e.what() << '\n';
