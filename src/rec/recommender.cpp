@@ -102,20 +102,26 @@ std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& quer
   }
   Matrix scores;
   if (!batch.empty()) model_->score_batch(batch, scores);
-  const auto allowed = allowed_items(items_, filter);
+  // Without allow or deny lists every item passes: no per-query mask.
+  const bool restricted = filter.allow || !filter.deny.empty();
+  const auto allowed = restricted ? allowed_items(items_, filter) : std::vector<std::uint8_t>{};
   std::vector<Recommendations> results(queries.size());
 
-  const auto rank_one = [&](std::size_t q, std::vector<std::uint8_t>& in_history) {
+  const auto rank_one = [&](std::size_t q) {
     const auto& query = queries[q];
     const float* row = score_row[q] >= 0 ? scores.row(score_row[q]).data() : popularity_.data();
+    // eligible() runs only for items that would enter the top k: a binary
+    // search in the sorted history costs less than a catalogue-wide mask.
+    std::vector<Index> history;
     if (filter.exclude_history) {
-      for (const Index i : query.history) in_history[static_cast<std::size_t>(i)] = 1;
+      history = query.history;
+      std::sort(history.begin(), history.end());
     }
     const auto top = top_k(std::span<const float>(row, n), k, [&](Index i) {
-      return allowed[static_cast<std::size_t>(i)] && !in_history[static_cast<std::size_t>(i)] && i != exclude_item &&
+      return (!restricted || allowed[static_cast<std::size_t>(i)]) &&
+             !std::binary_search(history.begin(), history.end(), i) && i != exclude_item &&
              (!filter.predicate || filter.predicate(items_.id(i)));
     });
-    for (const Index i : query.history) in_history[static_cast<std::size_t>(i)] = 0;
     auto& result = results[q];
     result.items.reserve(top.size());
     for (const Index i : top) result.items.push_back({items_.id(i), row[i]});
@@ -125,16 +131,11 @@ std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& quer
 
   if (filter.predicate || queries.size() < 8) {
     // The caller's predicate runs on the calling thread only.
-    std::vector<std::uint8_t> in_history(n, 0);
-    for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q, in_history);
+    for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q);
   } else {
     aisle::detail::bind_thread_count();
-#pragma omp parallel
-    {
-      std::vector<std::uint8_t> in_history(n, 0);
-#pragma omp for schedule(dynamic, 4)
-      for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q, in_history);
-    }
+#pragma omp parallel for schedule(dynamic, 4)
+    for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q);
   }
   return results;
 }

@@ -30,10 +30,10 @@ std::vector<Index> top_k(std::span<const float> scores, Index k, Eligible&& elig
   heap.reserve(static_cast<std::size_t>(k));
   const auto worse = [&](Index a, Index b) { return ranks_before(scores[a], a, scores[b], b); };
   const auto n = static_cast<Index>(scores.size());
-  for (Index i = 0; i < n; ++i) {
+  const auto consider = [&](Index i) {
     const bool full = static_cast<Index>(heap.size()) == k;
-    if (full && !ranks_before(scores[i], i, scores[heap.front()], heap.front())) continue;
-    if (!eligible(i)) continue;
+    if (full && !ranks_before(scores[i], i, scores[heap.front()], heap.front())) return;
+    if (!eligible(i)) return;
     if (full) {
       std::pop_heap(heap.begin(), heap.end(), worse);
       heap.back() = i;
@@ -41,7 +41,23 @@ std::vector<Index> top_k(std::span<const float> scores, Index k, Eligible&& elig
       heap.push_back(i);
     }
     std::push_heap(heap.begin(), heap.end(), worse);
+  };
+  // Once the heap is full, most blocks hold no score that reaches its worst
+  // kept one: a branch-free test a block (vectorised by the compiler) skips
+  // them, and only the blocks with a candidate go item by item.
+  constexpr Index kBlock = 32;
+  Index i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    if (static_cast<Index>(heap.size()) == k) {
+      const float threshold = scores[static_cast<std::size_t>(heap.front())];
+      bool any = false;
+      for (Index j = 0; j < kBlock; ++j) any |= scores[static_cast<std::size_t>(i + j)] >= threshold;
+      // NaN kept at the front ranks last: anything but NaN beats it.
+      if (!any && !std::isnan(threshold)) continue;
+    }
+    for (Index j = i; j < i + kBlock; ++j) consider(j);
   }
+  for (; i < n; ++i) consider(i);
   std::sort_heap(heap.begin(), heap.end(), worse);
   return heap;
 }
