@@ -162,14 +162,16 @@ out = {
     "ratio_to_nginx": round(serve["rps"] / nginx["rps"], 3) if nginx["rps"] else None,
 }
 out.update(reload)
-if as_json:
-    print(json.dumps(out))
-else:
-    print(f"aisle-serve  {out['serve_rps']:>10,.0f} req/s  p50 {out['serve_p50_ms']:.2f} ms  p99 {out['serve_p99_ms']:.2f} ms  errors {out['serve_errors']}")
-    print(f"nginx static {out['nginx_rps']:>10,.0f} req/s  p99 {out['nginx_p99_ms']:.2f} ms")
-    print(f"ratio to nginx: {out['ratio_to_nginx']}")
-    if reload:
-        print(f"under reloads every 0.5 s: {reload['reload_phase_rps']:,.0f} req/s, p99 {reload['reload_phase_p99_ms']:.2f} ms, "
-              f"errors {reload['reload_phase_errors']}, reloads ok {reload['reloads_ok']}, failed {reload['reloads_failed']}, "
-              f"versions seen {reload['versions_seen']}")
+lines = [
+    f"aisle-serve  {out['serve_rps']:>10,.0f} req/s  p50 {out['serve_p50_ms']:.2f} ms  "
+    f"p99 {out['serve_p99_ms']:.2f} ms  errors {out['serve_errors']}",
+    f"nginx static {out['nginx_rps']:>10,.0f} req/s  p99 {out['nginx_p99_ms']:.2f} ms",
+    f"ratio to nginx: {out['ratio_to_nginx']}",
+]
+if reload:
+    lines.append(
+        f"under reloads every 0.5 s: {reload['reload_phase_rps']:,.0f} req/s, p99 {reload['reload_phase_p99_ms']:.2f} ms, "
+        f"errors {reload['reload_phase_errors']}, reloads ok {reload['reloads_ok']}, failed {reload['reloads_failed']}, "
+        f"versions seen {reload['versions_seen']}")
+print(json.dumps(out) if as_json else "\n".join(lines))
 PY

@@ -41,8 +41,12 @@ class ServeServerTest : public ::testing::Test {
     const auto found = server->wait_for_port();
     EXPECT_TRUE(found) << server->log();
     port = found.value_or(0);
-    for (int i = 0; i < 500 && client().Get("/readyz")->status != 200; ++i)
+    for (int i = 0; i < 500; ++i) {
+      auto c = client();
+      const auto ready = c.Get("/readyz");
+      if (ready && ready->status == 200) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     return server;
   }
 
@@ -54,18 +58,25 @@ class ServeServerTest : public ::testing::Test {
   }
 
   nlohmann::json post(const std::string& path, const nlohmann::json& body, int expected_status = 200) const {
+    const std::string text = body.dump();
+    std::string answer = "null";
     auto c = client();
-    const auto response = c.Post(path.c_str(), body.dump(), "application/json");
-    EXPECT_TRUE(response) << "no response from " << path;
-    if (!response) return {};
-    EXPECT_EQ(response->status, expected_status) << response->body;
-    EXPECT_EQ(response->get_header_value("Content-Type"), "application/json");
-    return nlohmann::json::parse(response->body);
+    if (auto response = c.Post(path.c_str(), text, "application/json")) {
+      EXPECT_EQ(response->status, expected_status) << response->body;
+      EXPECT_EQ(response->get_header_value("Content-Type"), "application/json");
+      answer = response->body;
+    } else {
+      ADD_FAILURE() << "no response from " << path;
+    }
+    return nlohmann::json::parse(answer);
   }
 
   std::string models_version() const {
     auto c = client();
-    return nlohmann::json::parse(c.Get("/v1/models")->body).at("models")[0].at("version").get<std::string>();
+    const auto response = c.Get("/v1/models");
+    if (!response) return "no response";
+    const auto body = nlohmann::json::parse(response->body);
+    return body.at("models").at(0).at("version").get<std::string>();
   }
 
   ServeModels models;
