@@ -72,11 +72,9 @@ HttpResponse handle_reload(const HttpRequest& request, Service& service) {
   nlohmann::json reloaded = nlohmann::json::array();
   for (const Slot slot : slots) {
     try {
-      const auto info = service.slots().reload(slot, path ? std::optional<std::filesystem::path>(*path) : std::nullopt);
-      service.metrics().count_reload(slot_name(slot), true);
+      const auto info = service.reload(slot, path ? std::optional<std::filesystem::path>(*path) : std::nullopt);
       reloaded.push_back(info_json(info));
     } catch (const aisle::Error& e) {
-      service.metrics().count_reload(slot_name(slot), false);
       throw RequestError(422, std::string("reload of the ") + slot_name(slot) + " model failed; the old model keeps serving: " +
                                   e.what());
     }

@@ -97,16 +97,25 @@ HttpResponse Service::handle(const HttpRequest& request) {
   return response;
 }
 
+ModelInfo Service::reload(Slot slot, const std::optional<std::filesystem::path>& path) {
+  try {
+    auto info = slots_.reload(slot, path);
+    metrics_.count_reload(slot_name(slot), true);
+    return info;
+  } catch (const aisle::Error&) {
+    metrics_.count_reload(slot_name(slot), false);
+    throw;
+  }
+}
+
 std::string Service::reload_all() {
   std::string log;
   for (const Slot slot : {Slot::recommender, Slot::classifier}) {
     if (!slots_.path_of(slot)) continue;
     try {
-      const auto info = slots_.reload(slot);
-      metrics_.count_reload(slot_name(slot), true);
+      const auto info = reload(slot);
       log += std::string("reloaded ") + slot_name(slot) + " model " + info.path.string() + " (version " + info.version + ")\n";
     } catch (const aisle::Error& e) {
-      metrics_.count_reload(slot_name(slot), false);
       log += std::string("reload of the ") + slot_name(slot) + " model failed; the old model keeps serving: " + e.what() + "\n";
     }
   }

@@ -50,6 +50,9 @@ class Service {
   // A reload from disk of every loaded slot, as SIGHUP asks: one line per
   // slot for the log, each reload counted in the metrics.
   std::string reload_all();
+  // One slot's reload (from path, or its current file), counted in the
+  // metrics as a success or a failure; a failure's aisle::Error propagates.
+  ModelInfo reload(Slot slot, const std::optional<std::filesystem::path>& path = std::nullopt);
 
   ModelSlots& slots() { return slots_; }
   Metrics& metrics() { return metrics_; }
