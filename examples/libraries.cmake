@@ -26,13 +26,14 @@ target_include_directories(aisle_serve_core PUBLIC ${AISLE_EXAMPLES_DIR}/serve)
 target_link_libraries(aisle_serve_core PUBLIC aisle::aisle aisle_classifier_model PRIVATE aisle_compile_flags)
 
 # cpp-httplib from Debian (libcpp-httplib-dev, which scripts/install-deps
-# installs): aisle-serve's sockets and the tests' HTTP client.
-find_path(AISLE_HTTPLIB_INCLUDE_DIR httplib.h)
-find_library(AISLE_HTTPLIB_LIBRARY cpp-httplib)
-if(NOT AISLE_HTTPLIB_INCLUDE_DIR OR NOT AISLE_HTTPLIB_LIBRARY)
-  message(FATAL_ERROR "cpp-httplib not found: install Debian's libcpp-httplib-dev (scripts/install-deps does)")
-endif()
+# installs): aisle-serve's sockets and the tests' HTTP client. Its compiled
+# library was built with TLS, zlib and brotli support, and those switches
+# change the layout of its classes: every file that includes httplib.h must
+# see the same CPPHTTPLIB_* definitions, so they come from its pkg-config
+# file rather than being guessed (without them the client's objects are
+# smaller than the library's and a request writes past them).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(AISLE_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(Threads REQUIRED)
 add_library(aisle_httplib INTERFACE)
-target_include_directories(aisle_httplib SYSTEM INTERFACE ${AISLE_HTTPLIB_INCLUDE_DIR})
-target_link_libraries(aisle_httplib INTERFACE ${AISLE_HTTPLIB_LIBRARY} Threads::Threads)
+target_link_libraries(aisle_httplib INTERFACE PkgConfig::AISLE_HTTPLIB Threads::Threads)

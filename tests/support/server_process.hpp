@@ -5,7 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace aisle::testing {
 
@@ -32,13 +30,19 @@ class ServerProcess {
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
-    // posix_spawn, not fork: the test process has threads.
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 2, 1);
-    if (::posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    // fork, then only async-signal-safe calls until exec (the test process
+    // has threads). PR_SET_PDEATHSIG kills the server if the test process
+    // dies first, so a crashing test leaves no server behind.
+    const pid_t parent = ::getpid();
+    const char* log_path = stderr_path_.c_str();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int log = ::open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (log < 0 || ::dup2(log, 2) < 0 || ::dup2(log, 1) < 0) ::_exit(127);
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+      ::execv(program.c_str(), argv.data());
+      ::_exit(127);
+    }
     if (pid_ < 0) exit_code_ = 127;
   }
   ServerProcess(const ServerProcess&) = delete;
