@@ -73,11 +73,11 @@ void BM_DenseBackward(benchmark::State& state) {
   const Matrix upstream = Matrix::Constant(batch, 128, 0.01f);
   std::vector<Matrix> grads(2);
   layer_state.grad_output = upstream;
-  dense.backward(kernels, x, layer_state, grads, true);
+  dense.backward(kernels, x, layer_state, grads);
   const auto before = testing::heap_allocations();
   for (auto _ : state) {
     layer_state.grad_output = upstream;
-    dense.backward(kernels, x, layer_state, grads, true);
+    dense.backward(kernels, x, layer_state, grads);
     benchmark::DoNotOptimize(grads[0].data());
   }
   // Weight gradient and input gradient.

@@ -24,7 +24,8 @@ void expect_model_file(const std::filesystem::path& path) {
 }
 
 bool ends_with_softmax(const aisle::Sequential& model) {
-  return model.layer_count() > 0 && model.layer(model.layer_count() - 1).ends_with_softmax();
+  return model.layer_count() > 0 &&
+         model.layer(model.layer_count() - 1).fusion().softmax_logits != aisle::LayerFusion::SoftmaxLogits::none;
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ void EigenBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matrix
 }
 
 void EigenBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
-                                  Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const {
+                                  Matrix* dx, bool mask_dx_with_relu_of_x, KernelSlot& slot) const {
   dw.resize(w.rows(), w.cols());
   dw.noalias() = x.transpose() * dz;
   db.resize(1, w.cols());
@@ -21,7 +21,7 @@ void EigenBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrix
   if (dx != nullptr) {
     dx->resize(x.rows(), x.cols());
     dx->noalias() = dz * w.transpose();
-    if (dx_relu_mask != nullptr) relu_backward(*dx_relu_mask, *dx, *dx, slot);
+    if (mask_dx_with_relu_of_x) relu_backward(x, *dx, *dx, slot);
   }
 }
 

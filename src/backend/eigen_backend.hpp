@@ -11,7 +11,7 @@ class EigenBackend : public Backend {
   void dense_forward(ConstMatrixRef x, const Matrix& w, const Matrix& b, Activation act, Matrix& y,
                      KernelSlot& slot) const override;
   void dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db, Matrix* dx,
-                      const Matrix* dx_relu_mask, KernelSlot& slot) const override;
+                      bool mask_dx_with_relu_of_x, KernelSlot& slot) const override;
   void relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const override;
   void relu_backward(ConstMatrixRef y, ConstMatrixRef dy, Matrix& dx, KernelSlot& slot) const override;
   void softmax_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const override;

@@ -28,7 +28,7 @@ void NativeBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matri
 }
 
 void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
-                                   Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const {
+                                   Matrix* dx, bool mask_dx_with_relu_of_x, KernelSlot& slot) const {
   GemmCache& cache = slot.get<GemmCache>();
   dw.resize(w.rows(), w.cols());
   db.resize(1, w.cols());
@@ -39,8 +39,7 @@ void NativeBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
   if (dx == nullptr) return packed_gemm(std::span(products.data(), 1));
   dx->resize(x.rows(), x.cols());
   GemmEpilogue relu_backward;
-  if (dx_relu_mask != nullptr)
-    relu_backward = {.relu_mask = dx_relu_mask->data(), .relu_mask_stride = dx_relu_mask->cols()};
+  if (mask_dx_with_relu_of_x) relu_backward = {.relu_mask = x.data(), .relu_mask_stride = x.outerStride()};
   products[1] = {GemmOperand::of(dz), GemmOperand::of(w).transposed(), output_of(*dx), relu_backward,
                  &cache.input_gradient_buffers};
   packed_gemm(products);

@@ -91,7 +91,7 @@ void OneDnnBackend::dense_forward(ConstMatrixRef x, const Matrix& w, const Matri
 }
 
 void OneDnnBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
-                                   Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const {
+                                   Matrix* dx, bool mask_dx_with_relu_of_x, KernelSlot& slot) const {
   const Index m = x.rows(), k = x.cols(), n = w.cols();
   auto& cache = slot.get<OneDnnCache>();
   dw.resize(k, n);
@@ -112,7 +112,7 @@ void OneDnnBackend::dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatri
                                    [&] { return onednn::matmul_pd(cpu_engine(), dz_md, w_t, nullptr, dx_md, false); },
                                    {{DNNL_ARG_SRC, dz_md}, {DNNL_ARG_WEIGHTS, w_t}, {DNNL_ARG_DST, dx_md}});
   cache.run(entry, {{DNNL_ARG_SRC, dz.data()}, {DNNL_ARG_WEIGHTS, w.data()}, {DNNL_ARG_DST, dx->data()}});
-  if (dx_relu_mask != nullptr) EigenBackend::relu_backward(*dx_relu_mask, *dx, *dx, slot);
+  if (mask_dx_with_relu_of_x) EigenBackend::relu_backward(x, *dx, *dx, slot);
 }
 
 void OneDnnBackend::relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const {

@@ -90,16 +90,24 @@ void Dense::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& s
   }
 }
 
+LayerFusion Dense::fusion() const {
+  return {.softmax_logits = options_.activation == Activation::softmax ? LayerFusion::SoftmaxLogits::pre_activation
+                                                                      : LayerFusion::SoftmaxLogits::none,
+          .output_is_relu = options_.activation == Activation::relu,
+          .masks_input_gradient_with_relu = true};
+}
+
 void Dense::backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                          bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const {
-  Matrix* dx = need_input_gradient ? &state.grad_input : nullptr;
+                          const BackwardPlan& plan) const {
+  Matrix* dx = plan.need_input_gradient ? &state.grad_input : nullptr;
   // Turn grad_output into the gradient at the pre-activation, in place.
-  if (options_.activation == Activation::relu && !skip_activation) {
+  if (options_.activation == Activation::relu && !plan.gradient_is_before_activation) {
     backend.relu_backward(state.output, state.grad_output, state.grad_output, state.kernels);
-  } else if (options_.activation == Activation::softmax && !skip_activation) {
+  } else if (options_.activation == Activation::softmax && !plan.gradient_is_before_activation) {
     backend.softmax_backward(state.output, state.grad_output, state.grad_output, state.kernels);
   }
-  backend.dense_backward(x, weight(), state.grad_output, grads[0], grads[1], dx, input_relu_mask, state.kernels);
+  backend.dense_backward(x, weight(), state.grad_output, grads[0], grads[1], dx, plan.mask_input_gradient_with_relu,
+                         state.kernels);
 }
 
 }  // namespace aisle

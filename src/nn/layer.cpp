@@ -27,21 +27,16 @@ void Layer::forward(const Backend& backend, ConstMatrixRef x, LayerState& state)
 }
 
 void Layer::backward(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                     bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const {
+                     const BackwardPlan& plan) const {
   if (grads.size() != params_.size())
     throw Error(kind() + " layer: backward got " + std::to_string(grads.size()) + " gradient tensors for " +
                 std::to_string(params_.size()) + " parameters");
   if (state.grad_output.rows() != x.rows() || state.grad_output.cols() != output_size_)
     throw Error(kind() + " layer: output gradient has shape " + shape_string(state.grad_output) + ", expected " +
                 shape_string(x.rows(), output_size_));
-  if (input_relu_mask != nullptr) {
-    if (!fuses_input_relu_backward())
-      throw Error(kind() + " layer: backward cannot fuse the ReLU backward of the layer below");
-    if (input_relu_mask->rows() != x.rows() || input_relu_mask->cols() != x.cols())
-      throw Error(kind() + " layer: ReLU mask has shape " + shape_string(*input_relu_mask) + ", input " +
-                  shape_string(x));
-  }
-  backward_impl(backend, x, state, grads, need_input_gradient, skip_activation, input_relu_mask);
+  if (plan.mask_input_gradient_with_relu && !fusion().masks_input_gradient_with_relu)
+    throw Error(kind() + " layer: backward cannot fuse the ReLU backward of the layer below");
+  backward_impl(backend, x, state, grads, plan);
 }
 
 std::unique_ptr<Layer> Layer::from_config(const nlohmann::json& config) {

@@ -1,6 +1,5 @@
 #include "aisle/nn/optimizer.hpp"
 
-#include <omp.h>
 
 #include <cmath>
 
@@ -8,8 +7,7 @@
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/sgd.hpp"
 #include "backend/adam_kernel.hpp"
-#include "core/thread_binding.hpp"
-#include "core/work_share.hpp"
+#include "core/parallel_for.hpp"
 
 namespace aisle {
 namespace {
@@ -82,9 +80,9 @@ void Adam::update_all(std::span<Matrix* const> params, std::span<const Matrix* c
     size_state(i, *params[i]);
     total += params[i]->size();
   }
-  detail::bind_thread_count();
-#pragma omp parallel if (total >= kParallelThreshold)
-  for (std::size_t i = 0; i < params.size(); ++i) update(i, *params[i], *grads[i]);
+  detail::parallel_team(total >= kParallelThreshold, [&] {
+    for (std::size_t i = 0; i < params.size(); ++i) update(i, *params[i], *grads[i]);
+  });
 }
 
 // Called by every thread of update_all's team (or alone), after update_all
@@ -103,7 +101,7 @@ void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
                               .inv_sqrt_correction2 = 1.0f / std::sqrt(correction2),
                               .epsilon = options_.epsilon,
                               .decay = options_.learning_rate * options_.weight_decay};
-  const detail::Range own = detail::contiguous_share(param.size(), omp_get_thread_num(), omp_get_num_threads());
+  const detail::Range own = detail::this_threads_share(param.size());
   detail::adam_update(param.data(), m_[slot].data(), v_[slot].data(), grad.data(), own.begin, own.end, step);
 }
 

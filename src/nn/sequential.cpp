@@ -134,14 +134,27 @@ const Matrix& Sequential::forward(ConstMatrixRef x, Workspace& ws) const {
 }
 
 bool Sequential::fused_softmax_loss() const {
-  return loss_ && loss_->fuses_with_softmax() && !layers_.empty() && layers_.back()->ends_with_softmax();
+  return loss_ && loss_->fuses_with_softmax() && !layers_.empty() &&
+         layers_.back()->fusion().softmax_logits != LayerFusion::SoftmaxLogits::none;
 }
 
 ConstMatrixRef Sequential::logits(const Workspace& ws) const {
-  // A Dense layer with softmax keeps its logits; a Softmax layer's are its input.
-  if (layers_.back()->kind() == "softmax")
-    return layers_.size() > 1 ? ConstMatrixRef(ws.layers[layers_.size() - 2].output) : ConstMatrixRef(ws.input());
+  if (layers_.back()->fusion().softmax_logits == LayerFusion::SoftmaxLogits::input) return layer_input(ws, layers_.size() - 1);
   return ws.layers.back().pre_activation;
+}
+
+ConstMatrixRef Sequential::layer_input(const Workspace& ws, std::size_t i) const {
+  return i > 0 ? ConstMatrixRef(ws.layers[i - 1].output) : ConstMatrixRef(ws.input());
+}
+
+BackwardPlan Sequential::backward_plan(std::size_t i, bool need_input_gradient, bool gradient_is_before_activation) const {
+  // A ReLU below is differentiated inside this layer's input-gradient
+  // product instead of in a pass of its own.
+  const bool fuse_relu_below =
+      i > 0 && layers_[i]->fusion().masks_input_gradient_with_relu && layers_[i - 1]->fusion().output_is_relu;
+  return {.need_input_gradient = i > 0 || need_input_gradient,
+          .gradient_is_before_activation = gradient_is_before_activation,
+          .mask_input_gradient_with_relu = fuse_relu_below};
 }
 
 float Sequential::loss(const Workspace& ws, const Targets& y) const {
@@ -188,18 +201,10 @@ void Sequential::backward_layers(Workspace& ws, Gradients& grads, bool need_inpu
     const std::size_t count = layer.parameters().size();
     offset -= count;
     const std::span<Matrix> layer_grads(grads.tensors.data() + offset, count);
-    const bool need_dx = i > 0 || need_input_gradient;
-    if (i > 0) {
-      // A ReLU below is differentiated inside this layer's input-gradient
-      // product instead of in a pass of its own.
-      const bool fuse_relu = layer.fuses_input_relu_backward() && layers_[i - 1]->ends_with_relu();
-      const Matrix* relu_mask = fuse_relu ? &ws.layers[i - 1].output : nullptr;
-      layer.backward(kernels, ws.layers[i - 1].output, ws.layers[i], layer_grads, need_dx, activation_done, relu_mask);
-      ws.layers[i - 1].grad_output.swap(ws.layers[i].grad_input);
-      activation_done = fuse_relu;
-    } else {
-      layer.backward(kernels, ws.input(), ws.layers[0], layer_grads, need_dx, activation_done);
-    }
+    const BackwardPlan plan = backward_plan(i, need_input_gradient, activation_done);
+    layer.backward(kernels, layer_input(ws, i), ws.layers[i], layer_grads, plan);
+    if (i > 0) ws.layers[i - 1].grad_output.swap(ws.layers[i].grad_input);
+    activation_done = plan.mask_input_gradient_with_relu;
   }
 }
 

@@ -10,6 +10,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/nn/sequential.hpp"
+#include "core/parallel_for.hpp"
 #include "core/thread_binding.hpp"
 
 namespace aisle {
@@ -26,9 +27,8 @@ double seconds_since(Clock::time_point start) {
 // (oneDNN's fused ReLU turns NaN into 0).
 void check_finite_values(ConstMatrixRef m, const std::string& what) {
   constexpr Index kParallelFloats = 1 << 16;
-  bool all = true;
-#pragma omp parallel for schedule(static) reduction(&& : all) if (m.size() >= kParallelFloats)
-  for (Index r = 0; r < m.rows(); ++r) all = all && m.row(r).allFinite();
+  const bool all = detail::parallel_all_of(m.rows(), {.parallel = m.size() >= kParallelFloats},
+                                           [&](Index r) { return m.row(r).allFinite(); });
   if (all) return;
   for (Index r = 0; r < m.rows(); ++r)
     for (Index c = 0; c < m.cols(); ++c)
@@ -107,8 +107,7 @@ void gather_rows(ConstMatrixRef x, std::span<const Index> rows, Matrix& out) {
   const auto count = static_cast<Index>(rows.size());
   out.resize(count, x.cols());
   const Index groups = (count + kRowsAtOnce - 1) / kRowsAtOnce;
-#pragma omp parallel for schedule(static) if (count * x.cols() >= kParallelFloats)
-  for (Index g = 0; g < groups; ++g) {
+  detail::parallel_for(groups, {.parallel = count * x.cols() >= kParallelFloats}, [&](Index g) {
     const Index first = g * kRowsAtOnce;
     const auto n = static_cast<std::size_t>(std::min(kRowsAtOnce, count - first));
     std::array<const float*, kRowsAtOnce> from{};
@@ -118,7 +117,7 @@ void gather_rows(ConstMatrixRef x, std::span<const Index> rows, Matrix& out) {
       to[i] = out.row(first + static_cast<Index>(i)).data();
     }
     copy_rows_line_by_line(from, to, n, x.cols());
-  }
+  });
 }
 
 }  // namespace

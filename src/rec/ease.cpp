@@ -9,7 +9,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/evaluation.hpp"
-#include "core/thread_binding.hpp"
+#include "core/parallel_for.hpp"
 #include "rec/scoring.hpp"
 
 namespace aisle::rec {
@@ -65,16 +65,14 @@ void lower_transpose_times_lower(Block m) {
 void weights_from_inverse(Matrix& p) {
   const Index n = p.rows();
   const Eigen::VectorXf diagonal = p.diagonal();
-  aisle::detail::bind_thread_count();
-#pragma omp parallel for schedule(dynamic, 16)
-  for (Index i = 0; i < n; ++i) {
+  aisle::detail::parallel_for(n, {.uneven = true, .chunk = 16}, [&](Index i) {
     for (Index j = i + 1; j < n; ++j) {
       const float pij = p(i, j);
       p(i, j) = -pij / diagonal[j];
       p(j, i) = -pij / diagonal[i];
     }
     p(i, i) = 0.0f;
-  }
+  });
 }
 
 // The metric tuning maximises: the protocol's ranking metric at its cutoff.

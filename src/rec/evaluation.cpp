@@ -5,7 +5,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/topk.hpp"
-#include "core/thread_binding.hpp"
+#include "core/parallel_for.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -27,26 +27,22 @@ void evaluate_batch(const Model& model, const EvalSplit& split, Index begin, Ind
   const Index cutoff = longest_cutoff(metrics);
   const auto metric_count = static_cast<Index>(metrics.size());
   std::vector<double> values(static_cast<std::size_t>((end - begin) * metric_count));
-  aisle::detail::bind_thread_count();
-#pragma omp parallel
-  {
-    std::vector<std::uint8_t> in_history(static_cast<std::size_t>(split.item_count), 0);
-#pragma omp for schedule(dynamic, 4)
-    for (Index q = 0; q < end - begin; ++q) {
-      const auto history = batch[q];
-      for (const Index item : history) in_history[static_cast<std::size_t>(item)] = 1;
-      const auto* row = scores.row(q).data();
-      const auto ranked = top_k(std::span<const float>(row, static_cast<std::size_t>(scores.cols())), cutoff,
-                                [&](Index item) {
-                                  return split.fitted_items[static_cast<std::size_t>(item)] &&
-                                         !in_history[static_cast<std::size_t>(item)];
-                                });
-      for (const Index item : history) in_history[static_cast<std::size_t>(item)] = 0;
-      const auto targets = split.targets[begin + q];
-      for (Index m = 0; m < metric_count; ++m)
-        values[static_cast<std::size_t>(q * metric_count + m)] = metrics[static_cast<std::size_t>(m)](ranked, targets);
-    }
-  }
+  const auto make_history_mask = [&] { return std::vector<std::uint8_t>(static_cast<std::size_t>(split.item_count), 0); };
+  const auto evaluate_query = [&](std::vector<std::uint8_t>& in_history, Index q) {
+    const auto history = batch[q];
+    for (const Index item : history) in_history[static_cast<std::size_t>(item)] = 1;
+    const auto* row = scores.row(q).data();
+    const auto ranked = top_k(std::span<const float>(row, static_cast<std::size_t>(scores.cols())), cutoff,
+                              [&](Index item) {
+                                return split.fitted_items[static_cast<std::size_t>(item)] &&
+                                       !in_history[static_cast<std::size_t>(item)];
+                              });
+    for (const Index item : history) in_history[static_cast<std::size_t>(item)] = 0;
+    const auto targets = split.targets[begin + q];
+    for (Index m = 0; m < metric_count; ++m)
+      values[static_cast<std::size_t>(q * metric_count + m)] = metrics[static_cast<std::size_t>(m)](ranked, targets);
+  };
+  aisle::detail::parallel_for_with_state(end - begin, {.uneven = true, .chunk = 4}, make_history_mask, evaluate_query);
   for (Index q = 0; q < end - begin; ++q) {
     for (Index m = 0; m < metric_count; ++m)
       sums[static_cast<std::size_t>(m)] += values[static_cast<std::size_t>(q * metric_count + m)];

@@ -4,7 +4,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/topk.hpp"
-#include "core/thread_binding.hpp"
+#include "core/parallel_for.hpp"
 #include "rec/scoring.hpp"
 
 namespace aisle::rec {
@@ -22,36 +22,39 @@ struct NeighbourTable {
 NeighbourTable cosine_neighbours(const Histories& rows, Index item_count, Index k) {
   const auto by_item = detail::item_rows(rows, item_count);
   NeighbourTable table{Matrix::Constant(item_count, k, -1.0f), Matrix::Zero(item_count, k)};
-  aisle::detail::bind_thread_count();
-#pragma omp parallel
-  {
-    std::vector<float> cooccurrence(static_cast<std::size_t>(item_count), 0.0f);
+  // Each thread's scratch: co-occurrence counts over the catalogue, and the
+  // items it touched, to clear only those.
+  struct Scratch {
+    std::vector<float> cooccurrence;
     std::vector<Index> touched;
-#pragma omp for schedule(dynamic, 16)
-    for (Index j = 0; j < item_count; ++j) {
-      touched.clear();
-      for (const Index r : by_item[j]) {
-        for (const Index i : rows[r]) {
-          if (i == j) continue;
-          if (cooccurrence[static_cast<std::size_t>(i)] == 0.0f) touched.push_back(i);
-          cooccurrence[static_cast<std::size_t>(i)] += 1.0f;
-        }
+  };
+  const auto make_scratch = [&] { return Scratch{std::vector<float>(static_cast<std::size_t>(item_count), 0.0f), {}}; };
+  const auto neighbours_of = [&](Scratch& scratch, Index j) {
+    auto& cooccurrence = scratch.cooccurrence;
+    auto& touched = scratch.touched;
+    touched.clear();
+    for (const Index r : by_item[j]) {
+      for (const Index i : rows[r]) {
+        if (i == j) continue;
+        if (cooccurrence[static_cast<std::size_t>(i)] == 0.0f) touched.push_back(i);
+        cooccurrence[static_cast<std::size_t>(i)] += 1.0f;
       }
-      const auto count_j = static_cast<float>(by_item[j].size());
-      for (const Index i : touched) {
-        cooccurrence[static_cast<std::size_t>(i)] /=
-            std::sqrt(count_j * static_cast<float>(by_item[i].size()));
-      }
-      const auto best = top_k(std::span<const float>(cooccurrence), k, [&](Index i) {
-        return i != j && cooccurrence[static_cast<std::size_t>(i)] > 0.0f;
-      });
-      for (std::size_t n = 0; n < best.size(); ++n) {
-        table.neighbours(j, static_cast<Index>(n)) = static_cast<float>(best[n]);
-        table.similarities(j, static_cast<Index>(n)) = cooccurrence[static_cast<std::size_t>(best[n])];
-      }
-      for (const Index i : touched) cooccurrence[static_cast<std::size_t>(i)] = 0.0f;
     }
-  }
+    const auto count_j = static_cast<float>(by_item[j].size());
+    for (const Index i : touched) {
+      cooccurrence[static_cast<std::size_t>(i)] /=
+          std::sqrt(count_j * static_cast<float>(by_item[i].size()));
+    }
+    const auto best = top_k(std::span<const float>(cooccurrence), k, [&](Index i) {
+      return i != j && cooccurrence[static_cast<std::size_t>(i)] > 0.0f;
+    });
+    for (std::size_t n = 0; n < best.size(); ++n) {
+      table.neighbours(j, static_cast<Index>(n)) = static_cast<float>(best[n]);
+      table.similarities(j, static_cast<Index>(n)) = cooccurrence[static_cast<std::size_t>(best[n])];
+    }
+    for (const Index i : touched) cooccurrence[static_cast<std::size_t>(i)] = 0.0f;
+  };
+  aisle::detail::parallel_for_with_state(item_count, {.uneven = true, .chunk = 16}, make_scratch, neighbours_of);
   return table;
 }
 

@@ -12,7 +12,7 @@
 #include "aisle/nn/cross_entropy.hpp"
 #include "aisle/nn/dense.hpp"
 #include "aisle/rec/evaluation.hpp"
-#include "core/thread_binding.hpp"
+#include "core/parallel_for.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -148,13 +148,11 @@ Sequential NeuralModel::make_head(Index item_count) const {
 void NeuralModel::input_layer(const Histories& histories, std::span<const float> weights, Matrix& z,
                               Matrix& h) const {
   z.resize(histories.size(), options_.hidden);
-  aisle::detail::bind_thread_count();
-#pragma omp parallel for schedule(dynamic, 8)
-  for (Index r = 0; r < histories.size(); ++r) {
+  aisle::detail::parallel_for(histories.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
     z.row(r) = input_bias_;
     for_each_weighted_item(histories, weights, r,
                            [&](Index item, float weight) { z.row(r) += weight * input_weight_.row(item); });
-  }
+  });
   h = z.cwiseMax(0.0f);
 }
 

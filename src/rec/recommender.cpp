@@ -6,7 +6,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/io/model_file.hpp"
 #include "aisle/rec/topk.hpp"
-#include "core/thread_binding.hpp"
+#include "core/parallel_for.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -133,9 +133,8 @@ std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& quer
     // The caller's predicate runs on the calling thread only.
     for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q);
   } else {
-    aisle::detail::bind_thread_count();
-#pragma omp parallel for schedule(dynamic, 4)
-    for (std::size_t q = 0; q < queries.size(); ++q) rank_one(q);
+    aisle::detail::parallel_for(static_cast<Index>(queries.size()), {.uneven = true, .chunk = 4},
+                                [&](Index q) { rank_one(static_cast<std::size_t>(q)); });
   }
   return results;
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "core/thread_binding.hpp"
+#include "core/parallel_for.hpp"
 
 namespace aisle::rec::detail {
 
@@ -14,27 +14,23 @@ void multiply_histories(const Histories& histories, const Matrix& weights, Matri
   // once, instead of the whole output row going through L2 per history item.
   constexpr Index kSlice = 1024;
   const Index cols = weights.cols();
-  aisle::detail::bind_thread_count();
-#pragma omp parallel for schedule(dynamic, 8)
-  for (Index r = 0; r < histories.size(); ++r) {
+  aisle::detail::parallel_for(histories.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
     for (Index c = 0; c < cols; c += kSlice) {
       const Index width = std::min(kSlice, cols - c);
       auto slice = out.row(r).segment(c, width);
       for (const Index item : histories[r]) slice += weights.row(item).segment(c, width);
     }
-  }
+  });
 }
 
 void multiply_histories(const Histories& histories, const SparseMatrix& weights, Matrix& out) {
   out.setZero(histories.size(), weights.cols());
-  aisle::detail::bind_thread_count();
-#pragma omp parallel for schedule(dynamic, 8)
-  for (Index r = 0; r < histories.size(); ++r) {
+  aisle::detail::parallel_for(histories.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
     float* const row = out.row(r).data();
     for (const Index item : histories[r]) {
       for (SparseMatrix::InnerIterator it(weights, item); it; ++it) row[it.col()] += it.value();
     }
-  }
+  });
 }
 
 Histories item_rows(const Histories& histories, Index item_count) {
@@ -53,14 +49,12 @@ Matrix gram_matrix(const Histories& rows, Index item_count) {
   const auto by_item = item_rows(rows, item_count);
   Matrix gram = Matrix::Zero(item_count, item_count);
   // Row i of X^T X counts, over the rows holding i, their items: each thread owns whole rows.
-  aisle::detail::bind_thread_count();
-#pragma omp parallel for schedule(dynamic, 16)
-  for (Index i = 0; i < item_count; ++i) {
+  aisle::detail::parallel_for(item_count, {.uneven = true, .chunk = 16}, [&](Index i) {
     float* const out = gram.row(i).data();
     for (const Index r : by_item[i]) {
       for (const Index j : rows[r]) out[j] += 1.0f;
     }
-  }
+  });
   return gram;
 }
 

@@ -37,8 +37,8 @@ void compare_layer(const Layer& layer, BackendKind kind, Index batch, std::uint6
   eigen_state.grad_output = dy;
   tested_state.grad_output = dy;
   std::vector<Matrix> eigen_grads(layer.parameters().size()), tested_grads(layer.parameters().size());
-  layer.backward(backend(BackendKind::eigen), x, eigen_state, eigen_grads, true);
-  layer.backward(backend(kind), x, tested_state, tested_grads, true);
+  layer.backward(backend(BackendKind::eigen), x, eigen_state, eigen_grads);
+  layer.backward(backend(kind), x, tested_state, tested_grads);
   expect_agree(tested_state.grad_input, eigen_state.grad_input, "input gradient");
   for (std::size_t i = 0; i < eigen_grads.size(); ++i)
     expect_agree(tested_grads[i], eigen_grads[i], "parameter gradient");

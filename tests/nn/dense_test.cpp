@@ -43,7 +43,7 @@ TEST_P(DenseGradient, MatchesFiniteDifferences) {
   }
   state.grad_output = r;
   std::vector<Matrix> grads(2);
-  dense.backward(be, x, state, grads, true);
+  dense.backward(be, x, state, grads);
   const Matrix dx = state.grad_input;
   testing::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
   testing::expect_gradient_matches(grads[1], numeric_gradient(dense.parameters()[1], objective, 1e-2f), 1e-3, "db");
@@ -66,7 +66,7 @@ TEST_P(DenseSoftmaxGradient, MatchesFiniteDifferences) {
   dense.forward(be, x, state);
   state.grad_output = r;
   std::vector<Matrix> grads(2);
-  dense.backward(be, x, state, grads, true);
+  dense.backward(be, x, state, grads);
   const Matrix dx = state.grad_input;
   testing::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
   testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
@@ -93,8 +93,8 @@ TEST_P(DenseInputReluMask, EqualsReluBackwardAfterTheProduct) {
   dense.forward(be, below_output, separate);
   fused.grad_output = separate.grad_output = r;
   std::vector<Matrix> fused_grads(2), separate_grads(2);
-  dense.backward(be, below_output, fused, fused_grads, true, false, &below_output);
-  dense.backward(be, below_output, separate, separate_grads, true);
+  dense.backward(be, below_output, fused, fused_grads, {.mask_input_gradient_with_relu = true});
+  dense.backward(be, below_output, separate, separate_grads);
   Matrix expected;
   KernelSlot slot;
   be.relu_backward(below_output, separate.grad_input, expected, slot);
@@ -108,20 +108,11 @@ INSTANTIATE_TEST_SUITE_P(BackendsAndBatches, DenseInputReluMask,
                          ::testing::Combine(testing::all_backends(),
                                             ::testing::Values(Index{1}, Index{7}, Index{128})));
 
-TEST(Dense, RejectsReluMaskOfWrongShapeAndLayersThatCannotFuseIt) {
+// The mask is the layer's own input, so its shape always fits; a layer that
+// cannot fuse the ReLU backward below refuses a plan that asks it to.
+TEST(Dense, LayersThatCannotFuseTheReluBelowRefuseToMaskTheirInputGradient) {
   const Backend& be = backend(BackendKind::eigen);
-  const Dense dense = built_dense(5, Activation::none, 4);
-  const Matrix x = random_matrix(3, 4, 7), wrong = Matrix::Ones(3, 5);
-  LayerState state;
-  dense.forward(be, x, state);
-  state.grad_output = random_matrix(3, 5, 8);
-  std::vector<Matrix> grads(2);
-  try {
-    dense.backward(be, x, state, grads, true, false, &wrong);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("ReLU mask has shape [3 x 5], input [3 x 4]"), std::string::npos) << e.what();
-  }
+  const Matrix x = random_matrix(3, 4, 7);
   ReLU relu;
   Rng rng(1);
   relu.build(4, rng);
@@ -129,7 +120,13 @@ TEST(Dense, RejectsReluMaskOfWrongShapeAndLayersThatCannotFuseIt) {
   relu.forward(be, x, relu_state);
   relu_state.grad_output = x;
   std::vector<Matrix> none;
-  EXPECT_THROW(relu.backward(be, x, relu_state, none, true, false, &x), Error);
+  try {
+    relu.backward(be, x, relu_state, none, {.mask_input_gradient_with_relu = true});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("relu layer: backward cannot fuse the ReLU backward"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Dense, ForwardIsXTimesWPlusB) {

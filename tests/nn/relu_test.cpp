@@ -39,7 +39,7 @@ TEST_P(ReLUTest, GradientMatchesFiniteDifferences) {
   LayerState state;
   relu.forward(be, x, state);
   state.grad_output = r;
-  relu.backward(be, x, state, {}, true);
+  relu.backward(be, x, state, {});
   testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 

@@ -129,6 +129,48 @@ TEST_P(SequentialGradient, SeparateReluAndSoftmaxLayersUnderFusedCrossEntropyMat
   expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
 }
 
+// A layer written against Layer's hooks alone, declaring no fusion:
+// y = 2x + 1 element-wise.
+class AffineWithoutFusion final : public Layer {
+ public:
+  std::string kind() const override { return "affine_without_fusion"; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<AffineWithoutFusion>(*this); }
+  nlohmann::json config() const override { return {{"type", kind()}}; }
+
+ private:
+  Index output_size_for(Index input_size) const override { return input_size; }
+  void forward_impl(const Backend&, ConstMatrixRef x, LayerState& state) const override {
+    state.output = (2.0f * x.array() + 1.0f).matrix();
+  }
+  void backward_impl(const Backend&, ConstMatrixRef, LayerState& state, std::span<Matrix>,
+                     const BackwardPlan& plan) const override {
+    if (plan.need_input_gradient) state.grad_input = 2.0f * state.grad_output;
+  }
+};
+
+// New layers need not know about fusion: between Dense layers that fuse
+// ReLU backwards and a softmax fused with its loss, such a layer still gets,
+// and hands on, the right gradients.
+TEST_P(SequentialGradient, ALayerThatKnowsNothingOfFusionGetsRightGradientsBetweenFusingLayers) {
+  Sequential model({.seed = 6, .backend = GetParam()});
+  model.add(Dense(6, Activation::relu, 3));
+  model.add(AffineWithoutFusion());
+  model.add(Dense(5, Activation::relu));
+  model.add(ReLU());
+  model.add(AffineWithoutFusion());
+  model.add(Dense(4, Activation::softmax));
+  model.compile(Adam(), SparseCategoricalCrossentropy());
+  Matrix x = testing::random_matrix(5, 3, 43);
+  Labels labels(5);
+  labels << 1, 0, 3, 2, 1;
+  const Targets y(labels);
+  Workspace ws = model.make_workspace();
+  Gradients grads = model.make_gradients();
+  model.forward(x, ws);
+  model.backward(ws, y, grads, true);
+  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
+}
+
 // backward_from_output(G) is the gradient of sum(G .* output): through the
 // final softmax (no loss to fuse it with) and the ReLU, to every parameter
 // and the input.

@@ -73,7 +73,7 @@ TEST_P(SoftmaxTest, GradientMatchesFiniteDifferences) {
   LayerState state;
   softmax.forward(be, x, state);
   state.grad_output = r;
-  softmax.backward(be, x, state, {}, true);
+  softmax.backward(be, x, state, {});
   testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 

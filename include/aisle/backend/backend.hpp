@@ -58,10 +58,10 @@ class Backend {
 
   // From dz, the gradient at the dense output before activation:
   // dw = x^T dz, db = column sums of dz, and dx = dz w^T when dx is not null.
-  // With dx_relu_mask (x's shape: the output of the ReLU that produced x), dx
-  // is zero wherever the mask is not positive: that ReLU's backward, fused.
+  // With mask_dx_with_relu_of_x (x being the output of a ReLU), dx is zero
+  // wherever x is not positive: that ReLU's backward, fused.
   virtual void dense_backward(ConstMatrixRef x, const Matrix& w, ConstMatrixRef dz, Matrix& dw, Matrix& db,
-                              Matrix* dx, const Matrix* dx_relu_mask, KernelSlot& slot) const = 0;
+                              Matrix* dx, bool mask_dx_with_relu_of_x, KernelSlot& slot) const = 0;
 
   virtual void relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const = 0;
   // dx = dy where y > 0, else 0.

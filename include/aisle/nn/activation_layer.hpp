@@ -7,7 +7,8 @@ namespace aisle {
 // A layer that is only an element- or row-wise activation y = f(x): no
 // parameters, output as wide as its input. Subclasses name the backend's
 // forward and backward kernels; the layer plumbing lives here once, including
-// the backward that a fused neighbour already did (skip_activation), which
+// the backward that a fused neighbour already did
+// (BackwardPlan::gradient_is_before_activation), which
 // hands the gradient on without a copy.
 class ActivationLayer : public Layer {
  public:
@@ -24,7 +25,7 @@ class ActivationLayer : public Layer {
     activate(backend, x, state.output, state.kernels);
   }
   void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                     bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const final;
+                     const BackwardPlan& plan) const final;
 };
 
 }  // namespace aisle

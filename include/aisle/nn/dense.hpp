@@ -23,9 +23,7 @@ class Dense final : public Layer {
   std::string kind() const override { return "dense"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
   Index declared_input_size() const override { return options_.input_size; }
-  bool ends_with_softmax() const override { return options_.activation == Activation::softmax; }
-  bool ends_with_relu() const override { return options_.activation == Activation::relu; }
-  bool fuses_input_relu_backward() const override { return true; }
+  LayerFusion fusion() const override;
   std::vector<std::string> parameter_names() const override { return {"weight", "bias"}; }
   nlohmann::json config() const override;
   static Dense from_config(const nlohmann::json& config);
@@ -39,7 +37,7 @@ class Dense final : public Layer {
   void init_parameters(Rng& rng) override;
   void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const override;
   void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                     bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const override;
+                     const BackwardPlan& plan) const override;
 
   DenseOptions options_;
 };

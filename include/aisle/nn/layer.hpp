@@ -13,6 +13,33 @@
 
 namespace aisle {
 
+// What a layer offers its neighbours' backward passes. Sequential reads it to
+// plan each backward (Sequential::backward_plan); a layer that declares
+// nothing, the default, is differentiated on its own and is always correct.
+struct LayerFusion {
+  // Where the logits of a softmax output are, when the output is one: a loss
+  // that fuses with softmax (cross-entropy) then starts backward from them.
+  enum class SoftmaxLogits { none, pre_activation, input };
+  SoftmaxLogits softmax_logits = SoftmaxLogits::none;
+  // The output is a ReLU's: the layer above may mask its input gradient with
+  // it, so that this layer's ReLU backward is done.
+  bool output_is_relu = false;
+  // backward can mask its input gradient with a ReLU output x (above).
+  bool masks_input_gradient_with_relu = false;
+};
+
+// How one call of a layer's backward runs, from Sequential's plan.
+struct BackwardPlan {
+  bool need_input_gradient = true;
+  // grad_output is already the gradient before this layer's activation
+  // (fused softmax + cross-entropy, or a ReLU backward that the layer above
+  // fused into its input gradient).
+  bool gradient_is_before_activation = false;
+  // x is the output of a ReLU: mask the input gradient where x is 0, that
+  // ReLU's backward fused in. Only for layers whose fusion() says they can.
+  bool mask_input_gradient_with_relu = false;
+};
+
 // A layer holds its parameters only. Everything a call produces lives in the
 // caller's LayerState, so forward is const and one layer serves many threads.
 // The public calls are non-virtual and check shapes; subclasses implement the
@@ -38,23 +65,11 @@ class Layer {
 
   // From state.grad_output (the gradient at this layer's output), writes the
   // parameter gradients into grads (one per parameter, same order) and, when
-  // need_input_gradient, state.grad_input.
-  //   skip_activation: grad_output is already the gradient before this
-  //     layer's activation (fused softmax + cross-entropy, or a ReLU backward
-  //     that the layer above fused into its input gradient).
-  //   input_relu_mask: x is the output of a ReLU (this matrix, x's shape);
-  //     the input gradient is masked by it, that ReLU's backward fused in.
-  //     Only for layers whose fuses_input_relu_backward() is true.
+  // plan.need_input_gradient, state.grad_input.
   void backward(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                bool need_input_gradient, bool skip_activation = false, const Matrix* input_relu_mask = nullptr) const;
+                const BackwardPlan& plan = {}) const;
 
-  // True when the output is a softmax whose logits backward can start from.
-  virtual bool ends_with_softmax() const { return false; }
-  // True when the output is a ReLU's, so that its backward can be skipped
-  // (skip_activation) once the layer above has masked its input gradient.
-  virtual bool ends_with_relu() const { return false; }
-  // True when backward takes an input_relu_mask.
-  virtual bool fuses_input_relu_backward() const { return false; }
+  virtual LayerFusion fusion() const { return {}; }
 
   std::span<Matrix> parameters() { return params_; }
   std::span<const Matrix> parameters() const { return params_; }
@@ -68,7 +83,7 @@ class Layer {
   virtual void init_parameters(Rng& rng) { (void)rng; }
   virtual void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const = 0;
   virtual void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
-                             bool need_input_gradient, bool skip_activation, const Matrix* input_relu_mask) const = 0;
+                             const BackwardPlan& plan) const = 0;
 
   std::vector<Matrix> params_;
 

@@ -9,7 +9,7 @@ class ReLU final : public ActivationLayer {
  public:
   std::string kind() const override { return "relu"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<ReLU>(*this); }
-  bool ends_with_relu() const override { return true; }
+  LayerFusion fusion() const override { return {.output_is_relu = true}; }
 
  private:
   void activate(const Backend& backend, ConstMatrixRef x, Matrix& y, KernelSlot& slot) const override {

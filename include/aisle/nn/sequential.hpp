@@ -143,6 +143,11 @@ class Sequential {
   void check_input(ConstMatrixRef x, const char* what) const;
   bool fused_softmax_loss() const;
   ConstMatrixRef logits(const Workspace& ws) const;
+  // The input of layer i in ws: the output of the layer below, or the model's input.
+  ConstMatrixRef layer_input(const Workspace& ws, std::size_t i) const;
+  // How layer i's backward runs: the one place where fusion between
+  // neighbours is decided, from what each layer's fusion() offers.
+  BackwardPlan backward_plan(std::size_t i, bool need_input_gradient, bool gradient_is_before_activation) const;
   // Runs inside the caller's ComputeScope (backward, backward_from_output).
   void backward_layers(Workspace& ws, Gradients& grads, bool need_input_gradient, bool skip_softmax) const;
   // forward and loss, then backward and the optimizer step unless the loss

@@ -10,7 +10,7 @@ class Softmax final : public ActivationLayer {
  public:
   std::string kind() const override { return "softmax"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Softmax>(*this); }
-  bool ends_with_softmax() const override { return true; }
+  LayerFusion fusion() const override { return {.softmax_logits = LayerFusion::SoftmaxLogits::input}; }
 
  private:
   void activate(const Backend& backend, ConstMatrixRef x, Matrix& y, KernelSlot& slot) const override {
