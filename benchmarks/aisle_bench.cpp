@@ -35,7 +35,7 @@ void report(benchmark::State& state, double flop_per_iteration, std::uint64_t al
       benchmark::Counter(flop_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["samples/s"] =
       benchmark::Counter(samples_per_iteration, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["allocs/iter"] = static_cast<double>(testing::heap_allocations() - allocations_before) / iterations;
+  state.counters["allocs/iter"] = static_cast<double>(test_support::heap_allocations() - allocations_before) / iterations;
 }
 
 // The classic model's first layer, 784 -> 128 with ReLU.
@@ -55,7 +55,7 @@ void BM_DenseForward(benchmark::State& state) {
   const auto x = sample_data().images.topRows(batch);
   LayerState layer_state;
   dense.forward(kernels, x, layer_state);
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   for (auto _ : state) {
     dense.forward(kernels, x, layer_state);
     benchmark::DoNotOptimize(layer_state.output.data());
@@ -74,7 +74,7 @@ void BM_DenseBackward(benchmark::State& state) {
   std::vector<Matrix> grads(2);
   layer_state.grad_output = upstream;
   dense.backward(kernels, x, layer_state, grads);
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   for (auto _ : state) {
     layer_state.grad_output = upstream;
     dense.backward(kernels, x, layer_state, grads);
@@ -91,7 +91,7 @@ void BM_TrainStep(benchmark::State& state) {
   const std::vector<Matrix>& xs = batches.x;
   const std::vector<Targets>& ys = batches.y;
   for (std::size_t i = 0; i < xs.size(); ++i) model.train_on_batch(xs[i], ys[i]);
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   std::size_t next = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(model.train_on_batch(xs[next], ys[next]));
@@ -107,7 +107,7 @@ void BM_Predict(benchmark::State& state) {
   Workspace ws = model.make_workspace();
   Matrix out;
   model.predict(x, out, ws);
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   for (auto _ : state) {
     model.predict(x, out, ws);
     benchmark::DoNotOptimize(out.data());
@@ -120,7 +120,7 @@ void BM_AdamStep(benchmark::State& state) {
   Gradients grads = model.make_gradients();
   for (auto& g : grads.tensors) g.setConstant(0.001f);
   model.apply_gradients(grads);
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   for (auto _ : state) model.apply_gradients(grads);
   report(state, 0.0, before, 0.0);
   state.counters["params"] = static_cast<double>(model.parameter_count());

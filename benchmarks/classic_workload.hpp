@@ -8,6 +8,7 @@
 
 #include "aisle/aisle.hpp"
 #include "aisle/io/fashion_mnist.hpp"
+#include "support/classic_model.hpp"
 
 namespace aisle::bench {
 
@@ -17,14 +18,8 @@ namespace aisle::bench {
 constexpr double kForwardFlop = 2.0 * (784 * 128 + 128 * 128 + 128 * 10);
 constexpr double kTrainFlop = 2.0 * kForwardFlop + 2.0 * (128 * 128 + 128 * 10);
 
-inline Sequential classic_model(BackendKind kind = BackendKind::native) {
-  Sequential model({.seed = 1, .backend = kind});
-  model.add(Dense(128, Activation::relu, 784));
-  model.add(Dense(128, Activation::relu));
-  model.add(Dense(10, Activation::softmax));
-  model.compile(Adam(), SparseCategoricalCrossentropy(), {Metric::accuracy});
-  return model;
-}
+// The classic model as the tests build it, seed 1.
+inline Sequential classic_model(BackendKind kind = BackendKind::native) { return test_support::classic_model(1, kind); }
 
 // Fashion-MNIST's training rows from dir, or without one seeded noise of the
 // same shape (4,096 rows).

@@ -23,16 +23,16 @@ constexpr std::uint64_t kSteps = 5;
 template <class Step>
 std::uint64_t allocations_of(const Step& step) {
   for (int i = 0; i < 3; ++i) step();  // warm-up: buffers, primitives, thread teams
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   for (std::uint64_t i = 0; i < kSteps; ++i) step();
-  return testing::heap_allocations() - before;
+  return test_support::heap_allocations() - before;
 }
 
 TEST(SteadyStateAllocations, CounterSeesAllocations) {
-  const auto before = testing::heap_allocations();
+  const auto before = test_support::heap_allocations();
   auto* p = new Matrix(64, 64);
   delete p;
-  EXPECT_GE(testing::heap_allocations() - before, 2u);  // the object and its storage
+  EXPECT_GE(test_support::heap_allocations() - before, 2u);  // the object and its storage
 }
 
 // With the Eigen backend the only allocations are Eigen's packing buffers, at
@@ -42,8 +42,8 @@ TEST(SteadyStateAllocations, CounterSeesAllocations) {
 // 3 weight gradients, 2 input gradients), a predict 3. Anything aisle
 // allocated on top would exceed that.
 TEST(SteadyStateAllocations, EigenBatchesAllocateOnlyInMatrixProducts) {
-  const auto data = testing::separable_classes(128, 784, 10, 5);
-  Sequential model = testing::classic_model(3, BackendKind::eigen);
+  const auto data = test_support::separable_classes(128, 784, 10, 5);
+  Sequential model = test_support::classic_model(3, BackendKind::eigen);
   const Targets y(data.y);
   constexpr std::uint64_t kStepProducts = 8, kPredictProducts = 3, kBuffersPerProduct = 2;
   EXPECT_LE(allocations_of([&] { model.train_on_batch(data.x, y); }),
@@ -55,8 +55,8 @@ TEST(SteadyStateAllocations, EigenBatchesAllocateOnlyInMatrixProducts) {
 }
 
 TEST(SteadyStateAllocations, NativeTrainingStepAndPredictAllocateNothing) {
-  const auto data = testing::separable_classes(128, 784, 10, 5);
-  Sequential model = testing::classic_model(3, BackendKind::native);
+  const auto data = test_support::separable_classes(128, 784, 10, 5);
+  Sequential model = test_support::classic_model(3, BackendKind::native);
   const Targets y(data.y);
   EXPECT_EQ(allocations_of([&] { model.train_on_batch(data.x, y); }), 0u);
   Workspace ws = model.make_workspace();
@@ -65,9 +65,9 @@ TEST(SteadyStateAllocations, NativeTrainingStepAndPredictAllocateNothing) {
 }
 
 TEST(SteadyStateAllocations, SingleSamplePredictWithEveryBackend) {
-  const auto data = testing::separable_classes(1, 784, 10, 6);
+  const auto data = test_support::separable_classes(1, 784, 10, 6);
   for (BackendKind backend : {BackendKind::eigen, BackendKind::onednn, BackendKind::native}) {
-    const Sequential model = testing::classic_model(3, backend);
+    const Sequential model = test_support::classic_model(3, backend);
     Workspace ws = model.make_workspace();
     Matrix out;
     EXPECT_EQ(allocations_of([&] { model.predict(data.x, out, ws); }), 0u) << to_string(backend);

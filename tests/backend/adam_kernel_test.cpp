@@ -23,7 +23,7 @@ struct State {
 };
 
 State random_state(Index n, std::uint64_t seed) {
-  const Matrix r = testing::random_matrix(4, n, seed);
+  const Matrix r = test_support::random_matrix(4, n, seed);
   State s{std::vector<float>(r.data(), r.data() + n), std::vector<float>(r.data() + n, r.data() + 2 * n),
           std::vector<float>(r.data() + 2 * n, r.data() + 3 * n), std::vector<float>(r.data() + 3 * n, r.data() + 4 * n)};
   for (Index i = 0; i < n; ++i) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "aisle/aisle.hpp"
+#include "support/classic_model.hpp"
 #include "support/gradient_check.hpp"
 #include "support/synthetic.hpp"
 
@@ -18,7 +19,7 @@ constexpr double kTolerance = 1e-4;
 void expect_agree(const Matrix& tested, const Matrix& eigen, const char* what) {
   ASSERT_EQ(tested.rows(), eigen.rows()) << what;
   ASSERT_EQ(tested.cols(), eigen.cols()) << what;
-  EXPECT_LT(testing::relative_error(tested, eigen), kTolerance) << what;
+  EXPECT_LT(test_support::relative_error(tested, eigen), kTolerance) << what;
 }
 
 class BackendVsEigen : public ::testing::TestWithParam<std::tuple<BackendKind, Index>> {
@@ -28,8 +29,8 @@ class BackendVsEigen : public ::testing::TestWithParam<std::tuple<BackendKind, I
 };
 
 void compare_layer(const Layer& layer, BackendKind kind, Index batch, std::uint64_t seed) {
-  const Matrix x = testing::random_matrix(batch, layer.input_size(), seed);
-  const Matrix dy = testing::random_matrix(batch, layer.output_size(), seed + 1);
+  const Matrix x = test_support::random_matrix(batch, layer.input_size(), seed);
+  const Matrix dy = test_support::random_matrix(batch, layer.output_size(), seed + 1);
   LayerState eigen_state, tested_state;
   layer.forward(backend(BackendKind::eigen), x, eigen_state);
   layer.forward(backend(kind), x, tested_state);
@@ -49,7 +50,7 @@ TEST_P(BackendVsEigen, DenseLayers) {
     Dense dense(33, act, 50);
     Rng rng(1);
     dense.build(50, rng);
-    dense.parameters()[1] = testing::random_matrix(1, 33, 2, 0.1f);
+    dense.parameters()[1] = test_support::random_matrix(1, 33, 2, 0.1f);
     compare_layer(dense, kind(), batch(), 10);
   }
 }
@@ -61,8 +62,8 @@ TEST_P(BackendVsEigen, SingleRowDenseWithZeroInputs) {
     Dense dense(130, act, 96);
     Rng rng(3);
     dense.build(96, rng);
-    dense.parameters()[1] = testing::random_matrix(1, 130, 4, 0.1f);
-    Matrix x = testing::random_matrix(1, 96, 5);
+    dense.parameters()[1] = test_support::random_matrix(1, 130, 4, 0.1f);
+    Matrix x = test_support::random_matrix(1, 96, 5);
     for (Index i = 0; i < x.cols(); i += 2) x(0, i) = 0.0f;
     LayerState eigen_state, tested_state;
     dense.forward(backend(BackendKind::eigen), x, eigen_state);
@@ -83,15 +84,8 @@ TEST_P(BackendVsEigen, ReLUAndSoftmax) {
 
 TEST_P(BackendVsEigen, FullTrainingStep) {
   const Index batch = this->batch();
-  const auto data = testing::separable_classes(batch, 784, 10, 99);
-  auto make = [](BackendKind kind) {
-    Sequential model({.seed = 5, .backend = kind});
-    model.add(Dense(128, Activation::relu, 784));
-    model.add(Dense(128, Activation::relu));
-    model.add(Dense(10, Activation::softmax));
-    model.compile(SGD({.learning_rate = 0.1f}), SparseCategoricalCrossentropy(), {Metric::accuracy});
-    return model;
-  };
+  const auto data = test_support::separable_classes(batch, 784, 10, 99);
+  auto make = [](BackendKind kind) { return test_support::classic_model(5, kind, SGD({.learning_rate = 0.1f})); };
   Sequential eigen_model = make(BackendKind::eigen), tested_model = make(kind());
   const Targets y(data.y);
   Workspace eigen_ws = eigen_model.make_workspace(), tested_ws = tested_model.make_workspace();
@@ -127,7 +121,7 @@ TEST(BackendCaches, ReusedAcrossCallsAndBatchSizes) {
   for (BackendKind kind : {BackendKind::onednn, BackendKind::native}) {
     LayerState state;
     for (Index batch : {4, 9, 300, 4, 9}) {
-      const Matrix x = testing::random_matrix(batch, 8, static_cast<std::uint64_t>(batch));
+      const Matrix x = test_support::random_matrix(batch, 8, static_cast<std::uint64_t>(batch));
       dense.forward(backend(kind), x, state);
       LayerState fresh;
       dense.forward(backend(BackendKind::eigen), x, fresh);

@@ -20,7 +20,7 @@
 namespace aisle::detail {
 namespace {
 
-using testing::random_matrix;
+using test_support::random_matrix;
 
 float element(const GemmOperand& x, Index r, Index c) { return x.data[r * x.row_stride + c * x.col_stride]; }
 
@@ -114,12 +114,12 @@ void check(const Shape& shape, Layout a_layout, Layout b_layout, Epilogue what) 
   for (float* sums : {column_sums.data(), static_cast<float*>(nullptr)}) {
     c.setConstant(42.0f);
     packed_gemm(a.view, b.view, {c.data(), c.cols()}, epilogue, buffers, sums);
-    EXPECT_LT(testing::relative_error(c, expected), tolerance)
+    EXPECT_LT(test_support::relative_error(c, expected), tolerance)
         << shape.m << "x" << shape.n << "x" << shape.k << " a " << static_cast<int>(a_layout) << " b "
         << static_cast<int>(b_layout) << " bias " << (epilogue.bias != nullptr) << " relu " << epilogue.relu
         << " mask " << what.relu_mask << " sums " << (sums != nullptr);
   }
-  EXPECT_LT(testing::relative_error(column_sums, column_sums_of(b.view)), tolerance)
+  EXPECT_LT(test_support::relative_error(column_sums, column_sums_of(b.view)), tolerance)
       << shape.m << "x" << shape.n << "x" << shape.k;
 }
 
@@ -160,7 +160,7 @@ TEST(PackedGemm, AlignedRowMajorRightOperand) {
     const Matrix expected = reference(GemmOperand::of(a), GemmOperand::of(b), epilogue);
     GemmBuffers buffers;
     packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), 64}, epilogue, buffers);
-    EXPECT_LT(testing::relative_error(c, expected), 1e-6) << "k " << k;
+    EXPECT_LT(test_support::relative_error(c, expected), 1e-6) << "k " << k;
   }
 }
 
@@ -192,9 +192,9 @@ TEST(PackedGemm, SameBitsOnAnyThreadCount) {
         RowVector sums = RowVector::Zero(shape.n);
         packed_gemm(GemmOperand::of(a), GemmOperand::of(b), {c.data(), shape.n}, {}, buffers,
                     with_sums ? sums.data() : nullptr);
-        EXPECT_LT(testing::relative_error(c, expected), 1e-6) << shape.k << " rows of b, " << threads << " threads";
+        EXPECT_LT(test_support::relative_error(c, expected), 1e-6) << shape.k << " rows of b, " << threads << " threads";
         if (with_sums) {
-          EXPECT_LT(testing::relative_error(sums, column_sums_of(GemmOperand::of(b))), 1e-6);
+          EXPECT_LT(test_support::relative_error(sums, column_sums_of(GemmOperand::of(b))), 1e-6);
         }
         if (threads == 1) {
           first = c;
@@ -242,7 +242,7 @@ TEST(PackedGemm, SeveralProductsInOneCallEqualSeparateCalls) {
     EXPECT_EQ(together.sums3, RowVector::Zero(5)) << threads << " threads";
   }
   omp_set_num_threads(saved);
-  EXPECT_LT(testing::relative_error(separate.c1, a1 * b1), 1e-5);
+  EXPECT_LT(test_support::relative_error(separate.c1, a1 * b1), 1e-5);
   EXPECT_EQ(separate.c3, bias3.replicate(7, 1));
 }
 
@@ -263,7 +263,7 @@ TEST(PackedGemm, WritesOnlyItsOutputBlock) {
   Matrix outside = big;
   outside.block(2, 3, 5, 7).setConstant(42.0f);
   EXPECT_EQ(outside, Matrix::Constant(9, 12, 42.0f));
-  EXPECT_LT(testing::relative_error(big.block(2, 3, 5, 7), a * b), 1e-6);
+  EXPECT_LT(test_support::relative_error(big.block(2, 3, 5, 7), a * b), 1e-6);
 }
 
 }  // namespace

@@ -21,13 +21,13 @@
 #include "aisle/nn/cross_entropy.hpp"
 #include "aisle/nn/dense.hpp"
 #include "aisle/nn/sequential.hpp"
-#include "io/test_files.hpp"
+#include "support/test_files.hpp"
 
 namespace aisle {
 namespace {
 
-using testing::contains;
-using testing::TempDir;
+using test_support::contains;
+using test_support::TempDir;
 
 const std::string kBinary = AISLE_BINARY_DIR "/bin/aisle-classify";
 
@@ -185,7 +185,7 @@ TEST_F(ClassifyCliTest, ModelOfAnotherKindExitsTwo) {
   recommender.header = {{"items", 3}};
   recommender.tensors.push_back({"weights", Matrix::Zero(3, 3)});
   io::write_model_file(path("ease.model"), recommender);
-  testing::write_text(dir_ / "notes.txt", "not a model\n");
+  test_support::write_text(dir_ / "notes.txt", "not a model\n");
   write_sequential_model(path("small.model"), 5, 3);
 
   expect_usage_failure({"eval", "--model", path("ease.model")}, "rec.ease");
@@ -318,7 +318,7 @@ TEST_F(ClassifyCliEndToEndTest, PlainLinesAndPgmPrediction) {
   std::string pgm = "P5\n# test image 7\n28 28\n255\n";
   for (Index p = 0; p < io::kFashionMnistPixels; ++p)
     pgm += static_cast<char>(static_cast<unsigned char>(test_set_.images(7, p) * 255.0f + 0.5f));
-  testing::write_text(dir_ / "sneaker.pgm", pgm);
+  test_support::write_text(dir_ / "sneaker.pgm", pgm);
   const CliResult predicted = run({"predict", "--model", path("fm.model"), "--image", path("sneaker.pgm")});
   ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
   const auto lines = lines_of(predicted.out);
@@ -327,7 +327,7 @@ TEST_F(ClassifyCliEndToEndTest, PlainLinesAndPgmPrediction) {
   EXPECT_TRUE(contains(lines[1], "1. Sneaker")) << predicted.out;
   EXPECT_TRUE(contains(lines[3], "3. ")) << predicted.out;
 
-  testing::write_text(dir_ / "big.pgm", "P5 29 28 255\n" + std::string(29 * 28, '\0'));
+  test_support::write_text(dir_ / "big.pgm", "P5 29 28 255\n" + std::string(29 * 28, '\0'));
   expect_usage_failure({"predict", "--model", path("fm.model"), "--image", path("big.pgm")},
                        "the image is 29x28 pixels, expected 28x28");
 }

@@ -12,9 +12,9 @@
 #include "aisle/rec/synthetic.hpp"
 #include "classifier.hpp"
 #include "http_types.hpp"
-#include "io/test_files.hpp"
+#include "support/test_files.hpp"
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 struct ServeModels {
   TempDir dir;
@@ -46,4 +46,4 @@ inline serve::HttpRequest get(const std::string& path) { return {.method = "GET"
 
 inline nlohmann::json body_of(const serve::HttpResponse& response) { return nlohmann::json::parse(response.body); }
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

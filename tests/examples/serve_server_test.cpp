@@ -21,7 +21,7 @@
 // Last: it brings <resolv.h>, whose _res macro breaks Eigen's headers included after it.
 #include <httplib.h>
 
-namespace aisle::testing {
+namespace aisle::test_support {
 namespace {
 
 const std::string kServe = AISLE_BINARY_DIR "/bin/aisle-serve";
@@ -223,4 +223,4 @@ TEST_F(ServeServerTest, BadArgumentsAndModelsExitWithTwoAndOneLine) {
 }
 
 }  // namespace
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

@@ -11,7 +11,7 @@
 #include "serve_fixture.hpp"
 #include "service.hpp"
 
-namespace aisle::testing {
+namespace aisle::test_support {
 namespace {
 
 using serve::HttpRequest;
@@ -351,4 +351,4 @@ TEST_F(ServeServiceTest, RequestsDuringReloadsAllSucceedOnOneModelOrTheOther) {
 }
 
 }  // namespace
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

@@ -11,15 +11,15 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/io/fashion_mnist.hpp"
-#include "io/test_files.hpp"
+#include "support/test_files.hpp"
 
 namespace aisle {
 namespace {
 
-using testing::contains;
-using testing::error_message;
-using testing::TempDir;
-using testing::write_bytes;
+using test_support::contains;
+using test_support::error_message;
+using test_support::TempDir;
+using test_support::write_bytes;
 
 void append_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(value >> shift));
@@ -78,8 +78,8 @@ TEST(IdxTest, GzipAndPlainImagesRoundTripThroughTheWriter) {
     EXPECT_EQ(images.cols, 4);
     EXPECT_EQ(images.pixels, pixels) << name;
   }
-  const auto gz = testing::read_bytes(dir / "images.gz");
-  const auto plain = testing::read_bytes(dir / "images");
+  const auto gz = test_support::read_bytes(dir / "images.gz");
+  const auto plain = test_support::read_bytes(dir / "images");
   ASSERT_GE(gz.size(), 2u);
   EXPECT_EQ(gz[0], 0x1f);  // the gzip signature
   EXPECT_EQ(gz[1], 0x8b);
@@ -175,7 +175,7 @@ TEST(IdxTest, TruncatedPlainData) {
   EXPECT_TRUE(contains(message, "ends after 11 bytes")) << message;
 
   write_bytes(dir / "labels", label_file({1, 2, 3}));
-  auto labels = testing::read_bytes(dir / "labels");
+  auto labels = test_support::read_bytes(dir / "labels");
   labels.pop_back();
   write_bytes(dir / "labels", labels);
   EXPECT_TRUE(contains(error_message<Error>([&] { io::read_idx_labels(dir / "labels"); }), "3 labels"));
@@ -201,7 +201,7 @@ TEST(IdxTest, HugeCountInHeaderFailsAsTruncatedWithoutAllocating) {
 TEST(IdxTest, DataLongerThanTheHeaderSays) {
   TempDir dir;
   write_bytes(dir / "labels", label_file({1, 2, 3}));
-  auto bytes = testing::read_bytes(dir / "labels");
+  auto bytes = test_support::read_bytes(dir / "labels");
   bytes.push_back(7);
   write_bytes(dir / "labels", bytes);
   EXPECT_TRUE(contains(error_message<Error>([&] { io::read_idx_labels(dir / "labels"); }), "longer than its header"));

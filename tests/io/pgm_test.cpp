@@ -7,14 +7,14 @@
 #include <vector>
 
 #include "aisle/core/error.hpp"
-#include "io/test_files.hpp"
+#include "support/test_files.hpp"
 
 namespace aisle {
 namespace {
 
-using testing::contains;
-using testing::error_message;
-using testing::TempDir;
+using test_support::contains;
+using test_support::error_message;
+using test_support::TempDir;
 
 std::vector<std::uint8_t> binary_pgm(const std::string& header, const std::vector<std::uint8_t>& raster) {
   std::vector<std::uint8_t> bytes(header.begin(), header.end());
@@ -24,13 +24,13 @@ std::vector<std::uint8_t> binary_pgm(const std::string& header, const std::vecto
 
 // The message read_pgm throws for a file holding text.
 std::string pgm_error(const TempDir& dir, const std::string& text) {
-  testing::write_text(dir / "image.pgm", text);
+  test_support::write_text(dir / "image.pgm", text);
   return error_message<Error>([&] { io::read_pgm(dir / "image.pgm"); });
 }
 
 TEST(PgmTest, ReadsPlainP2WithComments) {
   TempDir dir;
-  testing::write_text(dir / "image.pgm", "P2\n# made by hand\n3 2 # width height\n10\n0 5 10\n# a comment\n 1 2\n3\n");
+  test_support::write_text(dir / "image.pgm", "P2\n# made by hand\n3 2 # width height\n10\n0 5 10\n# a comment\n 1 2\n3\n");
   const io::PgmImage image = io::read_pgm(dir / "image.pgm");
   EXPECT_EQ(image.width(), 3);
   EXPECT_EQ(image.height(), 2);
@@ -43,7 +43,7 @@ TEST(PgmTest, ReadsPlainP2WithComments) {
 
 TEST(PgmTest, ReadsBinaryP5) {
   TempDir dir;
-  testing::write_bytes(dir / "image.pgm", binary_pgm("P5 #comment\n2 2\n255\n", {0, 255, 51, 10}));
+  test_support::write_bytes(dir / "image.pgm", binary_pgm("P5 #comment\n2 2\n255\n", {0, 255, 51, 10}));
   const io::PgmImage image = io::read_pgm(dir / "image.pgm");
   EXPECT_EQ(image.width(), 2);
   EXPECT_EQ(image.pixels(0, 1), 1.0f);
@@ -53,7 +53,7 @@ TEST(PgmTest, ReadsBinaryP5) {
 TEST(PgmTest, BinaryRasterMayStartWithAWhitespaceByte) {
   TempDir dir;
   // The raster's first byte is 10, a newline: only one whitespace byte ends the header.
-  testing::write_bytes(dir / "image.pgm", binary_pgm("P5\n2 1\n20\n", {10, 20}));
+  test_support::write_bytes(dir / "image.pgm", binary_pgm("P5\n2 1\n20\n", {10, 20}));
   const io::PgmImage image = io::read_pgm(dir / "image.pgm");
   EXPECT_EQ(image.pixels(0, 0), 0.5f);
   EXPECT_EQ(image.pixels(0, 1), 1.0f);
@@ -61,13 +61,13 @@ TEST(PgmTest, BinaryRasterMayStartWithAWhitespaceByte) {
 
 TEST(PgmTest, SixteenBitSamplesAreBigEndian) {
   TempDir dir;
-  testing::write_bytes(dir / "image.pgm", binary_pgm("P5\n2 1\n65535\n", {0xff, 0xff, 0x80, 0x00}));
+  test_support::write_bytes(dir / "image.pgm", binary_pgm("P5\n2 1\n65535\n", {0xff, 0xff, 0x80, 0x00}));
   const io::PgmImage image = io::read_pgm(dir / "image.pgm");
   EXPECT_EQ(image.maxval, 65535);
   EXPECT_EQ(image.pixels(0, 0), 1.0f);
   EXPECT_FLOAT_EQ(image.pixels(0, 1), 32768.0f / 65535.0f);
 
-  testing::write_text(dir / "plain.pgm", "P2 1 1 1000 500");
+  test_support::write_text(dir / "plain.pgm", "P2 1 1 1000 500");
   EXPECT_EQ(io::read_pgm(dir / "plain.pgm").pixels(0, 0), 0.5f);
 }
 
@@ -94,7 +94,7 @@ TEST(PgmTest, BadRasters) {
   const std::string short_raster = pgm_error(dir, "P5\n2 2\n255\nabc");
   EXPECT_TRUE(contains(short_raster, "truncated: the raster of 2x2 pixels needs 4 bytes, the file has 3")) << short_raster;
   EXPECT_TRUE(contains(pgm_error(dir, "P5\n1 1\n1000\nx"), "needs 2 bytes"));
-  testing::write_bytes(dir / "image.pgm", binary_pgm("P5\n1 1\n100\n", {200}));
+  test_support::write_bytes(dir / "image.pgm", binary_pgm("P5\n1 1\n100\n", {200}));
   EXPECT_TRUE(contains(error_message<Error>([&] { io::read_pgm(dir / "image.pgm"); }), "above maxval 100"));
 }
 
@@ -108,7 +108,7 @@ TEST(PgmTest, RowOfTheExpectedSize) {
   TempDir dir;
   std::vector<std::uint8_t> raster(28 * 28);
   for (std::size_t i = 0; i < raster.size(); ++i) raster[i] = static_cast<std::uint8_t>(i % 256);
-  testing::write_bytes(dir / "image.pgm", binary_pgm("P5\n28 28\n255\n", raster));
+  test_support::write_bytes(dir / "image.pgm", binary_pgm("P5\n28 28\n255\n", raster));
   const Matrix row = io::read_pgm_row(dir / "image.pgm", 28, 28);
   ASSERT_EQ(row.rows(), 1);
   ASSERT_EQ(row.cols(), 784);
@@ -118,7 +118,7 @@ TEST(PgmTest, RowOfTheExpectedSize) {
 
 TEST(PgmTest, OtherSizesAreAClearError) {
   TempDir dir;
-  testing::write_bytes(dir / "image.pgm", binary_pgm("P5\n32 28\n255\n", std::vector<std::uint8_t>(32 * 28)));
+  test_support::write_bytes(dir / "image.pgm", binary_pgm("P5\n32 28\n255\n", std::vector<std::uint8_t>(32 * 28)));
   const std::string message = error_message<Error>([&] { io::read_pgm_row(dir / "image.pgm", 28, 28); });
   EXPECT_TRUE(contains(message, "the image is 32x28 pixels, expected 28x28")) << message;
 }

@@ -9,9 +9,9 @@
 namespace aisle {
 namespace {
 
-using testing::numeric_gradient;
-using testing::random_matrix;
-using testing::weighted_sum;
+using test_support::numeric_gradient;
+using test_support::random_matrix;
+using test_support::weighted_sum;
 
 Dense built_dense(Index units, Activation act, Index inputs, std::uint64_t seed = 1) {
   Dense dense(units, act, inputs);
@@ -45,9 +45,9 @@ TEST_P(DenseGradient, MatchesFiniteDifferences) {
   std::vector<Matrix> grads(2);
   dense.backward(be, x, state, grads);
   const Matrix dx = state.grad_input;
-  testing::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
-  testing::expect_gradient_matches(grads[1], numeric_gradient(dense.parameters()[1], objective, 1e-2f), 1e-3, "db");
-  testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+  test_support::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
+  test_support::expect_gradient_matches(grads[1], numeric_gradient(dense.parameters()[1], objective, 1e-2f), 1e-3, "db");
+  test_support::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
 class DenseSoftmaxGradient : public ::testing::TestWithParam<BackendKind> {};
@@ -68,14 +68,14 @@ TEST_P(DenseSoftmaxGradient, MatchesFiniteDifferences) {
   std::vector<Matrix> grads(2);
   dense.backward(be, x, state, grads);
   const Matrix dx = state.grad_input;
-  testing::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
-  testing::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+  test_support::expect_gradient_matches(grads[0], numeric_gradient(dense.parameters()[0], objective, 1e-2f), 1e-3, "dW");
+  test_support::expect_gradient_matches(dx, numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, testing::all_backends());
+INSTANTIATE_TEST_SUITE_P(Backends, DenseSoftmaxGradient, test_support::all_backends());
 
 INSTANTIATE_TEST_SUITE_P(Backends, DenseGradient,
-                         ::testing::Combine(testing::all_backends(),
+                         ::testing::Combine(test_support::all_backends(),
                                             ::testing::Values(Activation::none, Activation::relu)));
 
 // The layer below's ReLU backward fused into the input gradient gives the
@@ -105,7 +105,7 @@ TEST_P(DenseInputReluMask, EqualsReluBackwardAfterTheProduct) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BackendsAndBatches, DenseInputReluMask,
-                         ::testing::Combine(testing::all_backends(),
+                         ::testing::Combine(test_support::all_backends(),
                                             ::testing::Values(Index{1}, Index{7}, Index{128})));
 
 // The mask is the layer's own input, so its shape always fits; a layer that

@@ -15,7 +15,7 @@ namespace {
 
 Matrix probabilities(Index rows, Index cols, std::uint64_t seed) {
   Matrix p;
-  functional::softmax(testing::random_matrix(rows, cols, seed), p);
+  functional::softmax(test_support::random_matrix(rows, cols, seed), p);
   return p;
 }
 
@@ -43,7 +43,7 @@ void expect_loss_gradient(const Loss& loss, Matrix predictions, const Targets& t
   } else {
     loss.gradient(predictions, targets, analytic);
   }
-  testing::expect_gradient_matches(analytic, testing::numeric_gradient(predictions, objective, 1e-3f), 1e-3,
+  test_support::expect_gradient_matches(analytic, test_support::numeric_gradient(predictions, objective, 1e-3f), 1e-3,
                                    loss.name().c_str());
 }
 
@@ -66,16 +66,16 @@ TEST(SparseCategoricalCrossentropy, FromLogitsMatchesHandComputation) {
 TEST(SparseCategoricalCrossentropy, GradientsMatchFiniteDifferences) {
   const Labels y = labels_of({0, 3, 1, 2});
   expect_loss_gradient(SparseCategoricalCrossentropy(), probabilities(4, 4, 1), y, false);
-  expect_loss_gradient(SparseCategoricalCrossentropy({.from_logits = true}), testing::random_matrix(4, 4, 2), y,
+  expect_loss_gradient(SparseCategoricalCrossentropy({.from_logits = true}), test_support::random_matrix(4, 4, 2), y,
                        false);
-  expect_loss_gradient(SparseCategoricalCrossentropy(), testing::random_matrix(4, 4, 3), y, true);
+  expect_loss_gradient(SparseCategoricalCrossentropy(), test_support::random_matrix(4, 4, 3), y, true);
 }
 
 TEST(CategoricalCrossentropy, GradientsMatchFiniteDifferences) {
   const Matrix t = one_hot(labels_of({2, 0, 1}), 3);
   expect_loss_gradient(CategoricalCrossentropy(), probabilities(3, 3, 4), t, false);
-  expect_loss_gradient(CategoricalCrossentropy({.from_logits = true}), testing::random_matrix(3, 3, 5), t, false);
-  expect_loss_gradient(CategoricalCrossentropy(), testing::random_matrix(3, 3, 6), t, true);
+  expect_loss_gradient(CategoricalCrossentropy({.from_logits = true}), test_support::random_matrix(3, 3, 5), t, false);
+  expect_loss_gradient(CategoricalCrossentropy(), test_support::random_matrix(3, 3, 6), t, true);
 }
 
 TEST(CategoricalCrossentropy, AgreesWithSparseOnOneHotTargets) {
@@ -86,7 +86,7 @@ TEST(CategoricalCrossentropy, AgreesWithSparseOnOneHotTargets) {
 
 TEST(CrossEntropy, FusedSoftmaxGradientEqualsChainRule) {
   // d/dz CE(softmax(z)) computed by finite differences through softmax.
-  Matrix z = testing::random_matrix(3, 4, 8);
+  Matrix z = test_support::random_matrix(3, 4, 8);
   const Labels y = labels_of({1, 0, 3});
   const SparseCategoricalCrossentropy loss;
   auto objective = [&] {
@@ -96,7 +96,7 @@ TEST(CrossEntropy, FusedSoftmaxGradientEqualsChainRule) {
   };
   Matrix fused;
   loss.gradient_from_logits(z, y, fused);
-  testing::expect_gradient_matches(fused, testing::numeric_gradient(z, objective, 1e-3f), 1e-3, "fused");
+  test_support::expect_gradient_matches(fused, test_support::numeric_gradient(z, objective, 1e-3f), 1e-3, "fused");
 }
 
 TEST(CrossEntropy, FiniteForExtremeLogits) {
@@ -128,9 +128,9 @@ TEST(LogSumExpRows, MatchesDoublePrecisionForShortLongAndExtremeRows) {
           << what << " row " << r;
     }
   };
-  const Matrix wide = testing::random_matrix(500, 13, 31, 4.0f);
+  const Matrix wide = test_support::random_matrix(500, 13, 31, 4.0f);
   expect_rows_match(wide.block(0, 0, 500, 10), "500 x 10 view");
-  expect_rows_match(testing::random_matrix(3, 5000, 32), "3 x 5000");
+  expect_rows_match(test_support::random_matrix(3, 5000, 32), "3 x 5000");
   Matrix extreme(2, 3);
   extreme << 1000.0f, 999.0f, -1000.0f, -1000.0f, -1001.0f, -999.0f;
   expect_rows_match(extreme, "extreme");
@@ -143,7 +143,7 @@ TEST(MeanSquaredError, ValueAndGradient) {
   t << 1, 0, 0, 4;
   const MeanSquaredError mse;
   EXPECT_NEAR(mse.value(p, t), (0 + 4 + 9 + 0) / 4.0, 1e-6);
-  expect_loss_gradient(mse, testing::random_matrix(3, 2, 9), Matrix(testing::random_matrix(3, 2, 10)), false);
+  expect_loss_gradient(mse, test_support::random_matrix(3, 2, 9), Matrix(test_support::random_matrix(3, 2, 10)), false);
 }
 
 TEST(Loss, RejectsLabelsOutOfRangeAndShapeMismatch) {

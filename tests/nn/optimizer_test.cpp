@@ -79,7 +79,7 @@ Matrix adam_after_steps(const std::vector<Matrix>& gradients, int threads) {
   const int saved = num_threads();
   set_num_threads(threads);
   Adam adam({.learning_rate = 1.0f, .weight_decay = 0.01f});
-  Matrix param = testing::random_matrix(130, 131, 1);
+  Matrix param = test_support::random_matrix(130, 131, 1);
   for (const Matrix& g : gradients) {
     Matrix* params[] = {&param};
     const Matrix* grads[] = {&g};
@@ -92,7 +92,7 @@ Matrix adam_after_steps(const std::vector<Matrix>& gradients, int threads) {
 TEST(Adam, LargeTensorMatchesDoublePrecisionOnAnyThreadCount) {
   std::vector<Matrix> gradients;
   for (std::uint64_t seed = 2; seed < 6; ++seed) {
-    Matrix g = testing::random_matrix(130, 131, seed);
+    Matrix g = test_support::random_matrix(130, 131, seed);
     for (Index i = 0; i < g.size(); ++i) g.data()[i] *= std::pow(10.0f, static_cast<float>(i % 32) - 30.0f);
     for (Index i = 0; i < g.size(); i += 97) g.data()[i] = 0.0f;
     gradients.push_back(g);
@@ -103,7 +103,7 @@ TEST(Adam, LargeTensorMatchesDoublePrecisionOnAnyThreadCount) {
 
   const double b1 = 0.9, b2 = 0.999, eps = 1e-7, lr = 1.0, decay = 0.01;
   using Doubles = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Doubles p = testing::random_matrix(130, 131, 1).cast<double>();
+  Doubles p = test_support::random_matrix(130, 131, 1).cast<double>();
   Doubles m = Doubles::Zero(130, 131), v = m;
   for (std::size_t t = 1; t <= gradients.size(); ++t) {
     const Doubles g = gradients[t - 1].cast<double>();

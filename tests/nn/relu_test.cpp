@@ -26,24 +26,24 @@ TEST_P(ReLUTest, GradientMatchesFiniteDifferences) {
   ReLU relu;
   Rng rng(0);
   relu.build(6, rng);
-  Matrix x = testing::random_matrix(4, 6, 21);
+  Matrix x = test_support::random_matrix(4, 6, 21);
   // Keep every input away from the kink at 0.
   x = x.unaryExpr([](float v) { return std::abs(v) < 0.1f ? v + (v < 0 ? -0.2f : 0.2f) : v; });
-  const Matrix r = testing::random_matrix(4, 6, 22);
+  const Matrix r = test_support::random_matrix(4, 6, 22);
   const Backend& be = backend(GetParam());
   LayerState s;  // reused: kernels are made once
   auto objective = [&] {
     relu.forward(be, x, s);
-    return testing::weighted_sum(s.output, r);
+    return test_support::weighted_sum(s.output, r);
   };
   LayerState state;
   relu.forward(be, x, state);
   state.grad_output = r;
   relu.backward(be, x, state, {});
-  testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+  test_support::expect_gradient_matches(state.grad_input, test_support::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, testing::all_backends());
+INSTANTIATE_TEST_SUITE_P(Backends, ReLUTest, test_support::all_backends());
 
 }  // namespace
 }  // namespace aisle

@@ -16,13 +16,13 @@
 #include "support/classic_model.hpp"
 #include "support/gradient_check.hpp"
 #include "support/synthetic.hpp"
-#include "io/test_files.hpp"
+#include "support/test_files.hpp"
 
 namespace aisle {
 namespace {
 
-using testing::classic_model;
-using testing::error_message;
+using test_support::classic_model;
+using test_support::error_message;
 
 Sequential small_model(std::uint64_t seed, BackendKind kind) {
   Sequential model({.seed = seed, .backend = kind});
@@ -39,14 +39,14 @@ std::filesystem::path temp_path(const std::string& name) {
 
 // The model's loss on (x, y) with the sign pattern of every layer's output,
 // so that the gradient check can skip perturbations that cross a ReLU kink.
-std::function<testing::PiecewiseValue()> piecewise_loss(const Sequential& model, const Matrix& x, const Targets& y) {
+std::function<test_support::PiecewiseValue()> piecewise_loss(const Sequential& model, const Matrix& x, const Targets& y) {
   // One workspace for all evaluations: oneDNN primitives are made once.
   auto probe = std::make_shared<Workspace>(model.make_workspace());
   return [&model, &x, &y, probe] {
     model.forward(x, *probe);
     std::size_t signature = 0;
-    for (const LayerState& state : probe->layers) signature = testing::sign_signature(state.output, signature);
-    return testing::PiecewiseValue{static_cast<double>(model.loss(*probe, y)), signature};
+    for (const LayerState& state : probe->layers) signature = test_support::sign_signature(state.output, signature);
+    return test_support::PiecewiseValue{static_cast<double>(model.loss(*probe, y)), signature};
   };
 }
 
@@ -55,14 +55,14 @@ class SequentialGradient : public ::testing::TestWithParam<BackendKind> {};
 // Every parameter's gradient in grads, and dx, the input gradient, against
 // finite differences of objective.
 void expect_gradients_match(Sequential& model, Matrix& x, const Matrix& dx, Gradients& grads,
-                            const std::function<testing::PiecewiseValue()>& objective) {
+                            const std::function<test_support::PiecewiseValue()>& objective) {
   const auto params = model.parameters();
   Index skipped = 0;
   for (std::size_t i = 0; i < params.size(); ++i)
-    testing::expect_gradient_matches(
-        grads.tensors[i], testing::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
+    test_support::expect_gradient_matches(
+        grads.tensors[i], test_support::numeric_gradient_off_kinks(*params[i], objective, 1e-2f, grads.tensors[i], skipped),
         1e-3, "param");
-  testing::expect_gradient_matches(dx, testing::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
+  test_support::expect_gradient_matches(dx, test_support::numeric_gradient_off_kinks(x, objective, 1e-2f, dx, skipped), 1e-3,
                                    "input");
 }
 
@@ -74,7 +74,7 @@ void expect_parameter_and_input_gradients_match(Sequential& model, Matrix& x, co
 
 TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
   Sequential model = small_model(3, GetParam());
-  const auto data = testing::separable_classes(6, 5, 4, 17);
+  const auto data = test_support::separable_classes(6, 5, 4, 17);
   const Targets y(data.y);
   Workspace ws = model.make_workspace();
   Gradients grads = model.make_gradients();
@@ -84,9 +84,9 @@ TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     Index skipped = 0;
     const Matrix numeric =
-        testing::numeric_gradient_off_kinks(*params[i], piecewise_loss(model, data.x, y), 1e-2f, grads.tensors[i], skipped);
+        test_support::numeric_gradient_off_kinks(*params[i], piecewise_loss(model, data.x, y), 1e-2f, grads.tensors[i], skipped);
     EXPECT_LE(skipped, params[i]->size() / 4 + 1) << "too many kinks for a meaningful check";
-    testing::expect_gradient_matches(grads.tensors[i], numeric, 1e-3, ("parameter " + std::to_string(i)).c_str());
+    test_support::expect_gradient_matches(grads.tensors[i], numeric, 1e-3, ("parameter " + std::to_string(i)).c_str());
   }
 }
 
@@ -97,8 +97,8 @@ TEST_P(SequentialGradient, SeparateSoftmaxLayerAndMseAlsoMatch) {
   model.add(Dense(3));
   model.add(Softmax());
   model.compile(SGD(), MeanSquaredError());
-  Matrix x = testing::random_matrix(5, 3, 40);
-  const Targets y(Matrix(testing::random_matrix(5, 3, 41)));
+  Matrix x = test_support::random_matrix(5, 3, 40);
+  const Targets y(Matrix(test_support::random_matrix(5, 3, 41)));
   Workspace ws = model.make_workspace();
   Gradients grads = model.make_gradients();
   model.forward(x, ws);
@@ -116,7 +116,7 @@ TEST_P(SequentialGradient, SeparateReluAndSoftmaxLayersUnderFusedCrossEntropyMat
   model.add(Dense(4));
   model.add(Softmax());
   model.compile(Adam(), SparseCategoricalCrossentropy());
-  Matrix x = testing::random_matrix(5, 3, 42);
+  Matrix x = test_support::random_matrix(5, 3, 42);
   Labels labels(5);
   labels << 0, 3, 1, 2, 3;
   const Targets y(labels);
@@ -160,7 +160,7 @@ TEST_P(SequentialGradient, ALayerThatKnowsNothingOfFusionGetsRightGradientsBetwe
   model.add(AffineWithoutFusion());
   model.add(Dense(4, Activation::softmax));
   model.compile(Adam(), SparseCategoricalCrossentropy());
-  Matrix x = testing::random_matrix(5, 3, 43);
+  Matrix x = test_support::random_matrix(5, 3, 43);
   Labels labels(5);
   labels << 1, 0, 3, 2, 1;
   const Targets y(labels);
@@ -179,8 +179,8 @@ TEST_P(SequentialGradient, BackwardFromOutputMatchesFiniteDifferencesOfAWeighted
   model.add(Dense(6, Activation::relu, 3));
   model.add(Dense(4, Activation::softmax));
   model.compile(Adam(), SparseCategoricalCrossentropy());
-  Matrix x = testing::random_matrix(5, 3, 43);
-  const Matrix weights = testing::random_matrix(5, 4, 44);
+  Matrix x = test_support::random_matrix(5, 3, 43);
+  const Matrix weights = test_support::random_matrix(5, 4, 44);
   Workspace ws = model.make_workspace();
   Gradients grads = model.make_gradients();
   model.forward(x, ws);
@@ -188,14 +188,14 @@ TEST_P(SequentialGradient, BackwardFromOutputMatchesFiniteDifferencesOfAWeighted
   auto probe = std::make_shared<Workspace>(model.make_workspace());
   const auto weighted_output = [&model, &x, &weights, probe] {
     const Matrix& out = model.forward(x, *probe);
-    return testing::PiecewiseValue{testing::weighted_sum(out, weights),
-                                   testing::sign_signature(probe->layers.front().output)};
+    return test_support::PiecewiseValue{test_support::weighted_sum(out, weights),
+                                   test_support::sign_signature(probe->layers.front().output)};
   };
   expect_gradients_match(model, x, ws.input_gradient(), grads, weighted_output);
   EXPECT_THROW(model.backward_from_output(ws, Matrix::Zero(5, 3), grads), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, testing::all_backends());
+INSTANTIATE_TEST_SUITE_P(Backends, SequentialGradient, test_support::all_backends());
 
 class SequentialNanInput : public ::testing::TestWithParam<BackendKind> {};
 
@@ -205,7 +205,7 @@ class SequentialNanInput : public ::testing::TestWithParam<BackendKind> {};
 // maps NaN to 0 (docs/architecture.md says so).
 TEST_P(SequentialNanInput, GivesNanOutputForItsSampleOnly) {
   const Sequential model = classic_model(3, GetParam());
-  Matrix x = testing::separable_classes(40, 784, 10, 45).x;
+  Matrix x = test_support::separable_classes(40, 784, 10, 45).x;
   x(5, 300) = std::numeric_limits<float>::quiet_NaN();
   const Matrix out = model.predict(x);
   for (Index r = 0; r < x.rows(); ++r) {
@@ -222,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, SequentialNanInput, ::testing::Values(Backend
 
 TEST(Sequential, ClassicModelLearnsSeparableProblemAbove99Percent) {
   // Train on the head of one draw and test on its tail: both share the prototypes.
-  const auto all = testing::separable_classes(4000, 784, 10, 5);
+  const auto all = test_support::separable_classes(4000, 784, 10, 5);
   Sequential model = classic_model(7);
   const History history =
       model.fit(all.x.topRows(3000), Labels(all.y.head(3000)), {.epochs = 3, .batch_size = 128, .seed = 1});
@@ -235,7 +235,7 @@ TEST(Sequential, ClassicModelLearnsSeparableProblemAbove99Percent) {
 }
 
 TEST(Sequential, SameSeedDataAndThreadsGiveBitIdenticalWeights) {
-  const auto data = testing::separable_classes(500, 784, 10, 9);
+  const auto data = test_support::separable_classes(500, 784, 10, 9);
   auto train = [&] {
     Sequential model = classic_model(11);
     model.fit(data.x, data.y, {.epochs = 2, .batch_size = 64, .seed = 3});
@@ -251,7 +251,7 @@ TEST(Sequential, SameSeedDataAndThreadsGiveBitIdenticalWeights) {
 }
 
 TEST(Sequential, PredictFromEightThreadsEqualsSerial) {
-  const auto data = testing::separable_classes(400, 784, 10, 13);
+  const auto data = test_support::separable_classes(400, 784, 10, 13);
   Sequential model = classic_model(5);
   model.fit(data.x, data.y, {.epochs = 1, .batch_size = 64});
   const Sequential& frozen = model;
@@ -263,7 +263,7 @@ TEST(Sequential, PredictFromEightThreadsEqualsSerial) {
       for (int repeat = 0; repeat < 5; ++repeat) results[t] = frozen.predict(data.x, 1 + 37 * t);
     });
   for (auto& thread : threads) thread.join();
-  for (const Matrix& r : results) testing::expect_close(r, serial, 1e-5, "threaded predict", 1e-6);
+  for (const Matrix& r : results) test_support::expect_close(r, serial, 1e-5, "threaded predict", 1e-6);
 }
 
 // A caller's own OpenMP region: the library's parallel regions inside it run
@@ -271,19 +271,19 @@ TEST(Sequential, PredictFromEightThreadsEqualsSerial) {
 // still finish, with the same results. (Before its GEMM let any thread pack
 // any group, this hung: each thread waited for the others' packing.)
 TEST(Sequential, PredictAndTrainInsideTheCallersOpenMpRegion) {
-  const auto data = testing::separable_classes(200, 784, 10, 14);
+  const auto data = test_support::separable_classes(200, 784, 10, 14);
   Sequential model = classic_model(6), twin = classic_model(6);
   const Matrix serial = std::as_const(model).predict(data.x);
   std::vector<Matrix> inside(2);
 #pragma omp parallel num_threads(2)
   inside[static_cast<std::size_t>(omp_get_thread_num())] = std::as_const(model).predict(data.x);
-  for (const Matrix& m : inside) testing::expect_close(m, serial, 1e-5, "predict inside a parallel region", 1e-6);
+  for (const Matrix& m : inside) test_support::expect_close(m, serial, 1e-5, "predict inside a parallel region", 1e-6);
   const Targets y(data.y);
   model.train_on_batch(data.x, y);
 #pragma omp parallel num_threads(2)
 #pragma omp single
   twin.train_on_batch(data.x, y);
-  testing::expect_close(*twin.parameters()[0], *model.parameters()[0], 1e-5, "training inside a parallel region", 1e-6);
+  test_support::expect_close(*twin.parameters()[0], *model.parameters()[0], 1e-5, "training inside a parallel region", 1e-6);
 }
 
 // fit's batches are the shuffled rows, gathered in order: replaying the same
@@ -291,7 +291,7 @@ TEST(Sequential, PredictAndTrainInsideTheCallersOpenMpRegion) {
 // features in batches of 20: the last batch is short, and neither the batch
 // nor the row width is a multiple of the gather's groups of rows or lines.
 TEST(Sequential, FitEqualsTrainOnBatchOverTheSameShuffledBatches) {
-  const auto data = testing::separable_classes(203, 37, 4, 16);
+  const auto data = test_support::separable_classes(203, 37, 4, 16);
   const auto make = [] {
     Sequential model({.seed = 8});
     model.add(Dense(9, Activation::relu, 37));
@@ -326,7 +326,7 @@ TEST(Sequential, FitEqualsTrainOnBatchOverTheSameShuffledBatches) {
 }
 
 TEST(Sequential, StepByStepEqualsTrainOnBatch) {
-  const auto data = testing::separable_classes(32, 784, 10, 15);
+  const auto data = test_support::separable_classes(32, 784, 10, 15);
   Sequential a = classic_model(21), b = classic_model(21);
   const Targets y(data.y);
   const float loss_a = a.train_on_batch(data.x, y);
@@ -341,7 +341,7 @@ TEST(Sequential, StepByStepEqualsTrainOnBatch) {
 }
 
 TEST(Sequential, ValidationSplitAndEarlyStopping) {
-  const auto data = testing::separable_classes(600, 784, 10, 19);
+  const auto data = test_support::separable_classes(600, 784, 10, 19);
   Sequential model = classic_model(2);
   auto stopper = std::make_shared<EarlyStopping>(
       EarlyStoppingOptions{.monitor = "val_loss", .min_delta = 10.0f, .patience = 1, .restore_best_weights = true});
@@ -360,7 +360,7 @@ TEST(Sequential, ValidationSplitAndEarlyStopping) {
 }
 
 TEST(Sequential, JsonProgressPrintsOneObjectPerEpoch) {
-  const auto data = testing::separable_classes(200, 784, 10, 23);
+  const auto data = test_support::separable_classes(200, 784, 10, 23);
   Sequential model = classic_model(2);
   std::ostringstream log;
   auto progress = std::make_shared<ProgressLogger>(log, ProgressOptions{.style = ProgressOptions::Style::json});
@@ -378,7 +378,7 @@ TEST(Sequential, JsonProgressPrintsOneObjectPerEpoch) {
 }
 
 TEST(Sequential, SaveLoadRoundTripGivesBitIdenticalPredictions) {
-  const auto data = testing::separable_classes(200, 784, 10, 25);
+  const auto data = test_support::separable_classes(200, 784, 10, 25);
   Sequential model = classic_model(8);
   model.fit(data.x, data.y, {.epochs = 1, .batch_size = 32});
   const auto path = temp_path("roundtrip.model");
@@ -431,8 +431,8 @@ TEST(Sequential, BackwardEqualsBackwardFromTheLossGradient) {
   model.add(Dense(6, Activation::relu, 3));
   model.add(Dense(2));
   model.compile(SGD(), MeanSquaredError());
-  const Matrix x = testing::random_matrix(7, 3, 45);
-  const Targets y(Matrix(testing::random_matrix(7, 2, 46)));
+  const Matrix x = test_support::random_matrix(7, 3, 45);
+  const Targets y(Matrix(test_support::random_matrix(7, 2, 46)));
   Workspace ws = model.make_workspace();
   Gradients by_loss = model.make_gradients(), by_output = model.make_gradients();
   model.forward(x, ws);
@@ -466,7 +466,7 @@ bool parameters_are(const Sequential& model, const std::vector<Matrix>& expected
 // settings: trained alike, the two stay equal bit for bit; trained apart, the
 // original does not move.
 TEST(Sequential, CopyKeepsOptimizerStateAndIsIndependent) {
-  const auto data = testing::separable_classes(96, 5, 4, 31);
+  const auto data = test_support::separable_classes(96, 5, 4, 31);
   const Targets y(data.y);
   Sequential model = small_model(3, default_backend());
   model.fit(data.x, data.y, {.epochs = 1, .batch_size = 16});
@@ -499,7 +499,7 @@ TEST(Sequential, CopyKeepsOptimizerStateAndIsIndependent) {
 // labels under the sparse loss: the same shuffled batches (gathered from the
 // dense targets), the same gradients, the same validation rows.
 TEST(Sequential, FitOnOneHotTargetsEqualsFitOnLabels) {
-  const auto data = testing::separable_classes(150, 5, 4, 33, 0.6f);
+  const auto data = test_support::separable_classes(150, 5, 4, 33, 0.6f);
   Matrix one_hot = Matrix::Zero(data.x.rows(), 4);
   for (Index i = 0; i < data.x.rows(); ++i) one_hot(i, data.y(i)) = 1.0f;
   const auto make = [](auto loss) {
@@ -536,7 +536,7 @@ class WeightsPerEpoch final : public Callback {
 // stops once it has not risen for `patience` epochs, and the weights of its
 // best epoch, not the last, are put back.
 TEST(Sequential, EarlyStoppingOnValAccuracyRestoresTheBestEpochsWeights) {
-  const auto data = testing::separable_classes(300, 20, 3, 35, 0.45f);
+  const auto data = test_support::separable_classes(300, 20, 3, 35, 0.45f);
   Sequential model({.seed = 14});
   model.add(Dense(16, Activation::relu, 20));
   model.add(Dense(3, Activation::softmax));
@@ -568,7 +568,7 @@ TEST(Sequential, SummaryListsLayersAndParameterCounts) {
 }
 
 TEST(Sequential, ProgressBarStyleDrawsALiveBar) {
-  const auto data = testing::separable_classes(64, 5, 4, 37);
+  const auto data = test_support::separable_classes(64, 5, 4, 37);
   Sequential model = small_model(4, default_backend());
   std::ostringstream log;
   auto progress = std::make_shared<ProgressLogger>(log, ProgressOptions{.style = ProgressOptions::Style::bar});
@@ -589,8 +589,8 @@ TEST(Sequential, SaveLoadKeepsSeparateActivationLayersLossAndOptimizer) {
   model.add(Dense(3));
   model.add(Softmax());
   model.compile(SGD({.learning_rate = 0.05f, .momentum = 0.8f, .nesterov = true}), MeanSquaredError());
-  const Matrix x = testing::random_matrix(9, 4, 47);
-  model.train_on_batch(x, Targets(Matrix(testing::random_matrix(9, 3, 48))));
+  const Matrix x = test_support::random_matrix(9, 4, 47);
+  model.train_on_batch(x, Targets(Matrix(test_support::random_matrix(9, 3, 48))));
   const auto path = temp_path("activations.model");
   model.save(path);
   const Sequential loaded = Sequential::load(path);
@@ -605,7 +605,7 @@ TEST(Sequential, SaveLoadKeepsSeparateActivationLayersLossAndOptimizer) {
 // A NaN or infinity in the data would turn every weight into NaN without a
 // word: fit refuses it up front, naming where it is.
 TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
-  auto data = testing::separable_classes(40, 5, 4, 39);
+  auto data = test_support::separable_classes(40, 5, 4, 39);
   Sequential model = small_model(5, default_backend());
   const auto before = copy_of_parameters(model);
   data.x(17, 3) = std::numeric_limits<float>::quiet_NaN();
@@ -617,7 +617,7 @@ TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
   EXPECT_NE(message.find("fit: -inf in x at row 39, column 0"), std::string::npos) << message;
   data.x(39, 0) = 0.5f;
   // Large enough for the threads to share the check.
-  Matrix wide = testing::separable_classes(100, 784, 10, 40).x;
+  Matrix wide = test_support::separable_classes(100, 784, 10, 40).x;
   wide(77, 500) = std::numeric_limits<float>::quiet_NaN();
   Sequential classic = classic_model(2);
   message = error_message<Error>([&] { classic.fit(wide, Labels(Labels::Zero(100))); });
@@ -646,7 +646,7 @@ TEST(Sequential, FitRefusesNonFiniteInputsAndTargetsNamingWhere) {
 // Training that diverges stops at the first batch whose loss is not finite,
 // with the weights from before that batch, instead of carrying on with NaN.
 TEST(Sequential, FitStopsWhenTheLossStopsBeingFinite) {
-  const auto data = testing::separable_classes(64, 5, 4, 41);
+  const auto data = test_support::separable_classes(64, 5, 4, 41);
   Sequential model({.seed = 16});
   model.add(Dense(8, Activation::relu, 5));
   model.add(Dense(8, Activation::relu));
@@ -659,7 +659,7 @@ TEST(Sequential, FitStopsWhenTheLossStopsBeingFinite) {
 }
 
 TEST(Sequential, TrainOnBatchRefusesANonFiniteLossAndKeepsTheWeights) {
-  auto data = testing::separable_classes(16, 5, 4, 43);
+  auto data = test_support::separable_classes(16, 5, 4, 43);
   Sequential model = small_model(6, default_backend());
   model.train_on_batch(data.x, Targets(data.y));
   const auto before = copy_of_parameters(model);

@@ -45,7 +45,7 @@ TEST_P(SoftmaxTest, ManyShortRowsMatchDoublePrecision) {
   Softmax softmax;
   Rng rng(0);
   softmax.build(10, rng);
-  const Matrix wide = testing::random_matrix(37, 12, 3, 20.0f);
+  const Matrix wide = test_support::random_matrix(37, 12, 3, 20.0f);
   const auto x = wide.leftCols(10);
   LayerState state;
   softmax.forward(backend(GetParam()), x, state);
@@ -62,22 +62,22 @@ TEST_P(SoftmaxTest, GradientMatchesFiniteDifferences) {
   Softmax softmax;
   Rng rng(0);
   softmax.build(5, rng);
-  Matrix x = testing::random_matrix(3, 5, 31);
-  const Matrix r = testing::random_matrix(3, 5, 32);
+  Matrix x = test_support::random_matrix(3, 5, 31);
+  const Matrix r = test_support::random_matrix(3, 5, 32);
   const Backend& be = backend(GetParam());
   LayerState s;  // reused: kernels are made once
   auto objective = [&] {
     softmax.forward(be, x, s);
-    return testing::weighted_sum(s.output, r);
+    return test_support::weighted_sum(s.output, r);
   };
   LayerState state;
   softmax.forward(be, x, state);
   state.grad_output = r;
   softmax.backward(be, x, state, {});
-  testing::expect_gradient_matches(state.grad_input, testing::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
+  test_support::expect_gradient_matches(state.grad_input, test_support::numeric_gradient(x, objective, 1e-2f), 1e-3, "dx");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SoftmaxTest, testing::all_backends());
+INSTANTIATE_TEST_SUITE_P(Backends, SoftmaxTest, test_support::all_backends());
 
 }  // namespace
 }  // namespace aisle

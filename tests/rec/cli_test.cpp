@@ -8,7 +8,8 @@
 #include <set>
 #include <string>
 
-#include "rec/rec_test_util.hpp"
+#include "support/interactions_csv.hpp"
+#include "support/test_files.hpp"
 
 namespace {
 
@@ -28,7 +29,7 @@ std::string slurp(const std::filesystem::path& path) {
 }
 
 // Runs aisle-recommend with args (a shell-quoted string) and captures its output.
-Run run(const rec_test::TempDir& dir, const std::string& args) {
+Run run(const aisle::test_support::TempDir& dir, const std::string& args) {
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
   const std::string command = "'" + kBinary + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
@@ -47,7 +48,7 @@ class RecCli : public ::testing::Test {
   void SetUp() override {
     if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << kBinary << " is not built";
   }
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
 };
 
 }  // namespace

@@ -5,7 +5,8 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/interactions.hpp"
-#include "rec/rec_test_util.hpp"
+#include "support/interactions_csv.hpp"
+#include "support/test_files.hpp"
 
 using aisle::Index;
 using namespace aisle::rec;
@@ -30,7 +31,7 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(RecInteractions, OrdersByTimestampThenFileOrderAndKeepsFirstOccurrence) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   const auto path = dir.write("interactions.csv",
                               "user,item,timestamp\n"
                               "u1,b,20\n"
@@ -50,7 +51,7 @@ TEST(RecInteractions, OrdersByTimestampThenFileOrderAndKeepsFirstOccurrence) {
 }
 
 TEST(RecInteractions, IndicesFollowIdByteOrder) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   const auto path = dir.write("interactions.csv", "user,item,timestamp\nu,b,1\nu,B,2\nu,10,3\nu,9,4\nu,\xc3\xa9,5\n");
   const auto data = read_interactions(path);
   // Strings, not numbers: "10" < "9"; bytes, not locale: "B" < "b" < "\xc3\xa9".
@@ -59,7 +60,7 @@ TEST(RecInteractions, IndicesFollowIdByteOrder) {
 }
 
 TEST(RecInteractions, ConfigurableSeparatorColumnsAndMinRating) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   const auto path = dir.write("export.tsv",
                               "when\tstars\tshopper\tsku\r\n"
                               "3\t5\talice\tp1\r\n"
@@ -79,14 +80,14 @@ TEST(RecInteractions, ConfigurableSeparatorColumnsAndMinRating) {
 }
 
 TEST(RecInteractions, QuotedFieldsUnescape) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   const auto path = dir.write("i.csv", "user,item,timestamp\n\"say \"\"hi\"\"\",\"a\",1\n");
   const auto data = read_interactions(path);
   EXPECT_EQ(data.users().id(0), "say \"hi\"");
 }
 
 TEST(RecInteractions, ErrorsNameFileAndLine) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   const auto missing = dir.write("missing.csv", "user,item\nu,a\n");
   EXPECT_NE(error_of([&] { read_interactions(missing); }).find("missing.csv:1: no column 'timestamp'"),
             std::string::npos);
@@ -113,7 +114,7 @@ TEST(RecInteractions, ErrorsNameFileAndLine) {
 }
 
 TEST(RecInteractions, ReadsDatasetFolderWithItemFeatures) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   dir.write("interactions.csv", "user,item,timestamp\nu,a,1\nu,b,2\nv,c,3\n");
   dir.write("items.csv", "item,feature\na,genre:x\nb,genre:y\na,genre:y\nzzz,genre:x\n");
   const auto data = read_dataset(dir.path());

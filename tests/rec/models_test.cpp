@@ -14,7 +14,8 @@
 #include "aisle/rec/model.hpp"
 #include "aisle/rec/popularity.hpp"
 #include "aisle/rec/protocols.hpp"
-#include "rec/rec_test_util.hpp"
+#include "support/interactions_csv.hpp"
+#include "support/test_files.hpp"
 
 using aisle::Index;
 using aisle::Matrix;

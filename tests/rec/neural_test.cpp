@@ -5,8 +5,9 @@
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
-#include "io/test_files.hpp"
-#include "rec/rec_test_util.hpp"
+#include "support/test_files.hpp"
+#include "support/interactions_csv.hpp"
+#include "support/test_files.hpp"
 
 using aisle::Index;
 using aisle::Matrix;
@@ -16,7 +17,7 @@ namespace {
 
 const Interactions& small_store() {
   static const Interactions data = [] {
-    rec_test::TempDir dir;
+    aisle::test_support::TempDir dir;
     SyntheticOptions options;
     options.users = 200;
     options.items = 40;
@@ -90,7 +91,7 @@ TEST(RecNeural, StopsWhenTheLossStopsBeingFinite) {
   options.learning_rate = 1e30f;
   NeuralModel model(options);
   const std::string message =
-      aisle::testing::error_message<aisle::Error>([&] { model.fit(data.histories(), data.item_count()); });
+      aisle::test_support::error_message<aisle::Error>([&] { model.fit(data.histories(), data.item_count()); });
   EXPECT_NE(message.find("neural: the loss became"), std::string::npos) << message;
   EXPECT_NE(message.find("at epoch 1, batch 2 "), std::string::npos) << message;
 }
@@ -98,7 +99,7 @@ TEST(RecNeural, StopsWhenTheLossStopsBeingFinite) {
 TEST(RecNeural, BatchSaveLoadAndExplainThroughRecommender) {
   const auto& data = small_store();
   auto rec = Recommender::fit(data, std::make_unique<NeuralModel>(tiny_options(2)));
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   rec.save(dir / "neural.aisle");
   const auto loaded = Recommender::load(dir / "neural.aisle");
   EXPECT_EQ(loaded.model().params(), rec.model().params());
@@ -123,7 +124,7 @@ TEST(RecNeural, LoadsFilesWithoutInputDecayOrValidate) {
   auto options = tiny_options(1);
   options.input_decay = 1.0f;
   auto rec = Recommender::fit(data, std::make_unique<NeuralModel>(options));
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   rec.save(dir / "new.aisle");
   auto file = aisle::io::read_model_file(dir / "new.aisle");
   auto& params = file.header.at("model").at("params");
@@ -158,7 +159,7 @@ TEST(RecNeural, ChoosesEpochsOnValidation) {
   const int trained = params.at("epochs_trained").get<int>();
   EXPECT_GE(trained, 1);
   EXPECT_LE(trained, 3);
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   rec.save(dir / "validated.aisle");
   EXPECT_EQ(Recommender::load(dir / "validated.aisle").model().params(), params);
 }

@@ -3,7 +3,8 @@
 #include "aisle/rec/evaluation.hpp"
 #include "aisle/rec/popularity.hpp"
 #include "aisle/rec/protocols.hpp"
-#include "rec/rec_test_util.hpp"
+#include "support/interactions_csv.hpp"
+#include "support/test_files.hpp"
 
 using aisle::Index;
 using namespace aisle::rec;
@@ -18,8 +19,8 @@ std::vector<std::string> ids(const Interactions& data, std::span<const Index> it
 
 Interactions tiny(const std::vector<std::pair<std::string, std::vector<std::string>>>& users) {
   static int n = 0;
-  rec_test::TempDir dir;
-  return read_interactions(dir.write("interactions" + std::to_string(n++) + ".csv", rec_test::interactions_csv(users)));
+  aisle::test_support::TempDir dir;
+  return read_interactions(dir.write("interactions" + std::to_string(n++) + ".csv", aisle::test_support::interactions_csv(users)));
 }
 
 }  // namespace

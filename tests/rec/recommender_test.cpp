@@ -5,7 +5,8 @@
 #include "aisle/core/error.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
-#include "rec/rec_test_util.hpp"
+#include "support/interactions_csv.hpp"
+#include "support/test_files.hpp"
 
 using aisle::Index;
 using namespace aisle::rec;
@@ -15,7 +16,7 @@ namespace {
 // A small synthetic store, read back through the CSV reader.
 const Interactions& store() {
   static const Interactions data = [] {
-    rec_test::TempDir dir;
+    aisle::test_support::TempDir dir;
     SyntheticOptions options;
     options.users = 300;
     options.items = 60;
@@ -193,7 +194,7 @@ TEST(RecRecommender, ConcurrentQueriesMatchSerial) {
 }
 
 TEST(RecRecommender, SaveLoadRoundTripIsBitForBit) {
-  rec_test::TempDir dir;
+  aisle::test_support::TempDir dir;
   for (const auto& kind : {"pop", "itemknn", "ease"}) {
     const auto rec = fitted(kind);
     const auto path = dir / (std::string(kind) + ".aisle");

@@ -6,8 +6,8 @@
 
 #include "aisle/backend/backend.hpp"
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 inline auto all_backends() { return ::testing::Values(BackendKind::eigen, BackendKind::onednn, BackendKind::native); }
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

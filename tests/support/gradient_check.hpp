@@ -22,7 +22,7 @@ inline void PrintTo(Activation activation, std::ostream* os) { *os << to_string(
 
 }  // namespace aisle
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 inline Matrix random_matrix(Index rows, Index cols, std::uint64_t seed, float scale = 1.0f) {
   Rng rng(seed);
@@ -119,4 +119,4 @@ inline void expect_close(const Matrix& a, const Matrix& b, double tolerance, con
   EXPECT_LE(worst, tolerance) << what;
 }
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

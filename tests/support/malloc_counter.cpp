@@ -15,9 +15,9 @@ std::atomic<std::uint64_t> g_allocations{0};
 void count() { g_allocations.fetch_add(1, std::memory_order_relaxed); }
 }  // namespace
 
-namespace aisle::testing {
+namespace aisle::test_support {
 std::uint64_t heap_allocations() { return g_allocations.load(std::memory_order_relaxed); }
-}  // namespace aisle::testing
+}  // namespace aisle::test_support
 
 extern "C" {
 

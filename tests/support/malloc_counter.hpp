@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 // Heap allocations (malloc, calloc, realloc, posix_memalign, aligned_alloc,
 // and so operator new, which allocates through malloc) made in this process
@@ -11,4 +11,4 @@ namespace aisle::testing {
 // aisle-bench); not built with the sanitizers, which interpose it themselves.
 std::uint64_t heap_allocations();
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 class ServerProcess {
  public:
@@ -105,4 +105,4 @@ class ServerProcess {
   std::optional<int> exit_code_;
 };
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

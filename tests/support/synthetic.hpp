@@ -5,7 +5,7 @@
 #include "aisle/core/random.hpp"
 #include "aisle/core/tensor.hpp"
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 struct Classification {
   Matrix x;
@@ -29,4 +29,4 @@ inline Classification separable_classes(Index samples, Index features, int class
   return data;
 }
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -14,18 +16,22 @@
 
 #include <gtest/gtest.h>
 
-namespace aisle::testing {
+namespace aisle::test_support {
 
 // A fresh folder under the system's temporary folder, removed with everything
-// in it when the object goes. Named after the test and the process, so tests
-// run in parallel processes do not meet.
+// in it when the object goes. Named after the test, the process and a count,
+// so tests run in parallel processes, and several folders of one test, do
+// not meet.
 class TempDir {
  public:
   TempDir() {
+    static std::atomic<int> count{0};
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = "aisle-";
     if (info != nullptr) name += std::string(info->test_suite_name()) + "." + info->name() + "-";
-    name += std::to_string(::getpid());
+    name += std::to_string(::getpid()) + "-" + std::to_string(count++);
+    // Parameterised tests' names hold '/'.
+    std::replace(name.begin(), name.end(), '/', '_');
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
@@ -39,6 +45,13 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+  // Writes text to the file name in the folder; returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    const auto file = path_ / name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
+  }
 
  private:
   std::filesystem::path path_;
@@ -74,4 +87,4 @@ std::string error_message(F&& f) {
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-}  // namespace aisle::testing
+}  // namespace aisle::test_support
