@@ -7,7 +7,7 @@
 
 #include "cli_arguments.hpp"
 #include "aisle/rec/interactions.hpp"
-#include "aisle/rec/model.hpp"
+#include "aisle/rec/model_registry.hpp"
 
 namespace recommend_cli {
 
@@ -25,8 +25,10 @@ int run_synth(int argc, char** argv);
 
 // Options shared by fit and eval.
 std::set<std::string> data_options();     // --data --sep --min-rating
-std::set<std::string> model_options();    // --model --l2 --neighbours and the neural ones
-std::set<std::string> model_switches();   // --validate (neural)
+std::set<std::string> model_options();    // --model and every registered model's valued options
+std::set<std::string> model_switches();   // every registered model's switches (--validate)
+// Each registered model's options, a line each, for --help.
+std::string model_options_help();
 aisle::rec::Interactions read_data(const Arguments& args);
 // The model named by --model with the settings given on the command line.
 std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args);

@@ -20,10 +20,8 @@ constexpr const char* kUsage =
     "  similar   --model MODEL --item X [--k 10] [--json]\n"
     "  explain   --model MODEL --history a,b,c --item X [--json]\n"
     "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]  (synthetic data)\n"
-    "data options: --sep C (default ,), --min-rating R\n"
-    "model options: --l2 V (ease; tuned when absent), --neighbours K (itemknn),\n"
-    "               --epochs --hidden --learning-rate --dropout --target-decay --input-decay --cuts-per-row\n"
-    "               --batch-size --seed --validate (neural; --validate picks the epochs on a validation split)\n";
+    "data options: --sep C (default ,; \\t for tabs), --min-rating R\n"
+    "model options, by model:\n";
 
 int dispatch(const std::string& command, int argc, char** argv) {
   using namespace recommend_cli;
@@ -40,12 +38,12 @@ int dispatch(const std::string& command, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << kUsage;
+    std::cerr << kUsage << recommend_cli::model_options_help();
     return 2;
   }
   const std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
-    std::cout << kUsage;
+    std::cout << kUsage << recommend_cli::model_options_help();
     return 0;
   }
   try {

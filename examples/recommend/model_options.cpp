@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -9,27 +10,51 @@
 namespace recommend_cli {
 namespace {
 
-// Command-line option -> (model option key, integer or not).
-struct ModelFlag {
-  const char* flag;
-  const char* key;
-  bool integer;
-};
-// Command-line switch -> model option set to true.
-constexpr std::pair<const char*, const char*> kModelSwitches[] = {{"validate", "validate"}};
-constexpr ModelFlag kModelFlags[] = {
-    {"l2", "l2", false},           {"neighbours", "neighbours", true}, {"epochs", "epochs", true},
-    {"hidden", "hidden", true},    {"learning-rate", "learning_rate", false},
-    {"dropout", "dropout", false}, {"batch-size", "batch_size", true},  {"seed", "seed", true},
-    {"target-decay", "target_decay", false}, {"input-decay", "input_decay", false},
-    {"cuts-per-row", "cuts_per_row", true},
-};
+using aisle::OptionInfo;
+
+// A model option's command-line flag: its name with '-' for '_'.
+std::string flag_of(const std::string& name) {
+  std::string flag = name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+// Every registered model's options, once each by name (models that share a
+// name, like the neural models' seed, share its flag).
+std::vector<OptionInfo> all_model_options() {
+  std::vector<OptionInfo> all;
+  const auto& registry = aisle::rec::model_registry();
+  for (const auto& kind : registry.names()) {
+    for (const auto& option : registry.options_of(kind)) {
+      const auto same = std::find_if(all.begin(), all.end(), [&](const OptionInfo& o) { return o.name == option.name; });
+      if (same == all.end()) all.push_back(option);
+    }
+  }
+  return all;
+}
+
+// "1,10,100" -> [1, 10, 100].
+nlohmann::json number_list(const Arguments& args, const std::string& flag) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& part : split_list(args.required(flag))) {
+    try {
+      std::size_t used = 0;
+      const double value = std::stod(part, &used);
+      if (used != part.size()) throw std::invalid_argument(part);
+      list.push_back(value);
+    } catch (const std::exception&) {
+      throw UsageError{"--" + flag + " expects numbers separated by commas, got '" + args.required(flag) + "'"};
+    }
+  }
+  return list;
+}
 
 }  // namespace
 
 std::set<std::string> model_switches() {
   std::set<std::string> names;
-  for (const auto& [flag, key] : kModelSwitches) names.insert(flag);
+  for (const auto& option : all_model_options())
+    if (option.type == OptionInfo::Type::boolean) names.insert(flag_of(option.name));
   return names;
 }
 
@@ -37,31 +62,64 @@ std::set<std::string> data_options() { return {"data", "sep", "min-rating"}; }
 
 std::set<std::string> model_options() {
   std::set<std::string> names{"model"};
-  for (const auto& f : kModelFlags) names.insert(f.flag);
+  for (const auto& option : all_model_options())
+    if (option.type != OptionInfo::Type::boolean) names.insert(flag_of(option.name));
   return names;
+}
+
+std::string model_options_help() {
+  std::string help;
+  const auto& registry = aisle::rec::model_registry();
+  for (const auto& kind : registry.names()) {
+    help += "  " + kind + ":";
+    const auto& options = registry.options_of(kind);
+    if (options.empty()) help += " no options";
+    help += "\n";
+    for (const auto& option : options) {
+      // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on one long concatenation.
+      std::string flag = "--";
+      flag.append(flag_of(option.name));
+      if (option.type == OptionInfo::Type::number_list) flag.append(" A,B,..");
+      if (option.type == OptionInfo::Type::integer || option.type == OptionInfo::Type::number) flag.append(" V");
+      help.append("    ").append(flag).append(flag.size() < 24 ? 24 - flag.size() : 1, ' ');
+      help.append(option.help).append("\n");
+    }
+  }
+  return help;
 }
 
 aisle::rec::Interactions read_data(const Arguments& args) {
   aisle::rec::InteractionsFormat format;
   const auto sep = args.value_or("sep", ",");
-  if (sep.size() != 1) throw UsageError{"--sep expects one character, got '" + sep + "'"};
-  format.separator = sep == "\\t" ? '\t' : sep[0];
+  if (sep == "\\t" || sep == "tab") {
+    format.separator = '\t';
+  } else if (sep.size() == 1) {
+    format.separator = sep[0];
+  } else {
+    throw UsageError{std::string("--sep expects one character (or \\t), got '").append(sep).append("'")};
+  }
   if (args.has("min-rating")) format.min_rating = static_cast<float>(args.number("min-rating", 0));
   return aisle::rec::read_dataset(args.required("data"), format);
 }
 
 std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args) {
   nlohmann::json options = nlohmann::json::object();
-  for (const auto& f : kModelFlags) {
-    if (!args.has(f.flag)) continue;
-    if (f.integer) {
-      options[f.key] = args.integer(f.flag, 0, 0);
-    } else {
-      options[f.key] = args.number(f.flag, 0);
+  for (const auto& option : all_model_options()) {
+    const auto flag = flag_of(option.name);
+    switch (option.type) {
+      case OptionInfo::Type::boolean:
+        if (args.flag(flag)) options[option.name] = true;
+        break;
+      case OptionInfo::Type::integer:
+        if (args.has(flag)) options[option.name] = args.integer(flag, 0, 0);
+        break;
+      case OptionInfo::Type::number:
+        if (args.has(flag)) options[option.name] = args.number(flag, 0);
+        break;
+      case OptionInfo::Type::number_list:
+        if (args.has(flag)) options[option.name] = number_list(args, flag);
+        break;
     }
-  }
-  for (const auto& [flag, key] : kModelSwitches) {
-    if (args.flag(flag)) options[key] = true;
   }
   return aisle::rec::make_model(args.required("model"), options);
 }

@@ -4,7 +4,9 @@
 
 #include "aisle/backend/backend.hpp"
 #include "aisle/core/error.hpp"
+#include "aisle/core/option_schema.hpp"
 #include "aisle/core/random.hpp"
+#include "aisle/core/registry.hpp"
 #include "aisle/core/tensor.hpp"
 #include "aisle/core/threads.hpp"
 #include "aisle/io/atomic_file.hpp"
@@ -40,6 +42,7 @@
 #include "aisle/rec/item_knn.hpp"
 #include "aisle/rec/metrics.hpp"
 #include "aisle/rec/model.hpp"
+#include "aisle/rec/model_registry.hpp"
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/popularity.hpp"
 #include "aisle/rec/protocols.hpp"

@@ -40,11 +40,18 @@ void Layer::backward(const Backend& backend, ConstMatrixRef x, LayerState& state
 }
 
 std::unique_ptr<Layer> Layer::from_config(const nlohmann::json& config) {
-  const std::string type = config.at("type").get<std::string>();
-  if (type == "dense") return std::make_unique<Dense>(Dense::from_config(config));
-  if (type == "relu") return std::make_unique<ReLU>();
-  if (type == "softmax") return std::make_unique<Softmax>();
-  throw Error("unknown layer type '" + type + "'");
+  return layer_registry().make(config.at("type").get<std::string>(), config);
+}
+
+LayerRegistry& layer_registry() {
+  static LayerRegistry registry = [] {
+    LayerRegistry layers("layer");
+    layers.add("dense", [](const nlohmann::json& config) { return std::make_unique<Dense>(Dense::from_config(config)); });
+    layers.add("relu", [](const nlohmann::json&) { return std::make_unique<ReLU>(); });
+    layers.add("softmax", [](const nlohmann::json&) { return std::make_unique<Softmax>(); });
+    return layers;
+  }();
+  return registry;
 }
 
 }  // namespace aisle

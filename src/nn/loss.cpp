@@ -52,12 +52,30 @@ void Loss::gradient_from_logits_impl(ConstMatrixRef, const Targets&, Matrix&) co
 }
 
 std::unique_ptr<Loss> Loss::from_config(const nlohmann::json& config) {
-  const std::string type = config.at("type").get<std::string>();
-  const CrossEntropyOptions ce{.from_logits = config.value("from_logits", false)};
-  if (type == "sparse_categorical_crossentropy") return std::make_unique<SparseCategoricalCrossentropy>(ce);
-  if (type == "categorical_crossentropy") return std::make_unique<CategoricalCrossentropy>(ce);
-  if (type == "mean_squared_error") return std::make_unique<MeanSquaredError>();
-  throw Error("unknown loss '" + type + "'");
+  return loss_registry().make(config.at("type").get<std::string>(), config);
+}
+
+namespace {
+
+CrossEntropyOptions cross_entropy_options(const nlohmann::json& config) {
+  return {.from_logits = config.value("from_logits", false)};
+}
+
+}  // namespace
+
+LossRegistry& loss_registry() {
+  static LossRegistry registry = [] {
+    LossRegistry losses("loss");
+    losses.add("sparse_categorical_crossentropy", [](const nlohmann::json& config) {
+      return std::make_unique<SparseCategoricalCrossentropy>(cross_entropy_options(config));
+    });
+    losses.add("categorical_crossentropy", [](const nlohmann::json& config) {
+      return std::make_unique<CategoricalCrossentropy>(cross_entropy_options(config));
+    });
+    losses.add("mean_squared_error", [](const nlohmann::json&) { return std::make_unique<MeanSquaredError>(); });
+    return losses;
+  }();
+  return registry;
 }
 
 }  // namespace aisle

@@ -36,18 +36,27 @@ void Optimizer::reset() {
 }
 
 std::unique_ptr<Optimizer> Optimizer::from_config(const nlohmann::json& config) {
-  const std::string type = config.at("type").get<std::string>();
-  if (type == "adam")
-    return std::make_unique<Adam>(AdamOptions{.learning_rate = config.at("learning_rate").get<float>(),
-                                              .beta1 = config.at("beta1").get<float>(),
-                                              .beta2 = config.at("beta2").get<float>(),
-                                              .epsilon = config.at("epsilon").get<float>(),
-                                              .weight_decay = config.value("weight_decay", 0.0f)});
-  if (type == "sgd")
-    return std::make_unique<SGD>(SgdOptions{.learning_rate = config.at("learning_rate").get<float>(),
-                                            .momentum = config.value("momentum", 0.0f),
-                                            .nesterov = config.value("nesterov", false)});
-  throw Error("unknown optimizer '" + type + "'");
+  return optimizer_registry().make(config.at("type").get<std::string>(), config);
+}
+
+OptimizerRegistry& optimizer_registry() {
+  static OptimizerRegistry registry = [] {
+    OptimizerRegistry optimizers("optimizer");
+    optimizers.add("adam", [](const nlohmann::json& config) {
+      return std::make_unique<Adam>(AdamOptions{.learning_rate = config.at("learning_rate").get<float>(),
+                                                .beta1 = config.at("beta1").get<float>(),
+                                                .beta2 = config.at("beta2").get<float>(),
+                                                .epsilon = config.at("epsilon").get<float>(),
+                                                .weight_decay = config.value("weight_decay", 0.0f)});
+    });
+    optimizers.add("sgd", [](const nlohmann::json& config) {
+      return std::make_unique<SGD>(SgdOptions{.learning_rate = config.at("learning_rate").get<float>(),
+                                              .momentum = config.value("momentum", 0.0f),
+                                              .nesterov = config.value("nesterov", false)});
+    });
+    return optimizers;
+  }();
+  return registry;
 }
 
 Adam::Adam(AdamOptions options) : options_(options) {

@@ -136,8 +136,17 @@ EaseModel::EaseModel(EaseOptions options) : options_(std::move(options)) {
   if (!options_.l2 && options_.l2_grid.empty()) throw Error("ease: an empty l2 grid and no l2");
 }
 
+const OptionSchema<EaseOptions>& EaseModel::option_schema() {
+  static const auto schema = OptionSchema<EaseOptions>("ease model")
+                                 .add("l2", &EaseOptions::l2, "L2 regularisation (default: tuned over l2_grid)")
+                                 .add("l2_grid", &EaseOptions::l2_grid, "the values tuning tries for l2");
+  return schema;
+}
+
 nlohmann::json EaseModel::params() const {
-  nlohmann::json p = {{"l2", l2_}};
+  EaseOptions fitted = options_;
+  fitted.l2 = l2_;
+  nlohmann::json p = option_schema().write(fitted);
   if (!tuning_.empty()) {
     nlohmann::json measured = nlohmann::json::array();
     for (const auto& [l2, value] : tuning_) measured.push_back({l2, value});
@@ -196,7 +205,10 @@ void EaseModel::save(io::ModelFile& file) const {
 
 void EaseModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
   const auto& params = file.header.at("model").at("params");
-  l2_ = params.at("l2").get<float>();
+  const EaseOptions saved = option_schema().read_saved(params, {});
+  if (!saved.l2) throw Error(path.string() + ": the ease model's params have no l2");
+  l2_ = *saved.l2;
+  options_.l2_grid = saved.l2_grid;
   tuning_.clear();
   tuning_metric_.clear();
   if (params.contains("l2_validation")) {

@@ -96,7 +96,17 @@ ItemKnnModel::ItemKnnModel(ItemKnnOptions options) : options_(options) {
   if (options_.neighbours <= 0) throw Error("itemknn: neighbours must be positive");
 }
 
-nlohmann::json ItemKnnModel::params() const { return {{"neighbours", options_.neighbours}, {"similarity", "cosine"}}; }
+const OptionSchema<ItemKnnOptions>& ItemKnnModel::option_schema() {
+  static const auto schema = OptionSchema<ItemKnnOptions>("itemknn model")
+                                 .add("neighbours", &ItemKnnOptions::neighbours, "neighbours kept per item");
+  return schema;
+}
+
+nlohmann::json ItemKnnModel::params() const {
+  nlohmann::json p = option_schema().write(options_);
+  p["similarity"] = "cosine";
+  return p;
+}
 
 void ItemKnnModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
   context.report("itemknn: cosine neighbours of " + std::to_string(item_count) + " items");
@@ -124,7 +134,7 @@ void ItemKnnModel::save(io::ModelFile& file) const {
 }
 
 void ItemKnnModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
-  options_.neighbours = file.header.at("model").at("params").at("neighbours").get<Index>();
+  options_ = option_schema().read_saved(file.header.at("model").at("params"), {});
   NeighbourTable table{file.tensor(kNeighbours), file.tensor(kSimilarities)};
   const Index items = table.neighbours.rows();
   if (table.neighbours.cols() != options_.neighbours || table.similarities.rows() != items ||

@@ -3,9 +3,6 @@
 #include <algorithm>
 
 #include "aisle/core/error.hpp"
-#include "aisle/rec/ease.hpp"
-#include "aisle/rec/item_knn.hpp"
-#include "aisle/rec/popularity.hpp"
 
 namespace aisle::rec {
 
@@ -33,16 +30,5 @@ std::vector<float> Model::contributions(std::span<const Index> history, Index it
 void Model::require_fitted(const char* what) const {
   if (!fitted()) throw Error(kind() + " model: " + what + " before fit or load");
 }
-
-void check_option_keys(std::string_view kind, const nlohmann::json& options, std::span<const char* const> known) {
-  if (!options.is_object()) throw Error(std::string(kind) + " options must be a JSON object");
-  for (const auto& item : options.items()) {
-    const std::string& key = item.key();
-    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
-      throw Error(std::string(kind) + " model has no option '" + key + "'");
-  }
-}
-
-std::vector<std::string> model_kinds() { return {"pop", "itemknn", "ease", "neural"}; }
 
 }  // namespace aisle::rec

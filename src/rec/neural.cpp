@@ -116,16 +116,7 @@ NeuralModel::NeuralModel(NeuralOptions options) : options_(options) {
 }
 
 nlohmann::json NeuralModel::params() const {
-  nlohmann::json p = {{"hidden", options_.hidden},
-                      {"epochs", options_.epochs},
-                      {"batch_size", options_.batch_size},
-                      {"learning_rate", options_.learning_rate},
-                      {"dropout", options_.dropout},
-                      {"target_decay", options_.target_decay},
-                      {"input_decay", options_.input_decay},
-                      {"cuts_per_row", options_.cuts_per_row},
-                      {"seed", options_.seed}};
-  p["validate"] = options_.validate;
+  nlohmann::json p = option_schema().write(options_);
   if (!final_losses_.empty()) p["final_loss"] = final_losses_.back();
   if (!validation_.empty()) {
     p["epochs_trained"] = trained_epochs_;
@@ -269,15 +260,9 @@ void NeuralModel::save(io::ModelFile& file) const {
 
 void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
   const auto& p = file.header.at("model").at("params");
-  options_.hidden = p.at("hidden").get<Index>();
-  options_.epochs = p.at("epochs").get<int>();
-  options_.batch_size = p.at("batch_size").get<Index>();
-  options_.learning_rate = p.at("learning_rate").get<float>();
-  options_.dropout = p.at("dropout").get<float>();
-  options_.target_decay = p.at("target_decay").get<float>();
-  options_.cuts_per_row = p.at("cuts_per_row").get<Index>();
-  options_.input_decay = p.value("input_decay", 1.0f);  // absent in files before it existed
-  options_.validate = p.value("validate", false);  // absent in files before it existed
+  NeuralOptions before_input_decay;
+  before_input_decay.input_decay = 1.0f;  // files from before input_decay weighed every item alike
+  options_ = option_schema().read_saved(p, before_input_decay);
   trained_epochs_ = p.value("epochs_trained", options_.epochs);
   validation_.clear();
   epochs_tuned_on_.clear();
@@ -286,7 +271,6 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
       validation_.emplace_back(point.at(0).get<int>(), point.at(1).get<double>());
     epochs_tuned_on_ = p.at("epochs_tuned_on").get<std::string>();
   }
-  options_.seed = p.at("seed").get<std::uint64_t>();
   final_losses_.clear();
   if (p.contains("final_loss")) final_losses_.push_back(p.at("final_loss").get<float>());
   const auto& weight = file.tensor(kInputWeight);
@@ -307,27 +291,21 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
   head_ = std::move(head);
 }
 
-std::unique_ptr<Model> make_neural_model(const nlohmann::json& options) {
-  static constexpr std::array known{"hidden",       "epochs",       "batch_size",  "learning_rate",
-                                    "dropout",      "target_decay", "input_decay", "cuts_per_row",
-                                    "seed",         "validate"};
-  check_option_keys(NeuralModel::kKind, options, known);
-  NeuralOptions o;
-  try {
-    o.hidden = options.value("hidden", o.hidden);
-    o.epochs = options.value("epochs", o.epochs);
-    o.batch_size = options.value("batch_size", o.batch_size);
-    o.learning_rate = options.value("learning_rate", o.learning_rate);
-    o.dropout = options.value("dropout", o.dropout);
-    o.target_decay = options.value("target_decay", o.target_decay);
-    o.input_decay = options.value("input_decay", o.input_decay);
-    o.cuts_per_row = options.value("cuts_per_row", o.cuts_per_row);
-    o.seed = options.value("seed", o.seed);
-    o.validate = options.value("validate", o.validate);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("neural: bad option value (") + e.what() + ")");
-  }
-  return std::make_unique<NeuralModel>(o);
+const OptionSchema<NeuralOptions>& NeuralModel::option_schema() {
+  using O = NeuralOptions;
+  static const auto schema =
+      OptionSchema<O>("neural model")
+          .add("hidden", &O::hidden, "width of both hidden layers")
+          .add("epochs", &O::epochs, "passes over the fitted interactions (at most, with validate)")
+          .add("batch_size", &O::batch_size, "training examples a step")
+          .add("learning_rate", &O::learning_rate, "Adam's learning rate")
+          .add("dropout", &O::dropout, "input dropout, the denoising corruption")
+          .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
+          .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
+          .add("cuts_per_row", &O::cuts_per_row, "training cuts of each row an epoch (0: every one)")
+          .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
+          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+  return schema;
 }
 
 }  // namespace aisle::rec

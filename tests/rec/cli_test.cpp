@@ -146,3 +146,40 @@ TEST_F(RecCli, SynthFitEvalAndQueries) {
   EXPECT_EQ(run(dir, "similar " + m + " --item ghost").code, 2);
   EXPECT_EQ(run(dir, "recommend " + m + " --user a --history b").code, 2);
 }
+
+// Model flags come from each model's option schema: --l2-grid takes a list,
+// a flag of another model is refused by name, --help lists every model's.
+// --sep '\t' reads tab-separated files.
+TEST_F(RecCli, ModelFlagsFromTheOptionSchemasAndTabSeparatedData) {
+  const auto data = dir / "tabs";
+  std::filesystem::create_directories(data);
+  std::string rows = "user\titem\ttimestamp\n";
+  for (int u = 0; u < 40; ++u) {
+    for (int i = 0; i < 6; ++i) {
+      // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on a long concatenation.
+      rows.append("u").append(std::to_string(u)).append("\ti").append(std::to_string((u + i * 3) % 25));
+      rows.append("\t").append(std::to_string(100 + i)).append("\n");
+    }
+  }
+  dir.write("tabs/interactions.csv", rows);
+  auto r = run(dir, "eval --data '" + data.string() + "' --sep '\\t' --protocol loo --model ease --l2-grid 5,50 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["params"]["l2_grid"], (nlohmann::json{5.0, 50.0}));
+  EXPECT_TRUE(report["params"]["l2"] == 5.0 || report["params"]["l2"] == 50.0) << report["params"];
+
+  r = run(dir, "eval --data '" + data.string() + "' --sep '\\t' --protocol loo --model ease --neighbours 3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("ease model has no option 'neighbours'"), std::string::npos) << r.err;
+  r = run(dir, "eval --data '" + data.string() + "' --sep '\\t' --protocol loo --model ease --l2-grid 5,x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--l2-grid expects numbers separated by commas"), std::string::npos) << r.err;
+  r = run(dir, "eval --data '" + data.string() + "' --sep ab --protocol loo --model pop");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--sep expects one character"), std::string::npos) << r.err;
+
+  r = run(dir, "--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* flag : {"--l2-grid", "--neighbours", "--hidden", "--validate", "pop: no options"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+}

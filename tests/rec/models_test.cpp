@@ -12,6 +12,7 @@
 #include "aisle/rec/evaluation.hpp"
 #include "aisle/rec/item_knn.hpp"
 #include "aisle/rec/model.hpp"
+#include "aisle/rec/model_registry.hpp"
 #include "aisle/rec/popularity.hpp"
 #include "aisle/rec/protocols.hpp"
 #include "support/interactions_csv.hpp"

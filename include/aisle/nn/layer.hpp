@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "aisle/core/registry.hpp"
 #include "aisle/backend/backend.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/core/tensor.hpp"
@@ -92,5 +93,11 @@ class Layer {
   Index output_size_ = 0;
   bool built_ = false;
 };
+
+using LayerRegistry = Registry<Layer, const nlohmann::json&>;
+
+// Layers by the "type" of their config: dense, relu, softmax, and any
+// registered since (see docs/contributing.md).
+LayerRegistry& layer_registry();
 
 }  // namespace aisle

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "aisle/core/registry.hpp"
 #include "aisle/core/tensor.hpp"
 #include "aisle/nn/targets.hpp"
 
@@ -38,5 +39,11 @@ class Loss {
   void check_targets(ConstMatrixRef predictions, const Targets& targets) const;
   virtual bool wants_labels() const { return false; }
 };
+
+using LossRegistry = Registry<Loss, const nlohmann::json&>;
+
+// Losses by the "type" of their config: sparse_categorical_crossentropy,
+// categorical_crossentropy, mean_squared_error, and any registered since.
+LossRegistry& loss_registry();
 
 }  // namespace aisle

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "aisle/core/registry.hpp"
 #include "aisle/core/tensor.hpp"
 
 namespace aisle {
@@ -39,5 +40,10 @@ class Optimizer {
  private:
   long long iterations_ = 0;
 };
+
+using OptimizerRegistry = Registry<Optimizer, const nlohmann::json&>;
+
+// Optimizers by the "type" of their config: adam, sgd, and any registered since.
+OptimizerRegistry& optimizer_registry();
 
 }  // namespace aisle

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "aisle/core/option_schema.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace aisle::rec {
@@ -23,6 +24,8 @@ struct EaseOptions {
 class EaseModel final : public Model {
  public:
   static constexpr const char* kKind = "ease";
+  // EaseOptions' one definition: make_model, params() and the CLI read it.
+  static const OptionSchema<EaseOptions>& option_schema();
 
   explicit EaseModel(EaseOptions options = {});
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "aisle/core/option_schema.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace aisle::rec {
@@ -16,6 +17,8 @@ struct ItemKnnOptions {
 class ItemKnnModel final : public Model {
  public:
   static constexpr const char* kKind = "itemknn";
+  // ItemKnnOptions' one definition: make_model, params() and the CLI read it.
+  static const OptionSchema<ItemKnnOptions>& option_schema();
 
   explicit ItemKnnModel(ItemKnnOptions options = {});
 

@@ -67,13 +67,5 @@ class Model {
   void require_fitted(const char* what) const;
 };
 
-// A model by kind with options (JSON, e.g. {"l2": 100} or {"neighbours": 50});
-// throws aisle::Error for an unknown kind or option.
-std::unique_ptr<Model> make_model(std::string_view kind, const nlohmann::json& options = nlohmann::json::object());
-// The kinds make_model knows.
-std::vector<std::string> model_kinds();
-
-// Checks that options holds only known keys; throws naming the first other.
-void check_option_keys(std::string_view kind, const nlohmann::json& options, std::span<const char* const> known);
 
 }  // namespace aisle::rec

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "aisle/nn/sequential.hpp"
+#include "aisle/core/option_schema.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace aisle::rec {
@@ -45,6 +46,8 @@ struct NeuralOptions {
 class NeuralModel final : public Model {
  public:
   static constexpr const char* kKind = "neural";
+  // NeuralOptions' one definition: make_model, params() and the CLI read it.
+  static const OptionSchema<NeuralOptions>& option_schema();
 
   explicit NeuralModel(NeuralOptions options = {});
 

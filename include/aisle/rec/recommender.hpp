@@ -12,6 +12,7 @@
 #include "aisle/rec/id_map.hpp"
 #include "aisle/rec/interactions.hpp"
 #include "aisle/rec/model.hpp"
+#include "aisle/rec/model_registry.hpp"
 
 namespace aisle::rec {
 

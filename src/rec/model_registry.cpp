@@ -1,0 +1,47 @@
+#include "aisle/rec/model_registry.hpp"
+
+#include "aisle/rec/ease.hpp"
+#include "aisle/rec/item_knn.hpp"
+#include "aisle/rec/neural.hpp"
+#include "aisle/rec/popularity.hpp"
+
+namespace aisle::rec {
+namespace {
+
+// A model whose options struct has an option_schema(): the schema reads the
+// JSON options, and describes them to command lines.
+template <class M>
+void add_model(ModelRegistry& registry) {
+  registry.add(
+      M::kKind, [](const nlohmann::json& options) { return std::make_unique<M>(M::option_schema().read(options)); },
+      M::option_schema().describe());
+}
+
+ModelRegistry built_in_models() {
+  ModelRegistry registry("model");
+  registry.add(PopularityModel::kKind, [](const nlohmann::json& options) {
+    struct NoOptions {};
+    static const OptionSchema<NoOptions> none("pop model");
+    none.read(options);
+    return std::make_unique<PopularityModel>();
+  });
+  add_model<ItemKnnModel>(registry);
+  add_model<EaseModel>(registry);
+  add_model<NeuralModel>(registry);
+  return registry;
+}
+
+}  // namespace
+
+ModelRegistry& model_registry() {
+  static ModelRegistry registry = built_in_models();
+  return registry;
+}
+
+std::unique_ptr<Model> make_model(std::string_view kind, const nlohmann::json& options) {
+  return model_registry().make(kind, options);
+}
+
+std::vector<std::string> model_kinds() { return model_registry().names(); }
+
+}  // namespace aisle::rec
