@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "aisle/core/error.hpp"
-#include "arguments.hpp"
+#include "cli_arguments.hpp"
 #include "commands.hpp"
 #include "options.hpp"
 
@@ -22,23 +22,23 @@ int print_help(std::string_view text) {
 }
 
 int run(std::span<const std::string> args) {
-  if (args.empty()) throw classify::UsageError("missing command: train, eval or predict (see aisle-classify --help)");
+  if (args.empty()) throw aisle_cli::UsageError{"missing command: train, eval or predict (see aisle-classify --help)"};
   const std::string& command = args[0];
   const auto rest = args.subspan(1);
   if (command == "--help" || command == "-h" || command == "help") return print_help(classify::usage());
   if (command == "train") {
-    if (classify::wants_help(rest)) return print_help(classify::train_help());
+    if (aisle_cli::wants_help(rest)) return print_help(classify::train_help());
     return classify::run_train(classify::parse_train(rest), std::cout);
   }
   if (command == "eval") {
-    if (classify::wants_help(rest)) return print_help(classify::eval_help());
+    if (aisle_cli::wants_help(rest)) return print_help(classify::eval_help());
     return classify::run_eval(classify::parse_eval(rest), std::cout);
   }
   if (command == "predict") {
-    if (classify::wants_help(rest)) return print_help(classify::predict_help());
+    if (aisle_cli::wants_help(rest)) return print_help(classify::predict_help());
     return classify::run_predict(classify::parse_predict(rest), std::cout);
   }
-  throw classify::UsageError("unknown command '" + command + "': use train, eval or predict (see aisle-classify --help)");
+  throw aisle_cli::UsageError{"unknown command '" + command + "': use train, eval or predict (see aisle-classify --help)"};
 }
 
 // Errors are reported on one line, whatever their message holds.
@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return run(args);
-  } catch (const classify::UsageError& e) {
-    return report_error(e.what(), kUsageExit);
+  } catch (const aisle_cli::UsageError& e) {
+    return report_error(e.message, kUsageExit);
   } catch (const aisle::Error& e) {
     return report_error(e.what(), kUsageExit);
   } catch (const std::exception& e) {

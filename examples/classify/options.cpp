@@ -1,103 +1,114 @@
 #include "options.hpp"
 
-#include <array>
+#include <set>
 #include <cmath>
 #include <limits>
 
 #include "aisle/io/fashion_mnist.hpp"
-#include "arguments.hpp"
+#include "cli_arguments.hpp"
 
 namespace classify {
 namespace {
 
-constexpr std::array<OptionSpec, 10> kTrainSpecs = {{{"data"},
-                                                     {"epochs"},
-                                                     {"batch"},
-                                                     {"lr"},
-                                                     {"seed"},
-                                                     {"validation"},
-                                                     {"backend"},
-                                                     {"threads"},
-                                                     {"json", false},
-                                                     {"out"}}};
-constexpr std::array<OptionSpec, 3> kEvalSpecs = {{{"model"}, {"data"}, {"json", false}}};
-constexpr std::array<OptionSpec, 5> kPredictSpecs = {{{"model"}, {"index"}, {"image"}, {"data"}, {"json", false}}};
+using aisle_cli::Arguments;
+using aisle_cli::UsageError;
 
-std::filesystem::path required_path(const Arguments& args, std::string_view name) {
-  const auto value = args.text(name);
-  if (!value) args.fail("--" + std::string(name) + " is required");
-  if (value->empty()) args.fail("--" + std::string(name) + " needs a path");
-  return *value;
+const std::set<std::string> kTrainOptions = {"data", "epochs", "batch", "lr", "seed", "validation", "backend", "threads", "out"};
+const std::set<std::string> kEvalOptions = {"model", "data"};
+const std::set<std::string> kPredictOptions = {"model", "index", "image", "data"};
+const std::set<std::string> kSwitches = {"json"};
+
+[[noreturn]] void fail(const std::string& what) { throw UsageError{what}; }
+
+// parse() of command's words, its UsageErrors naming the command and its help.
+template <class Parse>
+auto parsing(const std::string& command, Parse&& parse) {
+  try {
+    return parse();
+  } catch (const UsageError& e) {
+    throw UsageError{command + ": " + e.message + " (see aisle-classify " + command + " --help)"};
+  }
+}
+
+std::filesystem::path required_path(const Arguments& args, const std::string& name) {
+  const auto value = args.required(name);
+  if (value.empty()) fail("--" + name + " needs a path");
+  return value;
 }
 
 std::filesystem::path data_dir(const Arguments& args) {
-  const std::string dir = args.text("data", aisle::io::kFashionMnistDefaultDir);
-  if (dir.empty()) args.fail("--data needs a path");
+  const std::string dir = args.value_or("data", aisle::io::kFashionMnistDefaultDir);
+  if (dir.empty()) fail("--data needs a path");
   return dir;
 }
 
-float positive_real(const Arguments& args, std::string_view name, double fallback) {
-  const double value = args.real(name, fallback);
+float positive_real(const Arguments& args, const std::string& name, double fallback) {
+  const double value = args.number(name, fallback);
   if (!std::isfinite(value) || value <= 0 || value > std::numeric_limits<float>::max())
-    args.fail("--" + std::string(name) + " must be a positive number");
+    fail("--" + name + " must be a positive number");
   return static_cast<float>(value);
 }
 
 float validation_fraction(const Arguments& args, double fallback) {
-  const double value = args.real("validation", fallback);
-  if (!(value >= 0 && value < 1)) args.fail("--validation must be at least 0 and below 1");
+  const double value = args.number("validation", fallback);
+  if (!(value >= 0 && value < 1)) fail("--validation must be at least 0 and below 1");
   return static_cast<float>(value);
 }
 
 std::optional<aisle::BackendKind> backend_choice(const Arguments& args) {
-  const auto name = args.text("backend");
+  const auto name = args.get("backend");
   if (!name) return std::nullopt;
   if (*name != "native" && *name != "onednn" && *name != "eigen")
-    args.fail("--backend must be native, onednn or eigen, not '" + *name + "'");
+    fail("--backend must be native, onednn or eigen, not '" + *name + "'");
   return aisle::backend_kind_from_string(*name);
 }
 
 }  // namespace
 
 TrainOptions parse_train(std::span<const std::string> words) {
-  const Arguments args("train", words, kTrainSpecs);
-  TrainOptions options;
-  options.data = data_dir(args);
-  options.epochs = static_cast<int>(args.integer("epochs", options.epochs, 1, 100000));
-  options.batch = args.integer("batch", options.batch, 1, 1 << 20);
-  options.learning_rate = positive_real(args, "lr", options.learning_rate);
-  options.seed = static_cast<std::uint64_t>(
-      args.integer("seed", static_cast<std::int64_t>(options.seed), 0, std::numeric_limits<std::int64_t>::max()));
-  options.validation = validation_fraction(args, options.validation);
-  options.backend = backend_choice(args);
-  options.threads = static_cast<int>(args.integer("threads", 0, 0, 4096));
-  options.json = args.has("json");
-  options.out = required_path(args, "out");
-  return options;
+  return parsing("train", [&] {
+    const Arguments args(words, kTrainOptions, kSwitches);
+    TrainOptions options;
+    options.data = data_dir(args);
+    options.epochs = static_cast<int>(args.integer("epochs", options.epochs, 1, 100000));
+    options.batch = args.integer("batch", options.batch, 1, 1 << 20);
+    options.learning_rate = positive_real(args, "lr", options.learning_rate);
+    options.seed = static_cast<std::uint64_t>(args.integer("seed", static_cast<long long>(options.seed), 0));
+    options.validation = validation_fraction(args, options.validation);
+    options.backend = backend_choice(args);
+    options.threads = static_cast<int>(args.integer("threads", 0, 0, 4096));
+    options.json = args.flag("json");
+    options.out = required_path(args, "out");
+    return options;
+  });
 }
 
 EvalOptions parse_eval(std::span<const std::string> words) {
-  const Arguments args("eval", words, kEvalSpecs);
-  EvalOptions options;
-  options.model = required_path(args, "model");
-  options.data = data_dir(args);
-  options.json = args.has("json");
-  return options;
+  return parsing("eval", [&] {
+    const Arguments args(words, kEvalOptions, kSwitches);
+    EvalOptions options;
+    options.model = required_path(args, "model");
+    options.data = data_dir(args);
+    options.json = args.flag("json");
+    return options;
+  });
 }
 
 PredictOptions parse_predict(std::span<const std::string> words) {
-  const Arguments args("predict", words, kPredictSpecs);
-  PredictOptions options;
-  options.model = required_path(args, "model");
-  if (args.has("index") == args.has("image")) args.fail("give either --index N or --image FILE.pgm");
-  if (args.has("index")) options.index = args.integer("index", 0, 0, std::numeric_limits<std::int32_t>::max());
-  if (args.has("image")) {
-    options.image = required_path(args, "image");
-    if (args.has("data")) args.fail("--data goes with --index, not with --image");
-  }
-  options.data = data_dir(args);
-  options.json = args.has("json");
-  return options;
+  return parsing("predict", [&] {
+    const Arguments args(words, kPredictOptions, kSwitches);
+    PredictOptions options;
+    options.model = required_path(args, "model");
+    if (args.has("index") == args.has("image")) fail("give either --index N or --image FILE.pgm");
+    if (args.has("index")) options.index = args.integer("index", 0, 0, std::numeric_limits<std::int32_t>::max());
+    if (args.has("image")) {
+      options.image = required_path(args, "image");
+      if (args.has("data")) fail("--data goes with --index, not with --image");
+    }
+    options.data = data_dir(args);
+    options.json = args.flag("json");
+    return options;
+  });
 }
 
 std::string_view usage() {

@@ -3,7 +3,7 @@
 
 #include "aisle/io/fashion_mnist.hpp"
 #include "aisle/io/pgm.hpp"
-#include "arguments.hpp"
+#include "cli_arguments.hpp"
 #include "classifier.hpp"
 #include "commands.hpp"
 #include "report.hpp"
@@ -18,9 +18,9 @@ aisle::Matrix test_image(const PredictOptions& options, PredictSummary& summary)
   const aisle::io::LabeledImages test = aisle::io::load_fashion_mnist(aisle::io::FashionMnistSet::test, options.data);
   const aisle::Index index = *options.index;
   if (index >= test.images.rows())
-    throw UsageError("predict: --index " + std::to_string(index) + " is beyond the test set, which has " +
-                     std::to_string(test.images.rows()) + " images (0 to " + std::to_string(test.images.rows() - 1) +
-                     ")");
+    throw aisle_cli::UsageError{"predict: --index " + std::to_string(index) + " is beyond the test set, which has " +
+                                std::to_string(test.images.rows()) + " images (0 to " +
+                                std::to_string(test.images.rows() - 1) + ")"};
   summary.source = "test image " + std::to_string(index);
   summary.label = test.labels(index);
   return test.images.row(index);

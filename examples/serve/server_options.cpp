@@ -25,13 +25,9 @@ ServerOptions parse_server_options(int argc, char** argv) {
   o.model_path = args.required("model");
   o.classifier_path = args.get("classifier");
   o.host = args.value_or("host", o.host);
-  const auto port = args.integer("port", o.port, 0);
-  if (port > 65535) throw aisle_cli::UsageError{"--port must be at most 65535"};
-  o.port = static_cast<int>(port);
+  o.port = static_cast<int>(args.integer("port", o.port, 0, 65535));
   const auto small = [&](const char* name, long long fallback, long long min, long long max) {
-    const auto value = args.integer(name, fallback, min);
-    if (value > max) throw aisle_cli::UsageError{"--" + std::string(name) + " must be at most " + std::to_string(max)};
-    return value;
+    return args.integer(name, fallback, min, max);
   };
   o.workers = static_cast<int>(small("workers", o.workers, 1, 4096));
   o.model_threads = static_cast<int>(small("model-threads", o.model_threads, 1, 1024));
