@@ -23,7 +23,9 @@ Init init_from_string(std::string_view name) {
   throw Error("unknown initialiser '" + std::string(name) + "'");
 }
 
-void initialise(Matrix& w, Init init, Rng& rng) {
+}  // namespace
+
+void initialise_weights(Matrix& w, Init init, Rng& rng) {
   const auto fan_in = static_cast<float>(w.rows());
   const auto fan_out = static_cast<float>(w.cols());
   float* data = w.data();
@@ -47,7 +49,6 @@ void initialise(Matrix& w, Init init, Rng& rng) {
   }
 }
 
-}  // namespace
 
 Dense::Dense(DenseOptions options) : options_(options) {
   if (options_.units <= 0) throw Error("Dense: units must be positive, got " + std::to_string(options_.units));
@@ -77,7 +78,7 @@ Index Dense::output_size_for(Index) const { return options_.units; }
 void Dense::init_parameters(Rng& rng) {
   params_.resize(2);
   params_[0].resize(input_size(), options_.units);
-  initialise(params_[0], options_.init, rng);
+  initialise_weights(params_[0], options_.init, rng);
   params_[1] = Matrix::Zero(1, options_.units);
 }
 

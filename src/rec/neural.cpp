@@ -57,16 +57,9 @@ std::vector<float> input_weights(const Histories& histories, float decay) {
   return weights;
 }
 
-// Calls visit(item, weight) for each item of row r of histories, weight being
-// its input value (weights[i] belongs to histories.items()[i]).
-template <class Visit>
-void for_each_weighted_item(const Histories& histories, std::span<const float> weights, Index r, const Visit& visit) {
-  const auto& offsets = histories.offsets();
-  const auto& items = histories.items();
-  for (auto i = offsets[static_cast<std::size_t>(r)]; i < offsets[static_cast<std::size_t>(r) + 1]; ++i) {
-    const auto at = static_cast<std::size_t>(i);
-    visit(items[at], weights[at]);
-  }
+// histories with their input values as the input layer's bags.
+WeightedBags bags_of(const Histories& histories, std::span<const float> weights) {
+  return {histories.offsets(), histories.items(), weights};
 }
 
 // Cuts row at a random point; the prefix, less dropped items, is the input
@@ -96,13 +89,6 @@ void add_example(std::span<const Index> row, const NeuralOptions& options, Rng& 
     weight *= options.target_decay;
   }
   target /= total;
-}
-
-Matrix glorot_uniform(Index rows, Index cols, Rng& rng) {
-  const float limit = std::sqrt(6.0f / static_cast<float>(rows + cols));
-  Matrix m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(-limit, limit);
-  return m;
 }
 
 }  // namespace
@@ -136,17 +122,6 @@ Sequential NeuralModel::make_head(Index item_count) const {
   return head;
 }
 
-void NeuralModel::input_layer(const Histories& histories, std::span<const float> weights, Matrix& z,
-                              Matrix& h) const {
-  z.resize(histories.size(), options_.hidden);
-  aisle::detail::parallel_for(histories.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
-    z.row(r) = input_bias_;
-    for_each_weighted_item(histories, weights, r,
-                           [&](Index item, float weight) { z.row(r) += weight * input_weight_.row(item); });
-  });
-  h = z.cwiseMax(0.0f);
-}
-
 void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
   validation_.clear();
   int epochs = options_.epochs;
@@ -175,8 +150,7 @@ int NeuralModel::epochs_from_validation(const Histories& rows, Index item_count,
 void NeuralModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
                         const std::function<void(int)>& after_epoch) {
   Rng rng(options_.seed);
-  input_weight_ = glorot_uniform(item_count, options_.hidden, rng);
-  input_bias_ = Matrix::Zero(1, options_.hidden);
+  input_ = EmbeddingBag({.rows = item_count, .dim = options_.hidden, .activation = Activation::relu}, rng);
   head_ = make_head(item_count);
   final_losses_.clear();
   Adam input_optimizer(AdamOptions{.learning_rate = options_.learning_rate});
@@ -195,7 +169,8 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
 
   auto ws = head_.make_workspace();
   auto grads = head_.make_gradients();
-  Matrix z, h, dz, weight_grad = Matrix::Zero(item_count, options_.hidden), bias_grad;
+  LayerState input_state;
+  std::array<Matrix, 2> input_grads{Matrix::Zero(item_count, options_.hidden), Matrix()};
   std::vector<Index> kept;
   std::vector<std::size_t> ages;
   trained_epochs_ = epochs;
@@ -210,8 +185,9 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
       batch.targets = Matrix::Zero(static_cast<Index>(end - begin), item_count);
       for (std::size_t i = begin; i < end; ++i) add_example(rows[trainable[i]], options_, rng, batch, kept, ages);
 
-      input_layer(batch.inputs, batch.weights, z, h);
-      head_.forward(h, ws);
+      const WeightedBags bags = bags_of(batch.inputs, batch.weights);
+      input_.forward(kernels(), bags, input_state);
+      head_.forward(input_state.output, ws);
       const Targets targets(std::move(batch.targets));
       const float batch_loss = head_.loss(ws, targets);
       ++batches;
@@ -220,18 +196,15 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
                     ", batch " + std::to_string(batches) + " (a learning_rate too high?)");
       loss_sum += batch_loss;
       head_.backward(ws, targets, grads, /*need_input_gradient=*/true);
-      // Back through relu and the sparse layer: only the rows of the batch's items get gradient.
-      dz = ws.input_gradient().cwiseProduct((z.array() > 0.0f).cast<float>().matrix());
-      bias_grad = dz.colwise().sum();
-      for (Index r = 0; r < batch.inputs.size(); ++r)
-        for_each_weighted_item(batch.inputs, batch.weights, r,
-                               [&](Index item, float weight) { weight_grad.row(item) += weight * dz.row(r); });
+      // Only the rows of the batch's items get gradient.
+      input_state.grad_output = ws.input_gradient();
+      input_.backward(kernels(), bags, input_state, input_grads);
       head_.apply_gradients(grads);
-      const std::array<Matrix*, 2> params{&input_weight_, &input_bias_};
-      const std::array<const Matrix*, 2> param_grads{&weight_grad, &bias_grad};
+      const auto input_params = input_.parameters();
+      const std::array<Matrix*, 2> params{&input_params[0], &input_params[1]};
+      const std::array<const Matrix*, 2> param_grads{&input_grads[0], &input_grads[1]};
       input_optimizer.step(params, param_grads);
-      for (Index r = 0; r < batch.inputs.size(); ++r)
-        for (const Index item : batch.inputs[r]) weight_grad.row(item).setZero();
+      EmbeddingBag::clear_gradient(bags, input_grads[0]);
     }
     final_losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -243,17 +216,18 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
 
 void NeuralModel::score_batch(const Histories& histories, Matrix& scores) const {
   require_fitted("score_batch");
-  Matrix z, h;
-  input_layer(histories, input_weights(histories, options_.input_decay), z, h);
+  const auto weights = input_weights(histories, options_.input_decay);
+  LayerState input_state;
+  input_.forward(kernels(), bags_of(histories, weights), input_state);
   auto ws = head_.make_workspace();
-  head_.predict(h, scores, ws);
+  head_.predict(input_state.output, scores, ws);
 }
 
 void NeuralModel::save(io::ModelFile& file) const {
   require_fitted("save");
   file.header["model"] = {{"kind", kind()}, {"params", params()}};
-  file.tensors.push_back({kInputWeight, input_weight_});
-  file.tensors.push_back({kInputBias, input_bias_});
+  file.tensors.push_back({kInputWeight, input_.weight()});
+  file.tensors.push_back({kInputBias, input_.bias()});
   const auto head_params = head_.parameters();
   for (std::size_t i = 0; i < head_params.size(); ++i) file.tensors.push_back({head_tensor_name(i), *head_params[i]});
 }
@@ -286,8 +260,7 @@ void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& p
     io::expect_shape({head_tensor_name(i), value}, head_params[i]->rows(), head_params[i]->cols(), path);
     *head_params[i] = value;
   }
-  input_weight_ = weight;
-  input_bias_ = file.tensor(kInputBias);
+  input_ = EmbeddingBag(weight, file.tensor(kInputBias), Activation::relu);
   head_ = std::move(head);
 }
 

@@ -18,14 +18,20 @@ struct Settings {
   std::vector<float> grid = {1, 2};
 };
 
+// Built one add() at a time, as a schema assembled at run time would be.
+OptionSchema<Settings> make_schema() {
+  OptionSchema<Settings> settings("toy model");
+  settings.add("count", &Settings::count, "how many");
+  settings.add("seed", &Settings::seed, "the seed");
+  settings.add("rate", &Settings::rate, "how fast");
+  settings.add("check", &Settings::check, "whether to check");
+  settings.add("limit", &Settings::limit, "an optional cap");
+  settings.add("grid", &Settings::grid, "values to try");
+  return settings;
+}
+
 const OptionSchema<Settings>& schema() {
-  static const auto settings = OptionSchema<Settings>("toy model")
-                                   .add("count", &Settings::count, "how many")
-                                   .add("seed", &Settings::seed, "the seed")
-                                   .add("rate", &Settings::rate, "how fast")
-                                   .add("check", &Settings::check, "whether to check")
-                                   .add("limit", &Settings::limit, "an optional cap")
-                                   .add("grid", &Settings::grid, "values to try");
+  static const auto settings = make_schema();
   return settings;
 }
 

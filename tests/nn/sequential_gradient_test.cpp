@@ -1,36 +1,14 @@
 // Sequential's gradients against finite differences, through every fusion, and NaN inputs.
 
-#include <gtest/gtest.h>
-#include <omp.h>
-
-#include <algorithm>
-#include <cstring>
-#include <filesystem>
 #include <functional>
 #include <limits>
-#include <numeric>
-#include <sstream>
-#include <thread>
-#include <utility>
 
-#include "aisle/aisle.hpp"
-#include "support/backends.hpp"
-#include "support/classic_model.hpp"
-#include "support/gradient_check.hpp"
-#include "support/synthetic.hpp"
-#include "support/test_files.hpp"
 #include "support/sequential_helpers.hpp"
 
 namespace aisle {
 namespace {
 
-using test_support::classic_model;
-using test_support::copy_of_parameters;
-using test_support::error_message;
-using test_support::parameters_are;
-using test_support::same_bits;
-using test_support::small_model;
-using test_support::temp_path;
+using namespace test_support;
 
 // The model's loss on (x, y) with the sign pattern of every layer's output,
 // so that the gradient check can skip perturbations that cross a ReLU kink.
@@ -67,6 +45,31 @@ void expect_parameter_and_input_gradients_match(Sequential& model, Matrix& x, co
   expect_gradients_match(model, x, ws.input_gradient(), grads, piecewise_loss(model, x, y));
 }
 
+// forward and backward (passes times over the same workspace), then every
+// parameter's and the input's gradient against finite differences of the loss.
+void expect_backward_matches_finite_differences(Sequential& model, Matrix& x, const Targets& y, int passes = 1) {
+  Workspace ws = model.make_workspace();
+  Gradients grads = model.make_gradients();
+  for (int pass = 0; pass < passes; ++pass) {
+    model.forward(x, ws);
+    model.backward(ws, y, grads, true);
+  }
+  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
+}
+
+// 3 inputs -> Dense(6) -> ReLU -> Dense(outputs) -> Softmax, its activations as layers of their own.
+template <class OptimizerType, class LossType>
+Sequential separate_activations_model(std::uint64_t seed, BackendKind kind, Index outputs, OptimizerType optimizer,
+                                      LossType loss) {
+  Sequential model({.seed = seed, .backend = kind});
+  model.add(Dense(6, Activation::none, 3));
+  model.add(ReLU());
+  model.add(Dense(outputs));
+  model.add(Softmax());
+  model.compile(std::move(optimizer), std::move(loss));
+  return model;
+}
+
 TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
   Sequential model = small_model(3, GetParam());
   const auto data = test_support::separable_classes(6, 5, 4, 17);
@@ -86,42 +89,21 @@ TEST_P(SequentialGradient, WholeThreeLayerModelMatchesFiniteDifferences) {
 }
 
 TEST_P(SequentialGradient, SeparateSoftmaxLayerAndMseAlsoMatch) {
-  Sequential model({.seed = 4, .backend = GetParam()});
-  model.add(Dense(6, Activation::none, 3));
-  model.add(ReLU());
-  model.add(Dense(3));
-  model.add(Softmax());
-  model.compile(SGD(), MeanSquaredError());
+  Sequential model = separate_activations_model(4, GetParam(), 3, SGD(), MeanSquaredError());
   Matrix x = test_support::random_matrix(5, 3, 40);
-  const Targets y(Matrix(test_support::random_matrix(5, 3, 41)));
-  Workspace ws = model.make_workspace();
-  Gradients grads = model.make_gradients();
-  model.forward(x, ws);
-  model.backward(ws, y, grads, true);
-  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
+  expect_backward_matches_finite_differences(model, x, Targets(Matrix(test_support::random_matrix(5, 3, 41))));
 }
 
 // Separate ReLU and Softmax layers under the fused cross-entropy: the Dense
 // above differentiates the ReLU, the loss the softmax, and both layers only
 // hand their gradient on.
 TEST_P(SequentialGradient, SeparateReluAndSoftmaxLayersUnderFusedCrossEntropyMatch) {
-  Sequential model({.seed = 5, .backend = GetParam()});
-  model.add(Dense(6, Activation::none, 3));
-  model.add(ReLU());
-  model.add(Dense(4));
-  model.add(Softmax());
-  model.compile(Adam(), SparseCategoricalCrossentropy());
+  Sequential model = separate_activations_model(5, GetParam(), 4, Adam(), SparseCategoricalCrossentropy());
   Matrix x = test_support::random_matrix(5, 3, 42);
   Labels labels(5);
   labels << 0, 3, 1, 2, 3;
-  const Targets y(labels);
-  Workspace ws = model.make_workspace();
-  Gradients grads = model.make_gradients();
-  for (int repeat = 0; repeat < 2; ++repeat) {  // the second pass reuses the swapped buffers
-    model.forward(x, ws);
-    model.backward(ws, y, grads, true);
-  }
-  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
+  // Two passes: the second reuses the swapped buffers.
+  expect_backward_matches_finite_differences(model, x, Targets(labels), 2);
 }
 
 // A layer written against Layer's hooks alone, declaring no fusion:
@@ -158,12 +140,7 @@ TEST_P(SequentialGradient, ALayerThatKnowsNothingOfFusionGetsRightGradientsBetwe
   Matrix x = test_support::random_matrix(5, 3, 43);
   Labels labels(5);
   labels << 1, 0, 3, 2, 1;
-  const Targets y(labels);
-  Workspace ws = model.make_workspace();
-  Gradients grads = model.make_gradients();
-  model.forward(x, ws);
-  model.backward(ws, y, grads, true);
-  expect_parameter_and_input_gradients_match(model, x, y, ws, grads);
+  expect_backward_matches_finite_differences(model, x, Targets(labels));
 }
 
 // backward_from_output(G) is the gradient of sum(G .* output): through the

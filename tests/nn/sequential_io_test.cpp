@@ -1,36 +1,11 @@
 // Sequential saved and loaded: predictions and settings come back bit for bit.
 
-#include <gtest/gtest.h>
-#include <omp.h>
-
-#include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <functional>
-#include <limits>
-#include <numeric>
-#include <sstream>
-#include <thread>
-#include <utility>
-
-#include "aisle/aisle.hpp"
-#include "support/backends.hpp"
-#include "support/classic_model.hpp"
-#include "support/gradient_check.hpp"
-#include "support/synthetic.hpp"
-#include "support/test_files.hpp"
 #include "support/sequential_helpers.hpp"
 
 namespace aisle {
 namespace {
 
-using test_support::classic_model;
-using test_support::copy_of_parameters;
-using test_support::error_message;
-using test_support::parameters_are;
-using test_support::same_bits;
-using test_support::small_model;
-using test_support::temp_path;
+using namespace test_support;
 
 TEST(Sequential, SaveLoadRoundTripGivesBitIdenticalPredictions) {
   const auto data = test_support::separable_classes(200, 784, 10, 25);

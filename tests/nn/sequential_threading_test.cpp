@@ -1,36 +1,16 @@
-// Sequential across threads: the same seed, data and threads give the same bits; concurrent predicts equal serial ones; calls inside the caller's OpenMP region.
+// Sequential across threads: the same seed, data and threads give the same bits; concurrent predicts
+// equal serial ones; calls inside the caller's OpenMP region.
 
-#include <gtest/gtest.h>
 #include <omp.h>
 
-#include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <functional>
-#include <limits>
-#include <numeric>
-#include <sstream>
 #include <thread>
-#include <utility>
 
-#include "aisle/aisle.hpp"
-#include "support/backends.hpp"
-#include "support/classic_model.hpp"
-#include "support/gradient_check.hpp"
-#include "support/synthetic.hpp"
-#include "support/test_files.hpp"
 #include "support/sequential_helpers.hpp"
 
 namespace aisle {
 namespace {
 
-using test_support::classic_model;
-using test_support::copy_of_parameters;
-using test_support::error_message;
-using test_support::parameters_are;
-using test_support::same_bits;
-using test_support::small_model;
-using test_support::temp_path;
+using namespace test_support;
 
 TEST(Sequential, SameSeedDataAndThreadsGiveBitIdenticalWeights) {
   const auto data = test_support::separable_classes(500, 784, 10, 9);

@@ -2,14 +2,20 @@
 
 // Helpers shared by the Sequential tests (tests/nn/sequential_*_test.cpp).
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "aisle/aisle.hpp"
+#include "support/backends.hpp"
+#include "support/classic_model.hpp"
+#include "support/gradient_check.hpp"
+#include "support/synthetic.hpp"
+#include "support/test_files.hpp"
 
 namespace aisle::test_support {
 

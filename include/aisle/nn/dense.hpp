@@ -6,6 +6,10 @@ namespace aisle {
 
 enum class Init { glorot_uniform, he_uniform, he_normal };
 
+// Draws w [fan_in x fan_out] from rng: glorot_uniform, U(+-sqrt(6 / (in + out)));
+// he_uniform, U(+-sqrt(6 / in)); he_normal, N(0, 2 / in).
+void initialise_weights(Matrix& w, Init init, Rng& rng);
+
 struct DenseOptions {
   Index units = 0;
   Activation activation = Activation::none;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "aisle/nn/embedding_bag.hpp"
 #include "aisle/nn/sequential.hpp"
 #include "aisle/core/option_schema.hpp"
 #include "aisle/rec/model.hpp"
@@ -54,14 +55,14 @@ class NeuralModel final : public Model {
   std::string kind() const override { return kKind; }
   nlohmann::json params() const override;
   void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
-  Index item_count() const override { return input_weight_.rows(); }
+  Index item_count() const override { return input_.weight().rows(); }
   void score_batch(const Histories& histories, Matrix& scores) const override;
   void save(io::ModelFile& file) const override;
   void load(const io::ModelFile& file, const std::filesystem::path& path) override;
 
   const NeuralOptions& options() const { return options_; }
-  const Matrix& input_weight() const { return input_weight_; }
-  const Matrix& input_bias() const { return input_bias_; }
+  const Matrix& input_weight() const { return input_.weight(); }
+  const Matrix& input_bias() const { return input_.bias(); }
   const Sequential& head() const { return head_; }
   // The mean training loss of each epoch of the last fit.
   const std::vector<float>& epoch_losses() const { return final_losses_; }
@@ -71,13 +72,11 @@ class NeuralModel final : public Model {
   void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
              const std::function<void(int)>& after_epoch);
   int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
-  // h1 = relu(x W1 + b1) for the rows of histories (pre-activation kept in z);
-  // weights[i] is x's value for histories.items()[i].
-  void input_layer(const Histories& histories, std::span<const float> weights, Matrix& z, Matrix& h) const;
+  // The backend of the head, which the input layer shares.
+  const Backend& kernels() const { return backend(head_.backend_kind()); }
 
   NeuralOptions options_;
-  Matrix input_weight_;  // W1 [items x hidden]
-  Matrix input_bias_;    // b1 [1 x hidden]
+  EmbeddingBag input_;  // h1 = relu(x W1 + b1): W1 [items x hidden], b1 [1 x hidden]
   Sequential head_;
   std::vector<float> final_losses_;  // mean training loss of each epoch
   int trained_epochs_ = 0;
