@@ -37,8 +37,10 @@ void header(std::ostringstream& out, const char* name, const char* type, const c
 void Metrics::observe(std::string_view endpoint, int status, double seconds) {
   const auto bucket = std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
   std::lock_guard lock(mutex_);
-  ++requests_[{std::string(endpoint), status}];
-  auto& histogram = durations_[std::string(endpoint)];
+  auto found = endpoints_.find(endpoint);
+  if (found == endpoints_.end()) found = endpoints_.emplace(std::string(endpoint), EndpointStats{}).first;
+  ++found->second.codes[status];
+  auto& histogram = found->second.durations;
   if (bucket < static_cast<std::ptrdiff_t>(kBuckets.size())) ++histogram.counts[static_cast<std::size_t>(bucket)];
   ++histogram.count;
   histogram.sum += seconds;
@@ -53,11 +55,14 @@ std::string Metrics::render(const std::vector<ModelInfo>& models) const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
   header(out, "aisle_requests_total", "counter", "Requests answered, by endpoint and HTTP status code.");
-  for (const auto& [key, count] : requests_)
-    out << "aisle_requests_total{endpoint=\"" << label_value(key.first) << "\",code=\"" << key.second << "\"} "
-        << count << '\n';
+  for (const auto& [endpoint, stats] : endpoints_) {
+    for (const auto& [code, count] : stats.codes)
+      out << "aisle_requests_total{endpoint=\"" << label_value(endpoint) << "\",code=\"" << code << "\"} " << count
+          << '\n';
+  }
   header(out, "aisle_request_duration_seconds", "histogram", "Time from request parsed to response ready.");
-  for (const auto& [endpoint, h] : durations_) {
+  for (const auto& [endpoint, stats] : endpoints_) {
+    const Histogram& h = stats.durations;
     const std::string label = "endpoint=\"" + label_value(endpoint) + "\"";
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBuckets.size(); ++b) {

@@ -49,9 +49,16 @@ class Metrics {
     double sum = 0;
   };
 
+  // Per endpoint: requests by status code, and their latency.
+  struct EndpointStats {
+    std::map<int, std::uint64_t> codes;
+    Histogram durations;
+  };
+
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
-  std::map<std::string, Histogram> durations_;
+  // Looked up by string_view (std::less<>): a request allocates nothing once
+  // its endpoint and code have been seen.
+  std::map<std::string, EndpointStats, std::less<>> endpoints_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> reloads_;
   std::atomic<std::int64_t> inflight_{0};
 };

@@ -1,7 +1,6 @@
 #include "model_slots.hpp"
 
 #include <array>
-#include <bit>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -61,25 +60,16 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 std::string file_version(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw aisle::Error("model file " + path.string() + ": cannot open");
-  std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-  std::uint64_t length = 0;
-  std::vector<char> buffer(std::size_t{1} << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    std::size_t i = 0;
-    for (; i + 8 <= got; i += 8) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, buffer.data() + i, 8);
-      h = std::rotl(h ^ mix(word), 27) * 0x9e3779b97f4a7c15ULL;
-    }
-    for (; i < got; ++i) h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001b3ULL;
-    length += got;
-  }
-  if (in.bad()) throw aisle::Error("model file " + path.string() + ": read error");
-  return hex16(mix(h ^ length));
+  const auto length = static_cast<std::uint64_t>(in.tellg());
+  std::array<unsigned char, 4> crc{};
+  if (length < crc.size() || !in.seekg(-static_cast<std::streamoff>(crc.size()), std::ios::end) ||
+      !in.read(reinterpret_cast<char*>(crc.data()), static_cast<std::streamsize>(crc.size())))
+    throw aisle::Error("model file " + path.string() + ": too short to be a model file (" + std::to_string(length) +
+                       " bytes)");
+  const std::uint64_t stored = crc[0] | (crc[1] << 8) | (crc[2] << 16) | (std::uint64_t{crc[3]} << 24);
+  return hex16(mix(mix(stored) ^ length));
 }
 
 std::shared_ptr<const RecommenderModel> load_recommender_model(const std::filesystem::path& path) {

@@ -38,7 +38,11 @@ struct ClassifierModel {
   ModelInfo info;
 };
 
-// The version of a model file: a 64-bit hash of its bytes, as 16 hex digits.
+// The version of a model file, as 16 hex digits: a hash of the CRC-32 of its
+// contents, which every aisle model file ends with, and of its length. Read
+// from the file's last bytes, not the whole file: the load that follows
+// reads it once and checks that CRC. Different contents differ in it but for
+// a chance of one in 2^32.
 std::string file_version(const std::filesystem::path& path);
 
 // Loads and checks a model (it answers one query) or throws aisle::Error

@@ -125,6 +125,12 @@ const Matrix& ModelFile::tensor(std::string_view name) const {
   throw Error("model file of kind '" + kind + "' has no tensor '" + std::string(name) + "'");
 }
 
+Matrix ModelFile::take_tensor(std::string_view name) {
+  for (auto& t : tensors)
+    if (t.name == name) return std::move(t.value);
+  throw Error("model file of kind '" + kind + "' has no tensor '" + std::string(name) + "'");
+}
+
 void write_model_file(const std::filesystem::path& path, const ModelFile& file) {
   nlohmann::json header = file.header;
   header["format"] = kFormatName;

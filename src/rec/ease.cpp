@@ -203,7 +203,7 @@ void EaseModel::save(io::ModelFile& file) const {
   file.tensors.push_back({kWeights, weights_});
 }
 
-void EaseModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
+void EaseModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   const auto& params = file.header.at("model").at("params");
   const EaseOptions saved = option_schema().read_saved(params, {});
   if (!saved.l2) throw Error(path.string() + ": the ease model's params have no l2");
@@ -216,10 +216,10 @@ void EaseModel::load(const io::ModelFile& file, const std::filesystem::path& pat
     const auto text = params.at("l2_tuned_on").get<std::string>();
     tuning_metric_ = text.substr(0, text.find(' '));
   }
-  const auto& weights = file.tensor(kWeights);
+  Matrix weights = file.take_tensor(kWeights);
   if (weights.rows() != weights.cols() || weights.rows() == 0)
     throw Error(path.string() + ": " + kWeights + " has shape " + shape_string(weights) + ", expected [items x items]");
-  weights_ = weights;
+  weights_ = std::move(weights);
 }
 
 }  // namespace aisle::rec

@@ -133,7 +133,7 @@ void ItemKnnModel::save(io::ModelFile& file) const {
   file.tensors.push_back({kSimilarities, std::move(table.similarities)});
 }
 
-void ItemKnnModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
+void ItemKnnModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   options_ = option_schema().read_saved(file.header.at("model").at("params"), {});
   NeighbourTable table{file.tensor(kNeighbours), file.tensor(kSimilarities)};
   const Index items = table.neighbours.rows();

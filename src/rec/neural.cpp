@@ -232,7 +232,7 @@ void NeuralModel::save(io::ModelFile& file) const {
   for (std::size_t i = 0; i < head_params.size(); ++i) file.tensors.push_back({head_tensor_name(i), *head_params[i]});
 }
 
-void NeuralModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
+void NeuralModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   const auto& p = file.header.at("model").at("params");
   NeuralOptions before_input_decay;
   before_input_decay.input_decay = 1.0f;  // files from before input_decay weighed every item alike

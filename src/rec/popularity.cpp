@@ -28,11 +28,11 @@ void PopularityModel::save(io::ModelFile& file) const {
   file.tensors.push_back({kCounts, counts_});
 }
 
-void PopularityModel::load(const io::ModelFile& file, const std::filesystem::path& path) {
-  const auto& counts = file.tensor(kCounts);
+void PopularityModel::load(io::ModelFile& file, const std::filesystem::path& path) {
+  Matrix counts = file.take_tensor(kCounts);
   if (counts.rows() != 1 || counts.cols() == 0)
     throw Error(path.string() + ": " + kCounts + " has shape " + shape_string(counts) + ", expected [1 x items]");
-  counts_ = counts;
+  counts_ = std::move(counts);
 }
 
 }  // namespace aisle::rec

@@ -232,7 +232,7 @@ void Recommender::save(const std::filesystem::path& path) const {
 }
 
 Recommender Recommender::load(const std::filesystem::path& path) {
-  const auto file = io::read_model_file(path);
+  auto file = io::read_model_file(path);
   if (!file.kind.starts_with(kKindPrefix))
     throw Error(path.string() + ": a '" + file.kind + "' model file, not a recommender (rec.*)");
   Recommender r;

@@ -35,6 +35,9 @@ struct ModelFile {
 
   // The tensor called name; throws aisle::Error naming the file's kind if absent.
   const Matrix& tensor(std::string_view name) const;
+  // The named tensor moved out of the file (left empty there): a loader takes
+  // its weights without a second copy of them in memory.
+  Matrix take_tensor(std::string_view name);
 };
 
 inline constexpr std::uint32_t kModelFileVersion = 1;

@@ -36,7 +36,7 @@ class EaseModel final : public Model {
   void score_batch(const Histories& histories, Matrix& scores) const override;
   std::vector<float> contributions(std::span<const Index> history, Index item) const override;
   void save(io::ModelFile& file) const override;
-  void load(const io::ModelFile& file, const std::filesystem::path& path) override;
+  void load(io::ModelFile& file, const std::filesystem::path& path) override;
 
   // The l2 in use (given or tuned), and what tuning measured: (l2, metric).
   float l2() const { return l2_; }

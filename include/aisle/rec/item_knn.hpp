@@ -29,7 +29,7 @@ class ItemKnnModel final : public Model {
   void score_batch(const Histories& histories, Matrix& scores) const override;
   std::vector<float> contributions(std::span<const Index> history, Index item) const override;
   void save(io::ModelFile& file) const override;
-  void load(const io::ModelFile& file, const std::filesystem::path& path) override;
+  void load(io::ModelFile& file, const std::filesystem::path& path) override;
 
   // weights(i, j) = sim(i, j) when i is one of j's neighbours.
   const SparseMatrix& weights() const { return weights_; }

@@ -61,7 +61,8 @@ class Model {
   // Model files: the model's tensors (names prefixed with its kind) and its
   // header fields under header["model"].
   virtual void save(io::ModelFile& file) const = 0;
-  virtual void load(const io::ModelFile& file, const std::filesystem::path& path) = 0;
+  // load may move tensors out of file (ModelFile::take_tensor).
+  virtual void load(io::ModelFile& file, const std::filesystem::path& path) = 0;
 
  protected:
   void require_fitted(const char* what) const;

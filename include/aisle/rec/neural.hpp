@@ -58,7 +58,7 @@ class NeuralModel final : public Model {
   Index item_count() const override { return input_.weight().rows(); }
   void score_batch(const Histories& histories, Matrix& scores) const override;
   void save(io::ModelFile& file) const override;
-  void load(const io::ModelFile& file, const std::filesystem::path& path) override;
+  void load(io::ModelFile& file, const std::filesystem::path& path) override;
 
   const NeuralOptions& options() const { return options_; }
   const Matrix& input_weight() const { return input_.weight(); }

@@ -17,7 +17,7 @@ class PopularityModel final : public Model {
   // A history adds nothing to a popularity score: all zeros.
   std::vector<float> contributions(std::span<const Index> history, Index item) const override;
   void save(io::ModelFile& file) const override;
-  void load(const io::ModelFile& file, const std::filesystem::path& path) override;
+  void load(io::ModelFile& file, const std::filesystem::path& path) override;
 
   const RowVector& counts() const { return counts_; }
 
