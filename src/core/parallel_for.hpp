@@ -31,20 +31,6 @@ struct LoopShape {
   bool parallel = true;
 };
 
-// body(i) for every i in [0, count).
-template <class Body>
-void parallel_for(Index count, const LoopShape& shape, Body&& body) {
-  bind_thread_count();
-  if (shape.uneven) {
-    const Index chunk = std::max<Index>(1, shape.chunk);
-#pragma omp parallel for schedule(dynamic, chunk) if (shape.parallel)
-    for (Index i = 0; i < count; ++i) body(i);
-  } else {
-#pragma omp parallel for schedule(static) if (shape.parallel)
-    for (Index i = 0; i < count; ++i) body(i);
-  }
-}
-
 // body(state, i) for every i in [0, count), where each thread makes its own
 // state once with make_state(): scratch buffers reused across iterations.
 template <class MakeState, class Body>
@@ -62,6 +48,13 @@ void parallel_for_with_state(Index count, const LoopShape& shape, MakeState&& ma
       for (Index i = 0; i < count; ++i) body(state, i);
     }
   }
+}
+
+// body(i) for every i in [0, count).
+template <class Body>
+void parallel_for(Index count, const LoopShape& shape, Body&& body) {
+  struct NoState {};
+  parallel_for_with_state(count, shape, [] { return NoState{}; }, [&](NoState&, Index i) { body(i); });
 }
 
 // Whether predicate(i) holds for every i in [0, count); every i is tested.

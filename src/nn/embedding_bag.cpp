@@ -8,6 +8,14 @@
 namespace aisle {
 namespace {
 
+// visit(id, weight) for each entry of bag r.
+template <class Visit>
+void for_each_entry(const WeightedBags& bags, Index r, const Visit& visit) {
+  const auto begin = static_cast<std::size_t>(bags.offsets[static_cast<std::size_t>(r)]);
+  const auto end = static_cast<std::size_t>(bags.offsets[static_cast<std::size_t>(r) + 1]);
+  for (auto i = begin; i < end; ++i) visit(bags.ids[i], bags.weights[i]);
+}
+
 void check_activation(Activation activation) {
   if (activation == Activation::softmax) throw Error("EmbeddingBag: activation must be none or relu, not softmax");
 }
@@ -54,8 +62,7 @@ void EmbeddingBag::forward(const Backend& backend, const WeightedBags& bags, Lay
   detail::parallel_for(bags.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
     auto row = sums.row(r);
     row = params_[1];
-    for (auto i = bags.offsets[static_cast<std::size_t>(r)]; i < bags.offsets[static_cast<std::size_t>(r) + 1]; ++i)
-      row += bags.weights[static_cast<std::size_t>(i)] * weight.row(bags.ids[static_cast<std::size_t>(i)]);
+    for_each_entry(bags, r, [&](Index id, float w) { row += w * weight.row(id); });
   });
   if (activation_ == Activation::relu) backend.relu_forward(state.pre_activation, state.output, state.kernels);
 }
@@ -74,8 +81,7 @@ void EmbeddingBag::backward(const Backend& backend, const WeightedBags& bags, La
   grads[1] = dz.colwise().sum();
   // Serial: two bags may hold the same id, and its row must sum in one order.
   for (Index r = 0; r < bags.size(); ++r)
-    for (auto i = bags.offsets[static_cast<std::size_t>(r)]; i < bags.offsets[static_cast<std::size_t>(r) + 1]; ++i)
-      grads[0].row(bags.ids[static_cast<std::size_t>(i)]) += bags.weights[static_cast<std::size_t>(i)] * dz.row(r);
+    for_each_entry(bags, r, [&](Index id, float w) { grads[0].row(id) += w * dz.row(r); });
 }
 
 void EmbeddingBag::clear_gradient(const WeightedBags& bags, Matrix& weight_grad) {

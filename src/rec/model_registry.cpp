@@ -8,8 +8,8 @@
 namespace aisle::rec {
 namespace {
 
-// A model whose options struct has an option_schema(): the schema reads the
-// JSON options, and describes them to command lines.
+// The model M, made from JSON options read through M::option_schema(), which
+// also describes them to command lines.
 template <class M>
 void add_model(ModelRegistry& registry) {
   registry.add(
@@ -19,12 +19,7 @@ void add_model(ModelRegistry& registry) {
 
 ModelRegistry built_in_models() {
   ModelRegistry registry("model");
-  registry.add(PopularityModel::kKind, [](const nlohmann::json& options) {
-    struct NoOptions {};
-    static const OptionSchema<NoOptions> none("pop model");
-    none.read(options);
-    return std::make_unique<PopularityModel>();
-  });
+  add_model<PopularityModel>(registry);
   add_model<ItemKnnModel>(registry);
   add_model<EaseModel>(registry);
   add_model<NeuralModel>(registry);

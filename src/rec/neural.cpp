@@ -170,7 +170,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
   auto ws = head_.make_workspace();
   auto grads = head_.make_gradients();
   LayerState input_state;
-  std::array<Matrix, 2> input_grads{Matrix::Zero(item_count, options_.hidden), Matrix()};
+  std::array<Matrix, 2> input_grads;  // sized by the first backward, its rows cleared after each step
   std::vector<Index> kept;
   std::vector<std::size_t> ages;
   trained_epochs_ = epochs;
@@ -197,7 +197,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
       loss_sum += batch_loss;
       head_.backward(ws, targets, grads, /*need_input_gradient=*/true);
       // Only the rows of the batch's items get gradient.
-      input_state.grad_output = ws.input_gradient();
+      input_state.grad_output.swap(ws.layers.front().grad_input);  // scratch in both: no copy
       input_.backward(kernels(), bags, input_state, input_grads);
       head_.apply_gradients(grads);
       const auto input_params = input_.parameters();

@@ -7,6 +7,11 @@ namespace {
 constexpr const char* kCounts = "pop.counts";
 }
 
+const OptionSchema<PopularityOptions>& PopularityModel::option_schema() {
+  static const OptionSchema<PopularityOptions> schema("pop model");
+  return schema;
+}
+
 void PopularityModel::fit(const Histories& rows, Index item_count, const FitContext& /*context*/) {
   const auto counts = rec::item_counts(rows, item_count);
   counts_.resize(item_count);

@@ -124,12 +124,8 @@ class OptionSchema {
       return value.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
       if (!value.is_number_integer()) bad_value(key, value, "a whole number");
-      if constexpr (std::is_unsigned_v<T>) {
-        if (!value.is_number_unsigned()) bad_value(key, value, "a whole number not below 0");
-        return value.get<T>();
-      } else {
-        return value.get<T>();
-      }
+      if (std::is_unsigned_v<T> && !value.is_number_unsigned()) bad_value(key, value, "a whole number not below 0");
+      return value.get<T>();
     } else if constexpr (std::is_floating_point_v<T>) {
       if (!value.is_number()) bad_value(key, value, "a number");
       return value.get<T>();

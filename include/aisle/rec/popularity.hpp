@@ -1,13 +1,21 @@
 #pragma once
 
+#include "aisle/core/option_schema.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace aisle::rec {
+
+// Popularity takes no options; the struct lets it be made like every model.
+struct PopularityOptions {};
 
 // Scores every item by the number of fitted rows holding it, whatever the history.
 class PopularityModel final : public Model {
  public:
   static constexpr const char* kKind = "pop";
+  // An empty schema: any option given is refused by name.
+  static const OptionSchema<PopularityOptions>& option_schema();
+
+  explicit PopularityModel(PopularityOptions = {}) {}
 
   std::string kind() const override { return kKind; }
   nlohmann::json params() const override { return nlohmann::json::object(); }
