@@ -49,6 +49,16 @@ nlohmann::json number_list(const Arguments& args, const std::string& flag) {
   return list;
 }
 
+// "ease,neural" -> ["ease", "neural"].
+nlohmann::json word_list(const Arguments& args, const std::string& flag) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& part : split_list(args.required(flag))) {
+    if (part.empty()) throw UsageError{"--" + flag + " expects names separated by commas, got '" + args.required(flag) + "'"};
+    list.push_back(part);
+  }
+  return list;
+}
+
 }  // namespace
 
 std::set<std::string> model_switches() {
@@ -79,7 +89,7 @@ std::string model_options_help() {
       // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on one long concatenation.
       std::string flag = "--";
       flag.append(flag_of(option.name));
-      if (option.type == OptionInfo::Type::number_list) flag.append(" A,B,..");
+      if (option.type == OptionInfo::Type::number_list || option.type == OptionInfo::Type::word_list) flag.append(" A,B,..");
       if (option.type == OptionInfo::Type::integer || option.type == OptionInfo::Type::number) flag.append(" V");
       help.append("    ").append(flag).append(flag.size() < 24 ? 24 - flag.size() : 1, ' ');
       help.append(option.help).append("\n");
@@ -118,6 +128,9 @@ std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args) {
         break;
       case OptionInfo::Type::number_list:
         if (args.has(flag)) options[option.name] = number_list(args, flag);
+        break;
+      case OptionInfo::Type::word_list:
+        if (args.has(flag)) options[option.name] = word_list(args, flag);
         break;
     }
   }

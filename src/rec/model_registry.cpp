@@ -1,5 +1,7 @@
 #include "aisle/rec/model_registry.hpp"
 
+#include "aisle/rec/auto_model.hpp"
+#include "aisle/rec/blend.hpp"
 #include "aisle/rec/ease.hpp"
 #include "aisle/rec/item_knn.hpp"
 #include "aisle/rec/neural.hpp"
@@ -23,6 +25,8 @@ ModelRegistry built_in_models() {
   add_model<ItemKnnModel>(registry);
   add_model<EaseModel>(registry);
   add_model<NeuralModel>(registry);
+  add_model<BlendModel>(registry);
+  add_model<AutoModel>(registry);
   return registry;
 }
 

@@ -16,7 +16,7 @@ namespace aisle {
 // An option as a program offers it: the JSON key (the command-line flag is
 // --name with '-' for '_'), the kind of value it takes and a line of help.
 struct OptionInfo {
-  enum class Type { integer, number, boolean, number_list };
+  enum class Type { integer, number, boolean, number_list, word_list };
   std::string name;
   Type type = Type::number;
   std::string help;
@@ -34,7 +34,7 @@ class OptionSchema {
   explicit OptionSchema(std::string owner) : owner_(std::move(owner)) {}
 
   // member takes an integer, floating-point, bool, optional<number> (absent
-  // when unset) or vector<float> type.
+  // when unset), vector<float> or vector<string> type.
   template <class T>
   OptionSchema& add(std::string name, T Options::*member, std::string help) {
     fields_.push_back(Field{{std::move(name), type_of<T>(), std::move(help)},
@@ -97,6 +97,7 @@ class OptionSchema {
     else if constexpr (std::is_integral_v<T>) return OptionInfo::Type::integer;
     else if constexpr (std::is_floating_point_v<T>) return OptionInfo::Type::number;
     else if constexpr (std::is_same_v<T, std::vector<float>>) return OptionInfo::Type::number_list;
+    else if constexpr (std::is_same_v<T, std::vector<std::string>>) return OptionInfo::Type::word_list;
     else return type_of<typename T::value_type>();  // std::optional
   }
 
@@ -135,6 +136,14 @@ class OptionSchema {
       for (const auto& element : value) {
         if (!element.is_number()) bad_value(key, value, "a list of numbers");
         list.push_back(element.get<float>());
+      }
+      return list;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      if (!value.is_array()) bad_value(key, value, "a list of strings");
+      std::vector<std::string> list;
+      for (const auto& element : value) {
+        if (!element.is_string()) bad_value(key, value, "a list of strings");
+        list.push_back(element.get<std::string>());
       }
       return list;
     } else {

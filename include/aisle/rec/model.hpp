@@ -38,7 +38,7 @@ class Model {
  public:
   virtual ~Model() = default;
 
-  // "pop", "itemknn", "ease", "neural".
+  // "pop", "itemknn", "ease", "neural", "blend", "auto".
   virtual std::string kind() const = 0;
   // The settings, including tuned ones and what tuning saw.
   virtual nlohmann::json params() const = 0;
