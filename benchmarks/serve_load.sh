@@ -9,14 +9,17 @@
 # l2), counting failed requests and the versions /v1/models reported.
 #
 # usage: benchmarks/serve_load.sh [--data DIR] [--duration S] [--connections N]
-#                                 [--threads N] [--no-reload] [--json]
+#                                 [--threads N] [--no-reload] [--serve-args "ARGS"] [--json]
 #   --data DIR   interactions.csv (+ items.csv) folder (default ../shared/data/amazon-beauty)
+#   --serve-args extra aisle-serve options, e.g. '--compute-threads 2'
 #   --json       print one JSON object (serve_rps, serve_p50_ms, serve_p99_ms,
-#                serve_errors, nginx_rps, ratio_to_nginx, reload_*) instead of text
+#                serve_errors, nginx_rps, ratio_to_nginx, healthz_rps, reload_*) instead
+#                of text; healthz_rps is aisle-serve's GET /healthz at the same load:
+#                the HTTP layer's own ceiling, with no model work
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="$root/../shared/data/amazon-beauty"
-duration=10 connections=64 threads=2 reload=1 json=0
+duration=10 connections=64 threads=2 reload=1 json=0 serve_args=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="${2:?--data needs a folder}"; shift ;;
@@ -24,8 +27,9 @@ while [ $# -gt 0 ]; do
     --connections) connections="${2:?}"; shift ;;
     --threads) threads="${2:?}"; shift ;;
     --no-reload) reload=0 ;;
+    --serve-args) serve_args="${2?--serve-args needs a value}"; shift ;;
     --json) json=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "serve_load.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -80,7 +84,8 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 
 # aisle-serve, ready when /readyz says so.
 serve_port="$(free_port)"
-"$bin/aisle-serve" --model "$model" --port "$serve_port" 2>"$work/serve.log" &
+# shellcheck disable=SC2086  # serve_args is a list of options
+"$bin/aisle-serve" --model "$model" --port "$serve_port" $serve_args 2>"$work/serve.log" &
 pids+=($!)
 for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$serve_port/readyz" >/dev/null 2>&1 && break
@@ -121,6 +126,8 @@ field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sy
 
 say "wrk on aisle-serve: ${duration}s, $connections connections"
 serve="$(run_wrk "http://127.0.0.1:$serve_port/v1/recommend" "$work/bodies.jsonl")"
+say "wrk on aisle-serve's /healthz: ${duration}s, $connections connections"
+healthz="$(run_wrk "http://127.0.0.1:$serve_port/healthz")"
 say "wrk on nginx's static file: ${duration}s, $connections connections"
 nginx="$(run_wrk "http://127.0.0.1:$nginx_port/static.json")"
 
@@ -150,22 +157,26 @@ if [ "$reload" = 1 ]; then
   reload_result="{\"reload_phase_rps\": $(field "$during" rps), \"reload_phase_p99_ms\": $(field "$during" p99_ms), \"reload_phase_errors\": $(field "$during" errors), \"reloads_ok\": $reloads_ok, \"reloads_failed\": $reloads_failed, \"versions_seen\": $versions}"
 fi
 
-/usr/bin/python3 - "$serve" "$nginx" "$reload_result" "$json" "$data" "$connections" "$duration" <<'PY'
+/usr/bin/python3 - "$serve" "$nginx" "$reload_result" "$healthz" "$json" "$data" "$connections" "$duration" "$serve_args" <<'PY'
 import json, sys
-serve, nginx, reload = (json.loads(a) for a in sys.argv[1:4])
-as_json, data, connections, duration = sys.argv[4] == "1", sys.argv[5], sys.argv[6], sys.argv[7]
+serve, nginx, reload, healthz = (json.loads(a) for a in sys.argv[1:5])
+as_json, data, connections, duration, serve_args = sys.argv[5] == "1", sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
 out = {
-    "data": data, "connections": int(connections), "duration_s": float(duration),
+    "data": data, "connections": int(connections), "duration_s": float(duration), "serve_args": serve_args,
     "serve_rps": round(serve["rps"], 1), "serve_p50_ms": round(serve["p50_ms"], 3),
     "serve_p99_ms": round(serve["p99_ms"], 3), "serve_errors": serve["errors"],
     "nginx_rps": round(nginx["rps"], 1), "nginx_p99_ms": round(nginx["p99_ms"], 3),
     "ratio_to_nginx": round(serve["rps"] / nginx["rps"], 3) if nginx["rps"] else None,
+    "healthz_rps": round(healthz["rps"], 1), "healthz_p99_ms": round(healthz["p99_ms"], 3),
+    "healthz_ratio_to_nginx": round(healthz["rps"] / nginx["rps"], 3) if nginx["rps"] else None,
 }
 out.update(reload)
 lines = [
     f"aisle-serve  {out['serve_rps']:>10,.0f} req/s  p50 {out['serve_p50_ms']:.2f} ms  "
     f"p99 {out['serve_p99_ms']:.2f} ms  errors {out['serve_errors']}",
     f"nginx static {out['nginx_rps']:>10,.0f} req/s  p99 {out['nginx_p99_ms']:.2f} ms",
+    f"aisle-serve /healthz {out['healthz_rps']:>10,.0f} req/s  p99 {out['healthz_p99_ms']:.2f} ms "
+    f"(the HTTP layer alone: {out['healthz_ratio_to_nginx']} of nginx)",
     f"ratio to nginx: {out['ratio_to_nginx']}",
 ]
 if reload:

@@ -18,6 +18,7 @@ add_library(aisle_serve_core STATIC
   ${AISLE_EXAMPLES_DIR}/serve/request_fields.cpp
   ${AISLE_EXAMPLES_DIR}/serve/model_slots.cpp
   ${AISLE_EXAMPLES_DIR}/serve/metrics.cpp
+  ${AISLE_EXAMPLES_DIR}/serve/compute_queue.cpp
   ${AISLE_EXAMPLES_DIR}/serve/service.cpp
   ${AISLE_EXAMPLES_DIR}/serve/recommend_handlers.cpp
   ${AISLE_EXAMPLES_DIR}/serve/classify_handler.cpp

@@ -10,7 +10,7 @@ const char* const kServerUsage =
     "usage: aisle-serve --model REC.model [--classifier CLS.model] [--host 127.0.0.1] [--port 8080]\n"
     "                   [--workers 128] [--model-threads 1] [--admin-token TOKEN] [--max-body 1048576]\n"
     "                   [--read-timeout 5] [--write-timeout 5] [--keep-alive-timeout 5]\n"
-    "                   [--max-history 10000] [--max-batch 1000] [--compute-slots 0]\n"
+    "                   [--max-history 10000] [--max-batch 1000] [--compute-threads 0]\n"
     "  An HTTP JSON service: POST /v1/recommend, /v1/recommend_batch, /v1/similar, /v1/explain,\n"
     "  /v1/classify; GET /v1/models, /healthz, /readyz, /metrics; POST /admin/reload.\n"
     "  SIGHUP reloads the models from disk; SIGTERM and SIGINT drain requests in flight and exit 0.\n";
@@ -19,7 +19,7 @@ ServerOptions parse_server_options(int argc, char** argv) {
   const aisle_cli::Arguments args(argc, argv, 1,
                                   {"model", "classifier", "host", "port", "workers", "model-threads", "admin-token",
                                    "max-body", "read-timeout", "write-timeout", "keep-alive-timeout", "max-history",
-                                   "max-batch", "compute-slots"},
+                                   "max-batch", "compute-threads"},
                                   {});
   ServerOptions o;
   o.model_path = args.required("model");
@@ -37,7 +37,7 @@ ServerOptions parse_server_options(int argc, char** argv) {
   o.keep_alive_timeout_s = static_cast<int>(small("keep-alive-timeout", o.keep_alive_timeout_s, 1, 3600));
   o.service.limits.max_history = static_cast<std::size_t>(small("max-history", 10000, 1, 10000000));
   o.service.limits.max_batch = static_cast<std::size_t>(small("max-batch", 1000, 1, 1000000));
-  o.service.compute_slots = static_cast<int>(small("compute-slots", 0, 0, 4096));
+  o.service.compute_threads = static_cast<int>(small("compute-threads", o.service.compute_threads, 0, 4096));
   o.service.admin_token = args.value_or("admin-token", "");
   if (args.has("admin-token") && o.service.admin_token.empty())
     throw aisle_cli::UsageError{"--admin-token is empty"};

@@ -17,14 +17,15 @@ struct Route {
   std::string_view method;
   std::string_view endpoint;  // the metrics' label
   Handler handler;            // null: answered by Service itself
+  bool computes = false;      // model work: runs on the compute queue when there is one
 };
 
 constexpr std::array kRoutes = {
-    Route{"/v1/recommend", "POST", "recommend", handle_recommend},
-    Route{"/v1/recommend_batch", "POST", "recommend_batch", handle_recommend_batch},
-    Route{"/v1/similar", "POST", "similar", handle_similar},
-    Route{"/v1/explain", "POST", "explain", handle_explain},
-    Route{"/v1/classify", "POST", "classify", handle_classify},
+    Route{"/v1/recommend", "POST", "recommend", handle_recommend, true},
+    Route{"/v1/recommend_batch", "POST", "recommend_batch", handle_recommend_batch, true},
+    Route{"/v1/similar", "POST", "similar", handle_similar, true},
+    Route{"/v1/explain", "POST", "explain", handle_explain, true},
+    Route{"/v1/classify", "POST", "classify", handle_classify, true},
     Route{"/v1/models", "GET", "models", handle_models},
     Route{"/admin/reload", "POST", "reload", handle_reload},
     Route{"/healthz", "GET", "healthz", nullptr},
@@ -42,7 +43,7 @@ const Route* find_route(std::string_view path) {
 
 Service::Service(ModelSlots& slots, Metrics& metrics, ServiceOptions options)
     : slots_(slots), metrics_(metrics), options_(std::move(options)) {
-  if (options_.compute_slots > 0) compute_slots_ = std::make_unique<std::counting_semaphore<>>(options_.compute_slots);
+  if (options_.compute_threads > 0) compute_ = std::make_unique<ComputeQueue>(options_.compute_threads);
 }
 
 HttpResponse Service::route(const HttpRequest& request, std::string_view& endpoint) {
@@ -55,7 +56,10 @@ HttpResponse Service::route(const HttpRequest& request, std::string_view& endpoi
     response.headers.emplace_back("Allow", route->method);
     return response;
   }
-  if (route->handler != nullptr) return route->handler(request, *this);
+  if (route->handler != nullptr) {
+    if (compute_ && route->computes) return compute_->run([&] { return route->handler(request, *this); });
+    return route->handler(request, *this);
+  }
   if (route->endpoint == "healthz") return json_response(200, {{"status", "ok"}});
   if (route->endpoint == "readyz") {
     if (ready()) return json_response(200, {{"status", "ready"}});
@@ -64,6 +68,11 @@ HttpResponse Service::route(const HttpRequest& request, std::string_view& endpoi
   HttpResponse metrics;
   metrics.content_type = "text/plain; version=0.0.4";
   metrics.body = metrics_.render(slots_.infos());
+  if (compute_) {
+    metrics.body += "# HELP aisle_compute_queue_length Model requests waiting for a compute thread.\n"
+                    "# TYPE aisle_compute_queue_length gauge\naisle_compute_queue_length ";
+    metrics.body += std::to_string(compute_->queued()) + "\n";
+  }
   return metrics;
 }
 
@@ -73,13 +82,6 @@ HttpResponse Service::handle(const HttpRequest& request) {
   std::string_view endpoint = "other";
   HttpResponse response;
   try {
-    if (compute_slots_) compute_slots_->acquire();
-    struct Release {
-      std::counting_semaphore<>* slots;
-      ~Release() {
-        if (slots) slots->release();
-      }
-    } release{compute_slots_.get()};
     response = route(request, endpoint);
   } catch (const RequestError& e) {
     response = error_response(e.status(), e.what());

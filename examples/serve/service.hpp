@@ -7,10 +7,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <semaphore>
 #include <string>
 #include <string_view>
 
+#include "compute_queue.hpp"
 #include "http_types.hpp"
 #include "metrics.hpp"
 #include "model_slots.hpp"
@@ -26,10 +26,10 @@ struct ServiceLimits {
 
 struct ServiceOptions {
   ServiceLimits limits;
-  // When positive, at most this many requests compute at once (the rest wait
-  // their turn), to bound the memory of large batches. 0: no bound; under
-  // load a bound of the core count measured slower, with a longer tail.
-  int compute_slots = 0;
+  // When positive, the model endpoints' work runs on a first-in, first-out
+  // pool of this many threads (see ComputeQueue), which also bounds the
+  // memory of large batches computing at once. 0: on the connection's thread.
+  int compute_threads = 0;
   // When set, admin calls need "Authorization: Bearer <token>"; when empty,
   // they are taken from loopback peers only.
   std::string admin_token;
@@ -64,7 +64,7 @@ class Service {
   ModelSlots& slots_;
   Metrics& metrics_;
   ServiceOptions options_;
-  std::unique_ptr<std::counting_semaphore<>> compute_slots_;
+  std::unique_ptr<ComputeQueue> compute_;  // null: model work runs on the connection's thread
   std::atomic<bool> loaded_{false};
   std::atomic<bool> draining_{false};
 };

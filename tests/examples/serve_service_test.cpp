@@ -343,7 +343,13 @@ TEST_F(ServeServiceTest, RequestsDuringReloadsAllSucceedOnOneModelOrTheOther) {
       }
     });
   }
-  for (int i = 0; i < 10; ++i) slots.reload(serve::Slot::recommender, i % 2 ? models.rec : models.rec_other);
+  // Each reload waits for an answer since the last, so that requests and
+  // reloads interleave however the threads are scheduled.
+  for (int i = 0; i < 10; ++i) {
+    const int before = answered;
+    while (answered == before) std::this_thread::yield();
+    slots.reload(serve::Slot::recommender, i % 2 ? models.rec : models.rec_other);
+  }
   done = true;
   for (auto& c : clients) c.join();
   EXPECT_EQ(failures, 0);
