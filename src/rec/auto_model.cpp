@@ -121,7 +121,7 @@ const OptionSchema<AutoOptions>& AutoModel::option_schema() {
   static const auto schema =
       OptionSchema<AutoOptions>("auto model")
           .add("candidates", &AutoOptions::candidates, "models to choose from, cheapest first")
-          .add("blend", &AutoOptions::blend, "also try blends of the best candidates")
+          .add("no_blend", &AutoOptions::no_blend, "choose among single models only, no blends")
           .add("time_budget", &AutoOptions::time_budget, "seconds for the whole fit (default: no bound)")
           .add("blend_queries", &AutoOptions::blend_queries, "validation queries the blend weights are chosen on");
   return schema;
@@ -183,7 +183,7 @@ void AutoModel::fit(const Histories& rows, Index item_count, const FitContext& c
   std::stable_sort(ranked.begin(), ranked.end(), [](const Candidate& a, const Candidate& b) { return a.value > b.value; });
 
   BlendChoice choice{{0}, {1.0f}, ranked[0].value};
-  if (options_.blend && ranked.size() > 1) {
+  if (!options_.no_blend && ranked.size() > 1) {
     const auto sample = sample_queries(split, options_.blend_queries, context.seed);
     nlohmann::json tried = nlohmann::json::array();
     choice = grow_blend(ranked, sample, metric, prefixed(context, "auto: "), tried);

@@ -116,7 +116,7 @@ TEST(AutoModel, FindsTheBlendWeightsOfAHandMadeCase) {
 
 TEST(AutoModel, WithoutBlendsKeepsTheBestSingleModel) {
   register_fixed_models();
-  AutoModel model(AutoOptions{.candidates = {"test.right", "test.left"}, .blend = false});
+  AutoModel model(AutoOptions{.candidates = {"test.right", "test.left"}, .no_blend = true});
   model.fit(rows_whose_next_item_is_0(), 5);
   // A tie: the earlier (cheaper) candidate is kept.
   EXPECT_EQ(model.params().at("choice").at("models"), nlohmann::json({"test.right"}));
@@ -188,5 +188,5 @@ TEST(AutoModel, RefusesBadOptionsByName) {
   EXPECT_THROW(make_model("auto", {{"candidates", nlohmann::json::array()}}), aisle::Error);
   EXPECT_THROW(make_model("auto", {{"candidates", {"auto"}}}), aisle::Error);
   EXPECT_THROW(make_model("auto", {{"time_budget", 0}}), aisle::Error);
-  EXPECT_THROW(make_model("auto", {{"blend", "yes"}}), aisle::Error);
+  EXPECT_THROW(make_model("auto", {{"no_blend", "yes"}}), aisle::Error);
 }

@@ -14,7 +14,7 @@ struct AutoOptions {
   // The candidates, tried in this order (cheapest first: under a time
   // budget the last ones are the ones dropped).
   std::vector<std::string> candidates = {"pop", "itemknn", "ease", "neural"};
-  bool blend = true;  // also try weighted blends of the best candidates
+  bool no_blend = false;  // single models only: no blends of the best candidates
   // Seconds for the whole fit, refit included; absent: no bound. A
   // candidate starts only while less than half of it is spent, since the
   // refit on all rows costs about as much again.
