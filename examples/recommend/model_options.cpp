@@ -52,10 +52,7 @@ nlohmann::json number_list(const Arguments& args, const std::string& flag) {
 // "ease,neural" -> ["ease", "neural"].
 nlohmann::json word_list(const Arguments& args, const std::string& flag) {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& part : split_list(args.required(flag))) {
-    if (part.empty()) throw UsageError{"--" + flag + " expects names separated by commas, got '" + args.required(flag) + "'"};
-    list.push_back(part);
-  }
+  for (const auto& part : split_list(args.required(flag))) list.push_back(part);
   return list;
 }
 

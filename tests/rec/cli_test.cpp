@@ -183,3 +183,30 @@ TEST_F(RecCli, ModelFlagsFromTheOptionSchemasAndTabSeparatedData) {
   for (const char* flag : {"--l2-grid", "--neighbours", "--hidden", "--validate", "pop: no options"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
+
+TEST_F(RecCli, AutoAndBlendFromTheCommandLine) {
+  const auto data = dir / "shop";
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 200 --items 60 --seed 5").code, 0);
+  const std::string on_shop = "eval --data '" + data.string() + "' --protocol loo --json ";
+  auto r = run(dir, on_shop + "--model auto --candidates pop,itemknn,ease");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["model"], "auto");
+  EXPECT_EQ(report["params"]["candidates"], (nlohmann::json{"pop", "itemknn", "ease"}));
+  EXPECT_EQ(report["params"]["validation"].size(), 3u);
+  EXPECT_TRUE(report["params"].contains("choice")) << report["params"];
+
+  r = run(dir, on_shop + "--model auto --candidates pop,itemknn --no-blend");
+  ASSERT_EQ(r.code, 0) << r.err;
+  report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["params"]["choice"]["models"].size(), 1u);
+  EXPECT_FALSE(report["params"].contains("blends"));
+
+  r = run(dir, on_shop + "--model blend --models itemknn,ease --weights 0.25,0.75");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["params"]["models"], (nlohmann::json{"itemknn", "ease"}));
+
+  r = run(dir, on_shop + "--model auto --candidates pop,nonesuch");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("nonesuch"), std::string::npos) << r.err;
+}
