@@ -231,6 +231,7 @@ void AutoModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   options_ = option_schema().read_saved(params, {});
   report_ = params;
   for (const auto& option : option_schema().describe()) report_.erase(option.name);
+  if (header.at("chosen").at("kind") == kKind) throw Error(path.string() + ": an auto model cannot have chosen 'auto'");
   chosen_ = detail::load_nested(header.at("chosen"), file, kChosenPrefix, path);
 }
 

@@ -144,7 +144,13 @@ void BlendModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   std::vector<float> weights = header.at("params").at("weights").get<std::vector<float>>();
   check_weights(weights, parts.size(), path.string());
   std::vector<std::shared_ptr<Model>> loaded;
-  for (std::size_t i = 0; i < parts.size(); ++i) loaded.push_back(detail::load_nested(parts[i], file, part_prefix(i), path));
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    // One level of nesting only: a crafted file's blend inside a blend is refused, not recursed into.
+    const auto part_kind = parts[i].at("kind").get<std::string>();
+    if (part_kind == kKind || part_kind == "auto")
+      throw Error(path.string() + ": a blend cannot hold a '" + part_kind + "' model");
+    loaded.push_back(detail::load_nested(parts[i], file, part_prefix(i), path));
+  }
   parts_ = std::move(loaded);
   weights_ = std::move(weights);
   check_parts(path.string());

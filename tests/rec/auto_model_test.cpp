@@ -18,8 +18,8 @@ using aisle::test_support::random_rows;
 
 namespace {
 
-// A model whose scores are a fixed vector, whatever the history; it
-// remembers every set of rows it was fitted on.
+// A model whose scores are a fixed vector (0 past its end), whatever the
+// history; it remembers every set of rows it was fitted on.
 class FixedScoresModel final : public Model {
  public:
   FixedScoresModel(std::string kind, std::vector<float> scores) : kind_(std::move(kind)), fixed_(std::move(scores)) {}
@@ -35,7 +35,8 @@ class FixedScoresModel final : public Model {
   void score_batch(const Histories& histories, Matrix& scores) const override {
     scores.resize(histories.size(), items_);
     for (Index r = 0; r < histories.size(); ++r)
-      for (Index i = 0; i < items_; ++i) scores(r, i) = fixed_[static_cast<std::size_t>(i)];
+      for (Index i = 0; i < items_; ++i)
+        scores(r, i) = static_cast<std::size_t>(i) < fixed_.size() ? fixed_[static_cast<std::size_t>(i)] : 0.0f;
   }
   void save(aisle::io::ModelFile& file) const override {
     file.header["model"] = {{"kind", kind_}, {"params", params()}, {"items", items_}};
