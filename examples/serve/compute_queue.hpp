@@ -46,7 +46,6 @@ class ComputeQueue {
     return std::move(*result);
   }
 
-  int threads() const { return static_cast<int>(workers_.size()); }
   // Work waiting for a thread now (not counting the work running).
   std::size_t queued() const;
 

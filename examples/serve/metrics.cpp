@@ -51,7 +51,7 @@ void Metrics::count_reload(std::string_view model, bool succeeded) {
   ++reloads_[{std::string(model), succeeded ? "success" : "failed"}];
 }
 
-std::string Metrics::render(const std::vector<ModelInfo>& models) const {
+std::string Metrics::render(const std::vector<ModelInfo>& models, std::optional<std::size_t> compute_queue_length) const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
   header(out, "aisle_requests_total", "counter", "Requests answered, by endpoint and HTTP status code.");
@@ -76,6 +76,10 @@ std::string Metrics::render(const std::vector<ModelInfo>& models) const {
   }
   header(out, "aisle_inflight_requests", "gauge", "Requests being handled now.");
   out << "aisle_inflight_requests " << inflight_.load() << '\n';
+  if (compute_queue_length) {
+    header(out, "aisle_compute_queue_length", "gauge", "Model requests waiting for a compute thread.");
+    out << "aisle_compute_queue_length " << *compute_queue_length << '\n';
+  }
   header(out, "aisle_model_info", "gauge", "The models serving, by slot and version (always 1).");
   for (const auto& m : models)
     out << "aisle_model_info{model=\"" << label_value(m.name) << "\",version=\"" << label_value(m.version)

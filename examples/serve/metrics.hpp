@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,7 +41,10 @@ class Metrics {
   };
   InflightGuard track_inflight() { return InflightGuard(inflight_); }
 
-  std::string render(const std::vector<ModelInfo>& models) const;
+  // compute_queue_length: the compute queue's waiting work, when there is a
+  // queue (aisle_compute_queue_length is left out otherwise).
+  std::string render(const std::vector<ModelInfo>& models,
+                     std::optional<std::size_t> compute_queue_length = std::nullopt) const;
 
  private:
   struct Histogram {

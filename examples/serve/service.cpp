@@ -67,12 +67,7 @@ HttpResponse Service::route(const HttpRequest& request, std::string_view& endpoi
   }
   HttpResponse metrics;
   metrics.content_type = "text/plain; version=0.0.4";
-  metrics.body = metrics_.render(slots_.infos());
-  if (compute_) {
-    metrics.body += "# HELP aisle_compute_queue_length Model requests waiting for a compute thread.\n"
-                    "# TYPE aisle_compute_queue_length gauge\naisle_compute_queue_length ";
-    metrics.body += std::to_string(compute_->queued()) + "\n";
-  }
+  metrics.body = metrics_.render(slots_.infos(), compute_ ? std::optional(compute_->queued()) : std::nullopt);
   return metrics;
 }
 

@@ -138,9 +138,14 @@ AutoModel::AutoModel(AutoOptions options) : options_(std::move(options)) {
   if (options_.blend_queries < 1) throw Error("auto model: blend_queries must be at least 1");
 }
 
-nlohmann::json AutoModel::params() const {
+nlohmann::json AutoModel::options_and_report() const {
   nlohmann::json p = option_schema().write(options_);
   p.update(report_);
+  return p;
+}
+
+nlohmann::json AutoModel::params() const {
+  nlohmann::json p = options_and_report();
   if (chosen_) p[kChosenParams] = chosen_->params();
   return p;
 }
@@ -195,14 +200,10 @@ void AutoModel::fit(const Histories& rows, Index item_count, const FitContext& c
   context.report("auto: chose " + report_["choice"].dump() + "; refitting on all rows");
 
   const auto refit_start = Clock::now();
-  if (choice.parts.size() == 1) {
-    chosen_ = refit(*ranked[choice.parts.front()].model, rows, item_count, prefixed(context, "auto: refit "));
-  } else {
-    std::vector<std::shared_ptr<Model>> parts;
-    for (const auto part : choice.parts)
-      parts.push_back(refit(*ranked[part].model, rows, item_count, prefixed(context, "auto: refit ")));
-    chosen_ = std::make_unique<BlendModel>(std::move(parts), choice.weights);
-  }
+  const auto refit_context = prefixed(context, "auto: refit ");
+  std::vector<std::shared_ptr<Model>> parts;
+  for (const auto part : choice.parts) parts.push_back(refit(*ranked[part].model, rows, item_count, refit_context));
+  chosen_ = parts.size() == 1 ? parts.front() : std::make_shared<BlendModel>(std::move(parts), choice.weights);
   report_["refit_seconds"] = seconds_since(refit_start);
   report_["fit_seconds"] = seconds_since(start);
 }
@@ -220,9 +221,9 @@ std::vector<float> AutoModel::contributions(std::span<const Index> history, Inde
 
 void AutoModel::save(io::ModelFile& file) const {
   require_fitted("save");
-  nlohmann::json p = option_schema().write(options_);
-  p.update(report_);
-  file.header["model"] = {{"kind", kind()}, {"params", p}, {"chosen", detail::save_nested(*chosen_, file, kChosenPrefix)}};
+  file.header["model"] = {{"kind", kind()},
+                          {"params", options_and_report()},
+                          {"chosen", detail::save_nested(*chosen_, file, kChosenPrefix)}};
 }
 
 void AutoModel::load(io::ModelFile& file, const std::filesystem::path& path) {

@@ -23,6 +23,13 @@ void check_weights(const std::vector<float>& weights, std::size_t parts, const s
   if (!any) throw Error(where + ": blend weights are all 0");
 }
 
+// One level of nesting only: a blend of blends (or of automatic choices) is
+// refused where it is made and where a crafted file asks for it, never
+// recursed into.
+void check_part_kind(const std::string& kind, const std::string& where) {
+  if (kind == BlendModel::kKind || kind == "auto") throw Error(where + ": a blend cannot hold a '" + kind + "' model");
+}
+
 }  // namespace
 
 const OptionSchema<BlendOptions>& BlendModel::option_schema() {
@@ -54,7 +61,7 @@ std::vector<float> standardise_rows(Matrix& scores) {
 BlendModel::BlendModel(BlendOptions options) {
   check_weights(options.weights, options.models.size(), "blend model");
   for (const auto& kind : options.models) {
-    if (kind == kKind) throw Error("blend model: a blend cannot hold a blend");
+    check_part_kind(kind, "blend model");
     parts_.push_back(make_model(kind));
   }
   weights_ = std::move(options.weights);
@@ -145,10 +152,7 @@ void BlendModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   check_weights(weights, parts.size(), path.string());
   std::vector<std::shared_ptr<Model>> loaded;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    // One level of nesting only: a crafted file's blend inside a blend is refused, not recursed into.
-    const auto part_kind = parts[i].at("kind").get<std::string>();
-    if (part_kind == kKind || part_kind == "auto")
-      throw Error(path.string() + ": a blend cannot hold a '" + part_kind + "' model");
+    check_part_kind(parts[i].at("kind").get<std::string>(), path.string());
     loaded.push_back(detail::load_nested(parts[i], file, part_prefix(i), path));
   }
   parts_ = std::move(loaded);

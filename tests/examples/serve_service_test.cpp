@@ -64,6 +64,22 @@ TEST_F(ServeServiceTest, RecommendForAUserAnswersTheLibrarysListWithTheModelVers
   EXPECT_EQ(body.at("popularity_fallback"), false);
 }
 
+TEST_F(ServeServiceTest, ComputeThreadsAnswerAsTheConnectionThreadDoesAndReportTheirQueue) {
+  serve::ServiceOptions options;
+  options.compute_threads = 2;
+  serve::Metrics queue_metrics;
+  serve::Service queued{slots, queue_metrics, options};
+  const auto request = post_json("/v1/recommend", {{"user", some_user()}, {"k", 5}});
+  const auto on_queue = queued.handle(request);
+  ASSERT_EQ(on_queue.status, 200) << on_queue.body;
+  EXPECT_EQ(on_queue.body, call(request).body);
+  const auto refused = queued.handle(post_json("/v1/recommend", {{"user", some_user()}, {"k", 0}}));
+  EXPECT_EQ(refused.status, 400) << "an error thrown on a compute thread is answered as on the caller's";
+  const auto text = queued.handle(get("/metrics")).body;
+  EXPECT_TRUE(contains(text, "# TYPE aisle_compute_queue_length gauge\naisle_compute_queue_length 0\n")) << text;
+  EXPECT_FALSE(contains(call(get("/metrics")).body, "aisle_compute_queue_length")) << "no queue, no gauge";
+}
+
 TEST_F(ServeServiceTest, RecommendForAHistoryReportsUnknownItemsAndHonoursFilters) {
   const std::vector<std::string> history{reference->items().id(0), "no-such-item", reference->items().id(5)};
   const std::string denied = item_ids(reference->recommend(history, 1)).at(0);

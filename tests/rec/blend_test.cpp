@@ -122,7 +122,8 @@ TEST(Blend, RefusesBadOptionsByName) {
   refused({{"models", {"ease", "itemknn"}}, {"weights", {1, -1}}}, "not below 0");
   refused({{"models", {"ease", "nonesuch"}}, {"weights", {1, 1}}}, "nonesuch");
   refused({{"models", "ease"}}, "a list of strings");
-  refused({{"models", {"blend"}}, {"weights", {1}}}, "cannot hold a blend");
+  refused({{"models", {"blend"}}, {"weights", {1}}}, "cannot hold a 'blend' model");
+  refused({{"models", {"auto"}}, {"weights", {1}}}, "cannot hold a 'auto' model");
 }
 
 TEST(Blend, SavesAndLoadsItsPartsBitForBit) {

@@ -52,9 +52,13 @@ class AutoModel final : public Model {
   const Model& chosen() const;
 
  private:
+  // The options and what validation measured: params() without the chosen
+  // model's own, as the model file keeps them.
+  nlohmann::json options_and_report() const;
+
   AutoOptions options_;
   nlohmann::json report_;  // what validation measured and why the choice
-  std::unique_ptr<Model> chosen_;
+  std::shared_ptr<Model> chosen_;
 };
 
 }  // namespace aisle::rec
