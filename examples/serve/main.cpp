@@ -69,8 +69,18 @@ std::string httplib_error_text(int status, std::size_t max_body) {
   return std::string("HTTP ") + std::to_string(status);
 }
 
+// httplib's default sets SO_REUSEPORT, with which a second server bound to
+// the same port succeeds and silently takes half the connections (and the
+// kernel may even hand one port 0 twice). SO_REUSEADDR alone still allows a
+// restart over connections in TIME_WAIT, and makes a taken port an error.
+void listen_exclusively(socket_t sock) {
+  int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 void configure(Server& server, serve::Service& service, const serve::ServerOptions& options) {
   const int workers = options.workers;
+  server.set_socket_options(listen_exclusively);
   server.new_task_queue = [workers] { return new httplib::ThreadPool(static_cast<std::size_t>(workers)); };
   server.set_payload_max_length(options.max_body);
   server.set_read_timeout(options.read_timeout_s, 0);

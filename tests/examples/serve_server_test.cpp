@@ -44,8 +44,10 @@ class ServeServerTest : public ::testing::Test {
     const auto found = server->wait_for_port();
     EXPECT_TRUE(found) << server->log();
     port = found.value_or(0);
-    for (int i = 0; i < 500 && status_of(client().Get("/readyz")) != 200; ++i)
+    int ready = 0;
+    for (int i = 0; i < 500 && (ready = status_of(client().Get("/readyz"))) != 200; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(ready, 200) << "aisle-serve did not become ready; its log:\n" << server->log();
     return server;
   }
 
@@ -169,9 +171,19 @@ TEST_F(ServeServerTest, ReloadByHttpAndBySighupChangesTheVersion) {
 TEST_F(ServeServerTest, AdminTokenIsRequiredOverTheSocketWhenSet) {
   auto server = start({"--admin-token", "t0ken"});
   auto c = client();
-  EXPECT_EQ(status_of(c.Post("/admin/reload", "", "application/json")), 401);
+  EXPECT_EQ(status_of(c.Post("/admin/reload", "", "application/json")), 401) << server->log();
   httplib::Headers headers{{"Authorization", "Bearer t0ken"}};
-  EXPECT_EQ(status_of(c.Post("/admin/reload", headers, "", "application/json")), 200);
+  EXPECT_EQ(status_of(c.Post("/admin/reload", headers, "", "application/json")), 200) << server->log();
+}
+
+// A second server on a port already taken fails with one line instead of
+// sharing the port and half its connections.
+TEST_F(ServeServerTest, ASecondServerOnATakenPortExitsWithTwo) {
+  auto first = start();
+  ServerProcess second(kServe, {"--model", models.rec.string(), "--port", std::to_string(port)}, models.dir / "second.log");
+  EXPECT_EQ(second.wait_for_exit(std::chrono::seconds(20)), 2) << second.log();
+  EXPECT_TRUE(contains(second.log(), "cannot listen on 127.0.0.1:" + std::to_string(port))) << second.log();
+  EXPECT_EQ(status_of(client().Get("/readyz")), 200);
 }
 
 TEST_F(ServeServerTest, SigtermDrainsRequestsInFlightAndExitsZero) {
