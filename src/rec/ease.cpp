@@ -1,6 +1,5 @@
 #include "aisle/rec/ease.hpp"
 
-#include <Eigen/Cholesky>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,6 +8,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/evaluation.hpp"
+#include "backend/spd_inverse.hpp"
 #include "core/parallel_for.hpp"
 #include "rec/scoring.hpp"
 
@@ -17,51 +17,7 @@ namespace {
 
 constexpr const char* kWeights = "ease.weights";
 
-// The solve works on column-major views of the (symmetric) Gram matrix buffer.
-using ColMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-using Block = Eigen::Ref<ColMatrix>;
-constexpr Index kLeafSize = 128;
-
-// L^-1 in place, for L lower triangular, recursively on 2x2 blocks so that the
-// work is matrix products (n^3/3 flops instead of the 2n^3 of a full solve):
-//   [A 0; C D]^-1 = [A^-1 0; -D^-1 C A^-1  D^-1]
-void invert_lower(Block m) {
-  const Index n = m.rows();
-  if (n <= kLeafSize) {
-    const ColMatrix inverse = m.triangularView<Eigen::Lower>().solve(ColMatrix::Identity(n, n));
-    m = inverse;
-    return;
-  }
-  const Index h = n / 2;
-  invert_lower(m.block(0, 0, h, h));
-  invert_lower(m.block(h, h, n - h, n - h));
-  auto c = m.block(h, 0, n - h, h);
-  const ColMatrix c_times_a = c * m.block(0, 0, h, h).triangularView<Eigen::Lower>();
-  c.noalias() = -(m.block(h, h, n - h, n - h).triangularView<Eigen::Lower>() * c_times_a);
-}
-
-// M^T M in the lower triangle, for M lower triangular, in place:
-//   [A 0; C D]^T [A 0; C D] = [A^T A + C^T C, .; D^T C, D^T D]
-void lower_transpose_times_lower(Block m) {
-  const Index n = m.rows();
-  if (n <= kLeafSize) {
-    const ColMatrix lower = m.triangularView<Eigen::Lower>();
-    m.noalias() = lower.transpose() * lower;
-    return;
-  }
-  const Index h = n / 2;
-  auto a = m.block(0, 0, h, h);
-  auto c = m.block(h, 0, n - h, h);
-  auto d = m.block(h, h, n - h, n - h);
-  lower_transpose_times_lower(a);
-  a.selfadjointView<Eigen::Lower>().rankUpdate(c.transpose());
-  const ColMatrix d_transpose_c = d.triangularView<Eigen::Lower>().transpose() * c;
-  c = d_transpose_c;
-  lower_transpose_times_lower(d);
-}
-
-// From P in the row-major upper triangle (the column-major lower one),
-// B(i, j) = -P(i, j) / P(j, j) off the diagonal, 0 on it, over the whole buffer.
+// From P, B(i, j) = -P(i, j) / P(j, j) off the diagonal, 0 on it, in place.
 void weights_from_inverse(Matrix& p) {
   const Index n = p.rows();
   const Eigen::VectorXf diagonal = p.diagonal();
@@ -122,11 +78,11 @@ Matrix ease_weights(Matrix gram, float l2) {
   if (gram.cols() != n) throw Error("ease: the Gram matrix is " + shape_string(gram) + ", not square");
   if (!(l2 > 0)) throw Error("ease: l2 must be positive, got " + format_l2(l2));
   gram.diagonal().array() += l2;
-  Eigen::Map<ColMatrix> view(gram.data(), n, n);  // symmetric: the same matrix
-  Eigen::LLT<Eigen::Ref<ColMatrix>, Eigen::Lower> llt(view);
-  if (llt.info() != Eigen::Success) throw Error("ease: X^T X + l2 I is not positive definite (l2 " + format_l2(l2) + ")");
-  invert_lower(view.block(0, 0, n, n));
-  lower_transpose_times_lower(view.block(0, 0, n, n));
+  try {
+    aisle::detail::invert_spd_in_place(gram.data(), n, n);
+  } catch (const Error&) {
+    throw Error("ease: X^T X + l2 I is not positive definite (l2 " + format_l2(l2) + ")");
+  }
   weights_from_inverse(gram);
   return gram;
 }
