@@ -16,8 +16,18 @@ namespace aisle::detail {
 // allocated here.
 void invert_spd_in_place(float* a, Index n, Index ld);
 
+// Where the recursion stops: below `leaf` an inverse is one Cholesky solve
+// on Eigen; below `symmetric_leaf` a symmetric product is computed whole.
+// The defaults keep every product large enough for the GEMM to run near its
+// peak; tests take small ones to reach every path on small matrices.
+struct SpdInverseShape {
+  Index leaf = 192;
+  Index symmetric_leaf = 1536;
+};
+void invert_spd_in_place(float* a, Index n, Index ld, const SpdInverseShape& shape);
+
 // The floats invert_spd_in_place allocates for an [n x n] matrix, so that a
 // caller can refuse work before it starts.
-std::size_t spd_inverse_workspace_floats(Index n);
+std::size_t spd_inverse_workspace_floats(Index n, const SpdInverseShape& shape = {});
 
 }  // namespace aisle::detail

@@ -17,18 +17,35 @@ namespace {
 
 constexpr const char* kWeights = "ease.weights";
 
-// From P, B(i, j) = -P(i, j) / P(j, j) off the diagonal, 0 on it, in place.
+std::string format_l2(float l2) {
+  std::ostringstream s;
+  s << l2;
+  return s.str();
+}
+
+// From P (symmetric, both triangles stored), B(i, j) = -P(i, j) / P(j, j)
+// off the diagonal, 0 on it, in place: each row scaled by one vector.
 void weights_from_inverse(Matrix& p) {
   const Index n = p.rows();
-  const Eigen::VectorXf diagonal = p.diagonal();
-  aisle::detail::parallel_for(n, {.uneven = true, .chunk = 16}, [&](Index i) {
-    for (Index j = i + 1; j < n; ++j) {
-      const float pij = p(i, j);
-      p(i, j) = -pij / diagonal[j];
-      p(j, i) = -pij / diagonal[i];
-    }
+  const Eigen::RowVectorXf minus_inverse_diagonal = -p.diagonal().cwiseInverse().transpose();
+  aisle::detail::parallel_for(n, {}, [&](Index i) {
+    p.row(i).array() *= minus_inverse_diagonal.array();
     p(i, i) = 0.0f;
   });
+}
+
+// B in place of the Gram matrix X^T X.
+void solve_in_place(Matrix& gram, float l2) {
+  const Index n = gram.rows();
+  if (gram.cols() != n) throw Error("ease: the Gram matrix is " + shape_string(gram) + ", not square");
+  if (!(l2 > 0)) throw Error("ease: l2 must be positive, got " + format_l2(l2));
+  gram.diagonal().array() += l2;
+  try {
+    aisle::detail::invert_spd_in_place(gram.data(), n, n);
+  } catch (const Error&) {
+    throw Error("ease: X^T X + l2 I is not positive definite (l2 " + format_l2(l2) + ")");
+  }
+  weights_from_inverse(gram);
 }
 
 // The metric tuning maximises: the protocol's ranking metric at its cutoff.
@@ -65,25 +82,10 @@ float climb_grid(std::vector<float> grid, Measure&& measure, std::vector<std::pa
   return grid[best];
 }
 
-std::string format_l2(float l2) {
-  std::ostringstream s;
-  s << l2;
-  return s.str();
-}
-
 }  // namespace
 
 Matrix ease_weights(Matrix gram, float l2) {
-  const Index n = gram.rows();
-  if (gram.cols() != n) throw Error("ease: the Gram matrix is " + shape_string(gram) + ", not square");
-  if (!(l2 > 0)) throw Error("ease: l2 must be positive, got " + format_l2(l2));
-  gram.diagonal().array() += l2;
-  try {
-    aisle::detail::invert_spd_in_place(gram.data(), n, n);
-  } catch (const Error&) {
-    throw Error("ease: X^T X + l2 I is not positive definite (l2 " + format_l2(l2) + ")");
-  }
-  weights_from_inverse(gram);
+  solve_in_place(gram, l2);
   return gram;
 }
 
@@ -128,7 +130,8 @@ void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& c
     const auto measure = [&](float l2) {
       const auto start = std::chrono::steady_clock::now();
       candidate.l2_ = l2;
-      candidate.weights_ = ease_weights(gram, l2);
+      candidate.weights_ = gram;  // into the same buffer each time: no fresh pages to fault in
+      solve_in_place(candidate.weights_, l2);
       const double value = evaluate(candidate, split, {.metrics = {metric}}).metrics.front().second;
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       context.report("ease: l2 " + format_l2(l2) + " -> " + tuning_metric_ + " " + std::to_string(value) + " (" +
@@ -138,7 +141,8 @@ void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& c
     l2_ = climb_grid(options_.l2_grid, measure, tuning_);
   }
   context.report("ease: solving with l2 " + format_l2(l2_) + " for " + std::to_string(item_count) + " items");
-  weights_ = ease_weights(detail::gram_matrix(rows, item_count), l2_);
+  weights_ = detail::gram_matrix(rows, item_count);
+  solve_in_place(weights_, l2_);
 }
 
 void EaseModel::score_batch(const Histories& histories, Matrix& scores) const {

@@ -28,13 +28,13 @@ Eigen::MatrixXd random_spd(Index n, std::uint32_t seed, double ridge = 0.5) {
   return a;
 }
 
-double worst_error(Index n, Index ld, std::uint32_t seed) {
+double worst_error(Index n, Index ld, std::uint32_t seed, const SpdInverseShape& shape = {}) {
   const Eigen::MatrixXd a = random_spd(n, seed);
   const float sentinel = -7.25f;
   std::vector<float> buffer(static_cast<std::size_t>(n * ld), sentinel);
   for (Index i = 0; i < n; ++i)
     for (Index j = 0; j < n; ++j) buffer[static_cast<std::size_t>(i * ld + j)] = static_cast<float>(a(i, j));
-  invert_spd_in_place(buffer.data(), n, ld);
+  invert_spd_in_place(buffer.data(), n, ld, shape);
   const Eigen::MatrixXd expected = a.inverse();
   double worst = 0;
   for (Index i = 0; i < n; ++i) {
@@ -49,6 +49,16 @@ TEST(SpdInverse, MatchesEigensDoubleInverseAtEverySize) {
   for (const Index n : {1, 2, 17, 192, 193, 450, 1001}) {
     EXPECT_LT(worst_error(n, n, static_cast<std::uint32_t>(n)), 2e-5) << "n " << n;
     EXPECT_LT(worst_error(n, n + 5, static_cast<std::uint32_t>(n + 1)), 2e-5) << "n " << n << " in a wider buffer";
+  }
+}
+
+// Small leaves take every path (Schur steps inside Schur steps, symmetric
+// products split three levels deep, uneven halves) on matrices Eigen inverts fast.
+TEST(SpdInverse, SmallLeavesReachEveryPathAndStillMatch) {
+  const SpdInverseShape small{.leaf = 16, .symmetric_leaf = 24};
+  for (const Index n : {17, 40, 97, 250}) {
+    EXPECT_LT(worst_error(n, n, static_cast<std::uint32_t>(n), small), 2e-5) << "n " << n;
+    EXPECT_LT(worst_error(n, n + 3, static_cast<std::uint32_t>(n + 2), small), 2e-5) << "n " << n << " in a wider buffer";
   }
 }
 
