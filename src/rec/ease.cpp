@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "aisle/core/error.hpp"
+#include "aisle/core/memory.hpp"
 #include "aisle/rec/evaluation.hpp"
 #include "backend/spd_inverse.hpp"
 #include "core/parallel_for.hpp"
@@ -82,6 +83,19 @@ float climb_grid(std::vector<float> grid, Measure&& measure, std::vector<std::pa
   return grid[best];
 }
 
+// EASE's memory grows with items^2, whatever the interactions: refuse a
+// catalogue that cannot fit before allocating anything. Tuning holds the
+// validation Gram matrix and one candidate's weights at once.
+void require_memory_for_fit(Index items, bool tuning) {
+  const auto n = static_cast<std::uint64_t>(items);
+  const std::uint64_t square = n * n * sizeof(float);
+  const std::uint64_t workspace = aisle::detail::spd_inverse_workspace_floats(items) * sizeof(float);
+  const std::string how = std::string(tuning ? "two" : "one") + " " + std::to_string(items) + " x " +
+                          std::to_string(items) + " float matri" + (tuning ? "ces" : "x") + " and the inverse's workspace";
+  require_memory((tuning ? 2 : 1) * square + workspace, "ease on " + std::to_string(items) + " items", how,
+                 "itemknn and neural fit in memory that grows with the interactions, not with items^2");
+}
+
 }  // namespace
 
 Matrix ease_weights(Matrix gram, float l2) {
@@ -117,6 +131,7 @@ nlohmann::json EaseModel::params() const {
 void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
   tuning_.clear();
   tuning_metric_.clear();
+  require_memory_for_fit(item_count, !options_.l2);
   if (options_.l2) {
     l2_ = *options_.l2;
   } else {

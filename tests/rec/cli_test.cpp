@@ -28,11 +28,13 @@ std::string slurp(const std::filesystem::path& path) {
   return s.str();
 }
 
-// Runs aisle-recommend with args (a shell-quoted string) and captures its output.
-Run run(const aisle::test_support::TempDir& dir, const std::string& args) {
+// Runs aisle-recommend with args (a shell-quoted string), after environment
+// assignments when given ("NAME=value"), and captures its output.
+Run run(const aisle::test_support::TempDir& dir, const std::string& args, const std::string& environment = "") {
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
-  const std::string command = "'" + kBinary + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const std::string command =
+      environment + " '" + kBinary + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
   const int status = std::system(command.c_str());
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -209,4 +211,29 @@ TEST_F(RecCli, AutoAndBlendFromTheCommandLine) {
   r = run(dir, on_shop + "--model auto --candidates pop,nonesuch");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("nonesuch"), std::string::npos) << r.err;
+}
+
+// EASE's items x items matrices are refused before they are allocated, with
+// the bytes needed and the models that fit; auto skips EASE and goes on.
+TEST_F(RecCli, EaseRefusesACatalogueThatCannotFitInMemory) {
+  const auto data = dir / "shop";
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 200 --items 60 --seed 5").code, 0);
+  const std::string on_shop = "eval --data '" + data.string() + "' --protocol loo --json ";
+  auto r = run(dir, on_shop + "--model ease --l2 10", "AISLE_MEMORY_LIMIT=10K");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("ease on 60 items needs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("itemknn"), std::string::npos) << r.err;
+  EXPECT_EQ(run(dir, on_shop + "--model ease --l2 10", "AISLE_MEMORY_LIMIT=1M").code, 0);
+
+  r = run(dir, on_shop + "--model auto --candidates pop,itemknn,ease", "AISLE_MEMORY_LIMIT=10K");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto validation = nlohmann::json::parse(r.out)["params"]["validation"];
+  ASSERT_EQ(validation.size(), 3u) << validation;
+  EXPECT_EQ(validation[2]["model"], "ease");
+  EXPECT_NE(validation[2].value("skipped", "").find("needs"), std::string::npos) << validation;
+
+  r = run(dir, on_shop + "--model ease --l2 10", "AISLE_MEMORY_LIMIT=lots");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("AISLE_MEMORY_LIMIT"), std::string::npos) << r.err;
 }
