@@ -150,8 +150,12 @@ nlohmann::json AutoModel::params() const {
   return p;
 }
 
-void AutoModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+void AutoModel::fit(const Histories& rows, Index item_count, const FitContext& caller_context) {
   const auto start = Clock::now();
+  // The candidates fit on one set of rows and the refits on another: what
+  // one of them builds (the item index, the Gram matrix), the next finds.
+  FitContext context = caller_context;
+  if (!context.share) context.share = std::make_shared<FitShare>();
   const auto split = make_validation_split(rows, item_count, context.validation_protocol);
   const auto metric = protocol_metrics(context.validation_protocol).back();
   report_ = {{"validation_protocol", std::string(protocol_name(context.validation_protocol))},

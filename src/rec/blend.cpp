@@ -89,10 +89,12 @@ nlohmann::json BlendModel::params() const {
 }
 
 void BlendModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+  FitContext parts_context = context;  // the parts fit on the same rows: what one builds, the next finds
+  if (!parts_context.share) parts_context.share = std::make_shared<FitShare>();
   for (std::size_t i = 0; i < parts_.size(); ++i) {
     context.report("blend: fitting " + parts_[i]->kind() + " (" + std::to_string(i + 1) + " of " +
                    std::to_string(parts_.size()) + ")");
-    parts_[i]->fit(rows, item_count, context);
+    parts_[i]->fit(rows, item_count, parts_context);
   }
   check_parts("blend model");
 }

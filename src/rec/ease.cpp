@@ -85,14 +85,16 @@ float climb_grid(std::vector<float> grid, Measure&& measure, std::vector<std::pa
 
 // EASE's memory grows with items^2, whatever the interactions: refuse a
 // catalogue that cannot fit before allocating anything. Tuning holds the
-// validation Gram matrix and one candidate's weights at once.
-void require_memory_for_fit(Index items, bool tuning) {
+// validation Gram matrix and one candidate's weights at once; a shared Gram
+// matrix is copied into the weights.
+void require_memory_for_fit(Index items, bool two_matrices) {
   const auto n = static_cast<std::uint64_t>(items);
   const std::uint64_t square = n * n * sizeof(float);
   const std::uint64_t workspace = aisle::detail::spd_inverse_workspace_floats(items) * sizeof(float);
-  const std::string how = std::string(tuning ? "two" : "one") + " " + std::to_string(items) + " x " +
-                          std::to_string(items) + " float matri" + (tuning ? "ces" : "x") + " and the inverse's workspace";
-  require_memory((tuning ? 2 : 1) * square + workspace, "ease on " + std::to_string(items) + " items", how,
+  const std::string how = std::string(two_matrices ? "two" : "one") + " " + std::to_string(items) + " x " +
+                          std::to_string(items) + " float matri" + (two_matrices ? "ces" : "x") +
+                          " and the inverse's workspace";
+  require_memory((two_matrices ? 2 : 1) * square + workspace, "ease on " + std::to_string(items) + " items", how,
                  "itemknn and neural fit in memory that grows with the interactions, not with items^2");
 }
 
@@ -131,7 +133,7 @@ nlohmann::json EaseModel::params() const {
 void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
   tuning_.clear();
   tuning_metric_.clear();
-  require_memory_for_fit(item_count, !options_.l2);
+  require_memory_for_fit(item_count, !options_.l2 || context.share);
   if (options_.l2) {
     l2_ = *options_.l2;
   } else {
@@ -156,7 +158,11 @@ void EaseModel::fit(const Histories& rows, Index item_count, const FitContext& c
     l2_ = climb_grid(options_.l2_grid, measure, tuning_);
   }
   context.report("ease: solving with l2 " + format_l2(l2_) + " for " + std::to_string(item_count) + " items");
-  weights_ = detail::gram_matrix(rows, item_count);
+  if (context.share) {
+    weights_ = *context.share->gram(rows, item_count);
+  } else {
+    weights_ = detail::gram_matrix(rows, item_count);
+  }
   solve_in_place(weights_, l2_);
 }
 

@@ -19,8 +19,7 @@ struct NeighbourTable {
   Matrix similarities;
 };
 
-NeighbourTable cosine_neighbours(const Histories& rows, Index item_count, Index k) {
-  const auto by_item = detail::item_rows(rows, item_count);
+NeighbourTable cosine_neighbours(const Histories& rows, const Histories& by_item, Index item_count, Index k) {
   NeighbourTable table{Matrix::Constant(item_count, k, -1.0f), Matrix::Zero(item_count, k)};
   // Each thread's scratch: co-occurrence counts over the catalogue, and the
   // items it touched, to clear only those.
@@ -110,7 +109,9 @@ nlohmann::json ItemKnnModel::params() const {
 
 void ItemKnnModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
   context.report("itemknn: cosine neighbours of " + std::to_string(item_count) + " items");
-  weights_ = weights_from_table(cosine_neighbours(rows, item_count, options_.neighbours));
+  const auto by_item = context.share ? context.share->item_rows(rows, item_count)
+                                     : std::make_shared<const Histories>(detail::item_rows(rows, item_count));
+  weights_ = weights_from_table(cosine_neighbours(rows, *by_item, item_count, options_.neighbours));
 }
 
 void ItemKnnModel::score_batch(const Histories& histories, Matrix& scores) const {

@@ -46,7 +46,10 @@ Histories item_rows(const Histories& histories, Index item_count) {
 }
 
 Matrix gram_matrix(const Histories& rows, Index item_count) {
-  const auto by_item = item_rows(rows, item_count);
+  return gram_matrix(rows, item_rows(rows, item_count), item_count);
+}
+
+Matrix gram_matrix(const Histories& rows, const Histories& by_item, Index item_count) {
   Matrix gram = Matrix::Zero(item_count, item_count);
   // Row i of X^T X counts, over the rows holding i, their items: each thread owns whole rows.
   aisle::detail::parallel_for(item_count, {.uneven = true, .chunk = 16}, [&](Index i) {

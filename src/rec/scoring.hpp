@@ -18,7 +18,9 @@ void multiply_histories(const Histories& histories, const SparseMatrix& weights,
 // For every item, the rows holding it (the transpose of histories).
 Histories item_rows(const Histories& histories, Index item_count);
 
-// The dense item x item co-occurrence matrix X^T X of the binary matrix of rows.
+// The dense item x item co-occurrence matrix X^T X of the binary matrix of
+// rows; by_item is item_rows(rows, item_count).
+Matrix gram_matrix(const Histories& rows, const Histories& by_item, Index item_count);
 Matrix gram_matrix(const Histories& rows, Index item_count);
 
 }  // namespace aisle::rec::detail

@@ -12,6 +12,7 @@
 
 #include "aisle/core/tensor.hpp"
 #include "aisle/io/model_file.hpp"
+#include "aisle/rec/fit_share.hpp"
 #include "aisle/rec/histories.hpp"
 #include "aisle/rec/protocols.hpp"
 
@@ -24,6 +25,9 @@ struct FitContext {
   std::uint64_t seed = 42;
   // Progress lines for long fits; empty: silent.
   std::function<void(const std::string&)> progress;
+  // What fits on the same rows build once (auto and blend set one for their
+  // parts); null: each fit builds its own.
+  std::shared_ptr<FitShare> share;
 
   void report(const std::string& line) const {
     if (progress) progress(line);
