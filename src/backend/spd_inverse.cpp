@@ -108,8 +108,6 @@ std::size_t spd_inverse_workspace_floats(Index n, const SpdInverseShape& shape) 
   return floats;
 }
 
-void invert_spd_in_place(float* a, Index n, Index ld) { invert_spd_in_place(a, n, ld, SpdInverseShape{}); }
-
 void invert_spd_in_place(float* a, Index n, Index ld, const SpdInverseShape& shape) {
   if (n == 0) return;
   if (shape.leaf < 16 || shape.symmetric_leaf < 16) throw Error("spd inverse: leaves under 16 rows");

@@ -1,24 +1,21 @@
 #include "aisle/rec/fit_share.hpp"
 
 #include "aisle/core/memory.hpp"
+#include "aisle/rec/protocols.hpp"
 #include "rec/scoring.hpp"
 
 namespace aisle::rec {
 namespace {
 
-// Rows are the same rows when their shape and every item agree: FNV-1a over
-// the offsets and the items (a pass over the data, far cheaper than what is
-// shared). Addresses are not used: a split's rows may be freed and another's
-// built in their place.
+// Rows are the same rows when their shape and every item agree: the
+// protocols' FNV-1a over the bytes of the offsets and the items (a pass over
+// the data, far cheaper than what is shared). Addresses are not used: a
+// split's rows may be freed and another's built in their place.
 std::uint64_t fingerprint(const Histories& rows) {
-  std::uint64_t hash = 14695981039346656037ULL;
-  const auto mix = [&hash](Index value) {
-    hash ^= static_cast<std::uint64_t>(value);
-    hash *= 1099511628211ULL;
+  const auto bytes = [](const std::vector<Index>& values) {
+    return std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(Index));
   };
-  for (const Index offset : rows.offsets()) mix(offset);
-  for (const Index item : rows.items()) mix(item);
-  return hash;
+  return fnv1a64(bytes(rows.offsets())) ^ (fnv1a64(bytes(rows.items())) * 1099511628211ULL);
 }
 
 bool room_for_more_after(std::uint64_t bytes) {
@@ -36,9 +33,7 @@ FitShare::Entry& FitShare::entry(const Histories& rows, Index item_count) {
   return entries_.back();
 }
 
-std::shared_ptr<const Histories> FitShare::item_rows(const Histories& rows, Index item_count) {
-  std::lock_guard lock(mutex_);
-  auto& e = entry(rows, item_count);
+const std::shared_ptr<const Histories>& FitShare::item_rows_of(Entry& e, const Histories& rows, Index item_count) {
   if (!e.item_rows) {
     e.item_rows = std::make_shared<const Histories>(detail::item_rows(rows, item_count));
     ++built_.item_rows;
@@ -46,15 +41,16 @@ std::shared_ptr<const Histories> FitShare::item_rows(const Histories& rows, Inde
   return e.item_rows;
 }
 
+std::shared_ptr<const Histories> FitShare::item_rows(const Histories& rows, Index item_count) {
+  std::lock_guard lock(mutex_);
+  return item_rows_of(entry(rows, item_count), rows, item_count);
+}
+
 std::shared_ptr<const Matrix> FitShare::gram(const Histories& rows, Index item_count) {
   std::lock_guard lock(mutex_);
   auto& e = entry(rows, item_count);
   if (e.gram) return e.gram;
-  if (!e.item_rows) {
-    e.item_rows = std::make_shared<const Histories>(detail::item_rows(rows, item_count));
-    ++built_.item_rows;
-  }
-  auto gram = std::make_shared<const Matrix>(detail::gram_matrix(rows, *e.item_rows, item_count));
+  auto gram = std::make_shared<const Matrix>(detail::gram_matrix(rows, *item_rows_of(e, rows, item_count), item_count));
   ++built_.grams;
   const auto bytes = static_cast<std::uint64_t>(gram->size()) * sizeof(float);
   if (room_for_more_after(bytes)) e.gram = gram;

@@ -39,6 +39,8 @@ class FitShare {
     std::shared_ptr<const Matrix> gram;
   };
   Entry& entry(const Histories& rows, Index item_count);
+  // The entry's item index, built on first use (the mutex held).
+  const std::shared_ptr<const Histories>& item_rows_of(Entry& e, const Histories& rows, Index item_count);
 
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;
