@@ -21,6 +21,7 @@ int run_eval(int argc, char** argv);
 int run_recommend(int argc, char** argv);
 int run_similar(int argc, char** argv);
 int run_explain(int argc, char** argv);
+int run_stats(int argc, char** argv);
 int run_synth(int argc, char** argv);
 
 // Options shared by fit and eval.

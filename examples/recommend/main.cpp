@@ -19,7 +19,9 @@ constexpr const char* kUsage =
     "            [--feature category:x] [--json]\n"
     "  similar   --model MODEL --item X [--k 10] [--json]\n"
     "  explain   --model MODEL --history a,b,c --item X [--json]\n"
-    "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]  (synthetic data)\n"
+    "  stats     --data DIR [--json]  (counts, and how fast the data set reads)\n"
+    "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]\n"
+    "            [--interactions N]  (synthetic data; N rows in all, else 2-40 per shopper)\n"
     "data options: --sep C (default ,; \\t for tabs), --min-rating R\n"
     "model options, by model:\n";
 
@@ -30,8 +32,9 @@ int dispatch(const std::string& command, int argc, char** argv) {
   if (command == "recommend") return run_recommend(argc, argv);
   if (command == "similar") return run_similar(argc, argv);
   if (command == "explain") return run_explain(argc, argv);
+  if (command == "stats") return run_stats(argc, argv);
   if (command == "synth") return run_synth(argc, argv);
-  throw UsageError{"unknown command '" + command + "' (fit, eval, recommend, similar, explain, synth)"};
+  throw UsageError{"unknown command '" + command + "' (fit, eval, recommend, similar, explain, stats, synth)"};
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// fit, eval and synth: the commands that read data sets.
+// fit, eval, stats and synth: the commands that read or write data sets.
 
 #include <chrono>
 #include <cstdio>
@@ -107,17 +107,41 @@ int run_eval(int argc, char** argv) {
   return 0;
 }
 
+int run_stats(int argc, char** argv) {
+  const Arguments args(argc, argv, 2, data_options(), {"json"});
+  const auto start = std::chrono::steady_clock::now();
+  const auto data = read_data(args);
+  const auto read_s = seconds_since(start);
+  const auto users = data.user_count(), items = data.item_count(), rows = data.interaction_count();
+  const nlohmann::ordered_json report{
+      {"dataset", dataset_name(args.required("data"))},
+      {"users", users},
+      {"items", items},
+      {"interactions", rows},
+      {"density", static_cast<double>(rows) / (static_cast<double>(users) * static_cast<double>(items))},
+      {"features", data.features().size()},
+      {"read_s", read_s},
+      {"interactions_per_s", static_cast<double>(rows) / read_s}};
+  if (args.flag("json")) {
+    std::cout << report.dump() << "\n";
+    return 0;
+  }
+  for (const auto& [name, value] : report.items())
+    std::cout << name << std::string(name.size() < 13 ? 13 - name.size() : 1, ' ') << value.dump() << "\n";
+  return 0;
+}
+
 int run_synth(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"out", "seed", "users", "items", "categories"}, {});
+  const Arguments args(argc, argv, 2, {"out", "seed", "users", "items", "categories", "interactions"}, {});
   aisle::rec::SyntheticOptions options;
   options.seed = static_cast<std::uint64_t>(args.integer("seed", static_cast<long long>(options.seed), 0));
   options.users = args.integer("users", options.users, 1);
   options.items = args.integer("items", options.items, 1);
   options.categories = args.integer("categories", options.categories, 1);
+  options.interactions = args.integer("interactions", 0, options.users);
   const auto out = args.required("out");
-  const auto store = aisle::rec::make_synthetic_store(options);
-  aisle::rec::write_synthetic_store(out, store, options);
-  std::cout << "wrote a SYNTHETIC storefront to " << out << ": " << store.interactions.size() << " interactions, "
+  const auto rows = aisle::rec::write_synthetic_store(out, options);
+  std::cout << "wrote a SYNTHETIC storefront to " << out << ": " << rows << " interactions, "
             << options.users << " shoppers, " << options.items << " items (seed " << options.seed << ")\n";
   return 0;
 }

@@ -1,36 +1,239 @@
 #include "aisle/rec/interactions.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <numeric>
+#include <utility>
 
 #include "aisle/core/error.hpp"
+#include "aisle/core/threads.hpp"
 #include "aisle/rec/csv.hpp"
+#include "core/parallel_for.hpp"
+#include "rec/id_interner.hpp"
 
 namespace aisle::rec {
 namespace {
 
+// Files smaller than this are parsed on one thread: waking a team costs more.
+constexpr std::size_t kParallelParseBytes = std::size_t{4} << 20;
+
+// A row as parsed: user and item numbered within its part of the file.
 struct RawRow {
-  Index user;
-  Index item;
+  std::uint32_t user;
+  std::uint32_t item;
   std::int64_t timestamp;
 };
 
-// Rows grouped by user (counting sort, so file order is kept), then ordered
-// by timestamp within each user (stable, so equal timestamps keep file order).
-std::vector<RawRow> order_by_user_and_time(const std::vector<RawRow>& rows, Index user_count,
-                                           std::vector<Index>& user_offsets) {
-  user_offsets.assign(static_cast<std::size_t>(user_count) + 1, 0);
-  for (const auto& row : rows) ++user_offsets[static_cast<std::size_t>(row.user) + 1];
-  std::partial_sum(user_offsets.begin(), user_offsets.end(), user_offsets.begin());
-  std::vector<Index> cursor(user_offsets.begin(), user_offsets.end() - 1);
-  std::vector<RawRow> ordered(rows.size());
-  for (const auto& row : rows) ordered[static_cast<std::size_t>(cursor[static_cast<std::size_t>(row.user)]++)] = row;
-  for (Index u = 0; u < user_count; ++u) {
-    std::stable_sort(ordered.begin() + user_offsets[static_cast<std::size_t>(u)],
-                     ordered.begin() + user_offsets[static_cast<std::size_t>(u) + 1],
-                     [](const RawRow& a, const RawRow& b) { return a.timestamp < b.timestamp; });
+struct Columns {
+  std::size_t user, item, timestamp, rating;
+};
+
+// One part of the file, parsed on its own thread.
+struct ParsedPart {
+  detail::IdInterner users, items;
+  std::vector<RawRow> rows;
+  std::exception_ptr error;  // bodies of a parallel loop may not throw
+};
+
+// Rows are parsed a batch at a time and their ids interned together (see
+// IdInterner::intern). The views stay valid: they point into the file's text.
+class RowBatch {
+ public:
+  static constexpr std::size_t kRows = 256;
+  bool full() const { return users_.size() == kRows; }
+  void add(std::string_view user, std::string_view item, std::int64_t timestamp) {
+    users_.push_back(user);
+    items_.push_back(item);
+    timestamps_.push_back(timestamp);
   }
-  return ordered;
+  void flush_into(ParsedPart& part) {
+    const auto n = users_.size();
+    user_index_.resize(n);
+    item_index_.resize(n);
+    part.users.intern(users_, user_index_);
+    part.items.intern(items_, item_index_);
+    for (std::size_t k = 0; k < n; ++k) part.rows.push_back({user_index_[k], item_index_[k], timestamps_[k]});
+    users_.clear();
+    items_.clear();
+    timestamps_.clear();
+  }
+
+ private:
+  std::vector<std::string_view> users_, items_;
+  std::vector<std::int64_t> timestamps_;
+  std::vector<std::uint32_t> user_index_, item_index_;
+};
+
+void parse_rows(CsvReader& csv, const Columns& columns, const InteractionsFormat& format, ParsedPart& out) {
+  RowBatch batch;
+  while (csv.next()) {
+    const auto user = csv.field(columns.user);
+    const auto item = csv.field(columns.item);
+    if (user.empty()) csv.fail("empty " + format.user_column);
+    if (item.empty()) csv.fail("empty " + format.item_column);
+    const auto timestamp = csv.integer(columns.timestamp, format.timestamp_column);
+    if (format.min_rating && csv.number(columns.rating, format.rating_column) < *format.min_rating) continue;
+    batch.add(user, item, timestamp);
+    if (batch.full()) batch.flush_into(out);
+  }
+  batch.flush_into(out);
+}
+
+std::vector<ParsedPart> parse_in_parts(std::vector<CsvReader>& readers, const Columns& columns,
+                                       const InteractionsFormat& format, std::size_t bytes) {
+  std::vector<ParsedPart> parts(readers.size());
+  aisle::detail::parallel_for(static_cast<Index>(readers.size()), {.uneven = true, .parallel = readers.size() > 1},
+                              [&](Index p) {
+                                auto& part = parts[static_cast<std::size_t>(p)];
+                                try {
+                                  part.rows.reserve(bytes / readers.size() / 16);
+                                  parse_rows(readers[static_cast<std::size_t>(p)], columns, format, part);
+                                } catch (...) {
+                                  part.error = std::current_exception();
+                                }
+                              });
+  // The first error in file order, as one thread reading the file would have met.
+  for (const auto& part : parts)
+    if (part.error) std::rethrow_exception(part.error);
+  return parts;
+}
+
+
+// Every part's rows renumbered to the merged ids and grouped by user, each
+// user's rows in file order (a counting sort: part p's rows of a user go
+// after those of the parts before it). user_offsets[u] is where user u starts.
+std::vector<RawRow> group_by_user(std::vector<ParsedPart>& parts, const detail::MergedIds& users,
+                                  const detail::MergedIds& items, std::vector<Index>& user_offsets) {
+  const auto user_count = static_cast<std::size_t>(users.ids.size());
+  std::vector<std::vector<Index>> cursors(parts.size());
+  aisle::detail::parallel_for(static_cast<Index>(parts.size()), {.uneven = true, .parallel = parts.size() > 1},
+                              [&](Index index) {
+                                const auto p = static_cast<std::size_t>(index);
+                                auto& count = cursors[p];
+                                count.assign(user_count, 0);
+                                for (auto& row : parts[p].rows) {
+                                  row.user = static_cast<std::uint32_t>(users.remap[p][row.user]);
+                                  row.item = static_cast<std::uint32_t>(items.remap[p][row.item]);
+                                  ++count[row.user];
+                                }
+                              });
+  user_offsets.assign(user_count + 1, 0);
+  Index at = 0;
+  for (std::size_t u = 0; u < user_count; ++u) {
+    user_offsets[u] = at;
+    for (auto& cursor : cursors) at += std::exchange(cursor[u], at);
+  }
+  user_offsets[user_count] = at;
+  std::vector<RawRow> grouped(static_cast<std::size_t>(at));
+  aisle::detail::parallel_for(static_cast<Index>(parts.size()), {.uneven = true, .parallel = parts.size() > 1},
+                              [&](Index index) {
+                                const auto p = static_cast<std::size_t>(index);
+                                auto& cursor = cursors[p];
+                                for (const auto& row : parts[p].rows) grouped[static_cast<std::size_t>(cursor[row.user]++)] = row;
+                                std::vector<RawRow>().swap(parts[p].rows);
+                              });
+  return grouped;
+}
+
+// Orders each user's rows by timestamp (stable: equal timestamps keep file
+// order) and keeps each (user, item) pair's first occurrence, compacted at
+// the front of the user's range; returns how many each user keeps.
+std::vector<Index> order_and_deduplicate(std::vector<RawRow>& grouped, const std::vector<Index>& user_offsets,
+                                         Index item_count) {
+  const auto user_count = static_cast<Index>(user_offsets.size()) - 1;
+  std::vector<Index> kept(static_cast<std::size_t>(user_count));
+  const auto by_time = [](const RawRow& a, const RawRow& b) { return a.timestamp < b.timestamp; };
+  aisle::detail::parallel_for_with_state(
+      user_count, {.uneven = true, .chunk = 4096, .parallel = grouped.size() > kParallelParseBytes / 32},
+      // seen_by[item]: the last user that had it.
+      [&] { return std::vector<Index>(static_cast<std::size_t>(item_count), -1); },
+      [&](std::vector<Index>& seen_by, Index u) {
+        const auto begin = grouped.begin() + user_offsets[static_cast<std::size_t>(u)];
+        const auto end = grouped.begin() + user_offsets[static_cast<std::size_t>(u) + 1];
+        if (!std::is_sorted(begin, end, by_time)) std::stable_sort(begin, end, by_time);
+        auto out = begin;
+        for (auto row = begin; row != end; ++row) {
+          auto& seen = seen_by[row->item];
+          if (seen == u) continue;
+          seen = u;
+          *out++ = *row;
+        }
+        kept[static_cast<std::size_t>(u)] = out - begin;
+      });
+  return kept;
+}
+
+struct HistoryArrays {
+  std::vector<Index> offsets, items;
+};
+
+HistoryArrays collect_histories(const std::vector<RawRow>& grouped, const std::vector<Index>& user_offsets,
+                                    const std::vector<Index>& kept, std::vector<std::int64_t>& timestamps) {
+  const auto user_count = kept.size();
+  std::vector<Index> offsets(user_count + 1, 0);
+  std::partial_sum(kept.begin(), kept.end(), offsets.begin() + 1);
+  std::vector<Index> items(static_cast<std::size_t>(offsets.back()));
+  timestamps.resize(items.size());
+  aisle::detail::parallel_for(static_cast<Index>(user_count), {.parallel = grouped.size() > kParallelParseBytes / 32},
+                              [&](Index index) {
+                                const auto u = static_cast<std::size_t>(index);
+                                const auto from = static_cast<std::size_t>(user_offsets[u]);
+                                const auto to = static_cast<std::size_t>(offsets[u]);
+                                for (Index k = 0; k < kept[u]; ++k) {
+                                  const auto& row = grouped[from + static_cast<std::size_t>(k)];
+                                  items[to + static_cast<std::size_t>(k)] = row.item;
+                                  timestamps[to + static_cast<std::size_t>(k)] = row.timestamp;
+                                }
+                              });
+  return {std::move(offsets), std::move(items)};
+}
+
+struct ParsedFile {
+  std::vector<ParsedPart> parts;
+  detail::MergedIds users, items;
+};
+
+detail::MergedIds merge_ids(const std::vector<ParsedPart>& parts, detail::IdInterner ParsedPart::*which) {
+  std::vector<const detail::IdInterner*> interners;
+  for (const auto& part : parts) interners.push_back(&(part.*which));
+  return detail::merge_interned_ids(interners);
+}
+
+// The users' and the items' merges are two tasks, one per thread: each is
+// mostly a walk through memory that one thread cannot speed up further.
+void merge_users_and_items(ParsedFile& parsed) {
+  std::exception_ptr errors[2];
+  aisle::detail::parallel_for(2, {.uneven = true, .parallel = parsed.parts.size() > 1}, [&](Index task) {
+    try {
+      if (task == 0) parsed.users = merge_ids(parsed.parts, &ParsedPart::users);
+      if (task == 1) parsed.items = merge_ids(parsed.parts, &ParsedPart::items);
+    } catch (...) {
+      errors[task] = std::current_exception();
+    }
+  });
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
+// The file's rows and ids; its text is gone once the ids are copied out.
+ParsedFile parse_file(const std::filesystem::path& path, const InteractionsFormat& format, int threads) {
+  CsvReader csv(path, format.separator);
+  const Columns columns{csv.column(format.user_column), csv.column(format.item_column),
+                        csv.column(format.timestamp_column),
+                        format.min_rating ? csv.column(format.rating_column) : std::size_t{0}};
+  if (threads <= 0) threads = csv.size_bytes() < kParallelParseBytes ? 1 : num_threads();
+  auto readers = csv.split_rows(static_cast<std::size_t>(threads));
+  ParsedFile parsed;
+  parsed.parts = parse_in_parts(readers, columns, format, csv.size_bytes());
+  std::size_t rows = 0;
+  for (const auto& part : parsed.parts) rows += part.rows.size();
+  if (rows == 0) {
+    const auto last_line = readers.empty() ? csv.line() : readers.back().line();
+    throw Error(path.string() + ":" + std::to_string(last_line) + ": no interaction rows");
+  }
+  merge_users_and_items(parsed);
+  for (auto& part : parsed.parts) part.users = {}, part.items = {};
+  return parsed;
 }
 
 }  // namespace
@@ -58,53 +261,17 @@ void Interactions::set_item_features(IdMap features, Histories item_features) {
   item_features_ = std::move(item_features);
 }
 
-Interactions read_interactions(const std::filesystem::path& path, const InteractionsFormat& format) {
-  CsvReader csv(path, format.separator);
-  const auto user_col = csv.column(format.user_column);
-  const auto item_col = csv.column(format.item_column);
-  const auto time_col = csv.column(format.timestamp_column);
-  const auto rating_col = format.min_rating ? csv.column(format.rating_column) : std::size_t{0};
-
-  IdMap users, items;
-  std::vector<RawRow> rows;
-  while (csv.next()) {
-    if (csv.field(user_col).empty()) csv.fail("empty " + format.user_column);
-    if (csv.field(item_col).empty()) csv.fail("empty " + format.item_column);
-    const auto timestamp = csv.integer(time_col, format.timestamp_column);
-    if (format.min_rating && csv.number(rating_col, format.rating_column) < *format.min_rating) continue;
-    rows.push_back({users.insert(csv.field(user_col)), items.insert(csv.field(item_col)), timestamp});
-  }
-  if (rows.empty()) throw Error(path.string() + ":" + std::to_string(csv.line()) + ": no interaction rows");
-
-  const auto new_user = users.sort_by_id();
-  const auto new_item = items.sort_by_id();
-  for (auto& row : rows) {
-    row.user = new_user[static_cast<std::size_t>(row.user)];
-    row.item = new_item[static_cast<std::size_t>(row.item)];
-  }
+Interactions read_interactions(const std::filesystem::path& path, const InteractionsFormat& format, int threads) {
+  auto parsed = parse_file(path, format, threads);
   std::vector<Index> user_offsets;
-  const auto ordered = order_by_user_and_time(rows, users.size(), user_offsets);
-
-  // Keep each (user, item) pair's first occurrence: seen_by[item] is the last user that had it.
-  std::vector<Index> seen_by(static_cast<std::size_t>(items.size()), -1);
-  std::vector<Index> offsets{0}, kept;
+  auto grouped = group_by_user(parsed.parts, parsed.users, parsed.items, user_offsets);
+  const auto item_count = parsed.items.ids.size();
+  const auto kept = order_and_deduplicate(grouped, user_offsets, item_count);
   std::vector<std::int64_t> timestamps;
-  offsets.reserve(static_cast<std::size_t>(users.size()) + 1);
-  kept.reserve(ordered.size());
-  timestamps.reserve(ordered.size());
-  for (Index u = 0; u < users.size(); ++u) {
-    for (auto r = user_offsets[static_cast<std::size_t>(u)]; r < user_offsets[static_cast<std::size_t>(u) + 1]; ++r) {
-      const auto& row = ordered[static_cast<std::size_t>(r)];
-      auto& seen = seen_by[static_cast<std::size_t>(row.item)];
-      if (seen == u) continue;
-      seen = u;
-      kept.push_back(row.item);
-      timestamps.push_back(row.timestamp);
-    }
-    offsets.push_back(static_cast<Index>(kept.size()));
-  }
-  auto histories = Histories::from_arrays(std::move(offsets), std::move(kept), items.size());
-  return Interactions(std::move(users), std::move(items), std::move(histories), std::move(timestamps));
+  auto arrays = collect_histories(grouped, user_offsets, kept, timestamps);
+  auto histories = Histories::from_arrays(std::move(arrays.offsets), std::move(arrays.items), item_count);
+  return Interactions(std::move(parsed.users.ids), std::move(parsed.items.ids), std::move(histories),
+                      std::move(timestamps));
 }
 
 void read_item_features(const std::filesystem::path& path, Interactions& data, const ItemFeaturesFormat& format) {

@@ -1,6 +1,7 @@
 #include "aisle/rec/synthetic.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -68,6 +69,119 @@ void check(const SyntheticOptions& o) {
       o.max_session_items < 2 || !(o.popularity_exponent >= 0))
     throw Error("synthetic store: need users, items > 0, 0 < categories <= items, max_sessions >= 1, "
                 "max_session_items >= 2, popularity_exponent >= 0");
+  if (o.interactions != 0 && o.interactions < o.users)
+    throw Error("synthetic store: " + std::to_string(o.interactions) + " interactions for " +
+                std::to_string(o.users) + " shoppers: need at least one each");
+}
+
+// How many rows each shopper gets when the total is fixed: shoppers come in
+// pairs that split their even share unevenly at random, so activity varies
+// (from 1 row to twice the mean) while the total stays exact.
+class RowBudget {
+ public:
+  explicit RowBudget(const SyntheticOptions& options) : users_(options.users), total_(options.interactions) {}
+
+  Index rows_of(Index user, Rng& rng) {
+    if (user % 2 == 1) return partner_rows_;
+    const auto first = share(user), second = user + 1 < users_ ? share(user + 1) : 0;
+    if (second == 0) return first;
+    // first + d and second - d, both at least 1.
+    const auto d = static_cast<Index>(rng.below(static_cast<std::uint64_t>(first + second - 1))) - (first - 1);
+    partner_rows_ = second - d;
+    return first + d;
+  }
+
+ private:
+  Index share(Index user) const {
+    const auto until = [&](Index u) { return static_cast<Index>((static_cast<__int128>(u) * total_) / users_); };
+    return until(user + 1) - until(user);
+  }
+  Index users_, total_;
+  Index partner_rows_ = 0;
+};
+
+// Calls on_row(user, item, timestamp) for every row of the store, by shopper
+// then time; the same rows in the same order for the same options.
+template <class OnRow>
+void for_each_row(const SyntheticOptions& options, const Catalogue& catalogue, Rng& rng, OnRow&& on_row) {
+  constexpr std::int64_t kStart = 1'700'000'000;  // seconds
+  RowBudget budget(options);
+  for (Index u = 0; u < options.users; ++u) {
+    const auto taste = make_taste(options.categories, rng);
+    std::int64_t time = kStart + static_cast<std::int64_t>(rng.below(30 * 86400));
+    // A fixed total gives each shopper a row count; otherwise sessions are drawn.
+    Index rows_left = options.interactions > 0 ? budget.rows_of(u, rng) : -1;
+    const auto sessions = options.interactions > 0
+                              ? rows_left
+                              : 1 + static_cast<Index>(rng.below(static_cast<std::uint64_t>(options.max_sessions)));
+    for (Index s = 0; s < sessions && rows_left != 0; ++s) {
+      const auto cat = static_cast<std::size_t>(draw(taste, rng));
+      auto length = 2 + static_cast<Index>(rng.below(static_cast<std::uint64_t>(options.max_session_items - 1)));
+      if (rows_left > 0) length = std::min(length, rows_left), rows_left -= length;
+      for (Index n = 0; n < length; ++n) {
+        on_row(u, catalogue.items_by_category[cat][static_cast<std::size_t>(draw(catalogue.cumulative_weight[cat], rng))],
+               time);
+        time += 30 + static_cast<std::int64_t>(rng.below(300));
+      }
+      time += 3600 + static_cast<std::int64_t>(rng.below(3 * 86400));
+    }
+  }
+}
+
+std::string user_id(Index u) { return numbered("shopper-", u, 6); }
+std::string item_id(Index i) { return numbered("item-", i, 5); }
+
+std::vector<std::pair<std::string, std::string>> item_features(const SyntheticOptions& options,
+                                                                const Catalogue& catalogue) {
+  std::vector<std::pair<std::string, std::string>> features;
+  for (Index i = 0; i < options.items; ++i)
+    features.emplace_back(item_id(i), numbered("category:c", catalogue.category[static_cast<std::size_t>(i)], 2));
+  return features;
+}
+
+// Formats rows into a large buffer and hands it to the stream in blocks:
+// tens of millions of rows are written at disk speed, not at operator<<'s.
+class RowWriter {
+ public:
+  explicit RowWriter(std::ostream& out) : out_(out) { buffer_.reserve(kBlock + 256); }
+  ~RowWriter() { flush(); }
+  void write(std::string_view user, std::string_view item, std::int64_t timestamp) {
+    buffer_.append(user).append(1, ',').append(item).append(1, ',');
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, timestamp).ptr;
+    buffer_.append(digits, end).append(1, '\n');
+    if (buffer_.size() >= kBlock) flush();
+  }
+  void flush() {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBlock = std::size_t{1} << 20;
+  std::ostream& out_;
+  std::string buffer_;
+};
+
+void write_items_and_readme(const std::filesystem::path& folder,
+                            const std::vector<std::pair<std::string, std::string>>& features,
+                            const SyntheticOptions& options) {
+  io::write_file_atomically(folder / "items.csv", [&](std::ostream& out) {
+    out << "item,feature\n";
+    for (const auto& [item, feature] : features) out << item << ',' << feature << '\n';
+  });
+  io::write_file_atomically(folder / "README.md", [&](std::ostream& out) {
+    out << "SYNTHETIC storefront data, made by aisle-recommend synth (seed " << options.seed << ", "
+        << options.users << " shoppers, " << options.items << " items, " << options.categories
+        << " categories). No real shopper is in it: shoppers have made-up tastes over categories, items a "
+           "power-law popularity, sessions are time-ordered.\n";
+  });
+}
+
+void create_folder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec) throw Error(folder.string() + ": cannot create the folder (" + ec.message() + ")");
 }
 
 }  // namespace
@@ -77,48 +191,44 @@ SyntheticStore make_synthetic_store(const SyntheticOptions& options) {
   Rng rng(options.seed);
   const auto catalogue = make_catalogue(options, rng);
   SyntheticStore store;
-  for (Index i = 0; i < options.items; ++i)
-    store.features.emplace_back(numbered("item-", i, 5),
-                                numbered("category:c", catalogue.category[static_cast<std::size_t>(i)], 2));
-  constexpr std::int64_t kStart = 1'700'000'000;  // seconds
-  for (Index u = 0; u < options.users; ++u) {
-    const auto user = numbered("shopper-", u, 6);
-    const auto taste = make_taste(options.categories, rng);
-    std::int64_t time = kStart + static_cast<std::int64_t>(rng.below(30 * 86400));
-    const auto sessions = 1 + static_cast<Index>(rng.below(static_cast<std::uint64_t>(options.max_sessions)));
-    for (Index s = 0; s < sessions; ++s) {
-      const auto cat = static_cast<std::size_t>(draw(taste, rng));
-      const auto length = 2 + static_cast<Index>(rng.below(static_cast<std::uint64_t>(options.max_session_items - 1)));
-      for (Index n = 0; n < length; ++n) {
-        const auto item = catalogue.items_by_category[cat][static_cast<std::size_t>(draw(catalogue.cumulative_weight[cat], rng))];
-        store.interactions.push_back({user, numbered("item-", item, 5), time});
-        time += 30 + static_cast<std::int64_t>(rng.below(300));
-      }
-      time += 3600 + static_cast<std::int64_t>(rng.below(3 * 86400));
-    }
-  }
+  store.features = item_features(options, catalogue);
+  for_each_row(options, catalogue, rng, [&](Index user, Index item, std::int64_t time) {
+    store.interactions.push_back({user_id(user), item_id(item), time});
+  });
   return store;
 }
 
 void write_synthetic_store(const std::filesystem::path& folder, const SyntheticStore& store,
                            const SyntheticOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
-  if (ec) throw Error(folder.string() + ": cannot create the folder (" + ec.message() + ")");
+  create_folder(folder);
   io::write_file_atomically(folder / "interactions.csv", [&](std::ostream& out) {
     out << "user,item,timestamp\n";
-    for (const auto& row : store.interactions) out << row.user << ',' << row.item << ',' << row.timestamp << '\n';
+    RowWriter writer(out);
+    for (const auto& row : store.interactions) writer.write(row.user, row.item, row.timestamp);
   });
-  io::write_file_atomically(folder / "items.csv", [&](std::ostream& out) {
-    out << "item,feature\n";
-    for (const auto& [item, feature] : store.features) out << item << ',' << feature << '\n';
+  write_items_and_readme(folder, store.features, options);
+}
+
+std::size_t write_synthetic_store(const std::filesystem::path& folder, const SyntheticOptions& options) {
+  check(options);
+  create_folder(folder);
+  Rng rng(options.seed);
+  const auto catalogue = make_catalogue(options, rng);
+  const auto features = item_features(options, catalogue);
+  std::size_t rows = 0;
+  io::write_file_atomically(folder / "interactions.csv", [&](std::ostream& out) {
+    out << "user,item,timestamp\n";
+    RowWriter writer(out);
+    std::string user = user_id(0);
+    Index user_index = 0;
+    for_each_row(options, catalogue, rng, [&](Index u, Index item, std::int64_t time) {
+      if (u != user_index) user = user_id(user_index = u);
+      writer.write(user, features[static_cast<std::size_t>(item)].first, time);
+      ++rows;
+    });
   });
-  io::write_file_atomically(folder / "README.md", [&](std::ostream& out) {
-    out << "SYNTHETIC storefront data, made by aisle-recommend synth (seed " << options.seed << ", "
-        << options.users << " shoppers, " << options.items << " items, " << options.categories
-        << " categories). No real shopper is in it: shoppers have made-up tastes over categories, items a "
-           "power-law popularity, sessions are time-ordered.\n";
-  });
+  write_items_and_readme(folder, features, options);
+  return rows;
 }
 
 }  // namespace aisle::rec

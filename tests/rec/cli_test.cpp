@@ -68,6 +68,26 @@ TEST_F(RecCli, BadArgumentsExitWithTwoAndOneLine) {
   }
 }
 
+TEST_F(RecCli, SynthWritesAFixedNumberOfRowsAndStatsCountsThem) {
+  const auto data = dir / "rows";
+  auto r = run(dir, "synth --out '" + data.string() + "' --users 50 --items 2000 --interactions 1000");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(": 1000 interactions, 50 shoppers"), std::string::npos) << r.out;
+  EXPECT_EQ(lines(slurp(data / "interactions.csv")), 1001);
+  r = run(dir, "stats --data '" + data.string() + "' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto stats = nlohmann::json::parse(r.out);
+  EXPECT_EQ(stats["users"], 50);
+  EXPECT_GT(stats["items"].get<int>(), 100);
+  EXPECT_LE(stats["items"].get<int>(), 1000);
+  EXPECT_LE(stats["interactions"].get<int>(), 1000);  // repeats of a (shopper, item) pair count once
+  EXPECT_GT(stats["interactions"].get<int>(), 700);
+  EXPECT_EQ(stats["features"], 12);
+  r = run(dir, "synth --out '" + data.string() + "' --users 50 --interactions 49");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--interactions must be at least 50"), std::string::npos) << r.err;
+}
+
 TEST_F(RecCli, SynthFitEvalAndQueries) {
   const auto data = dir / "shop";
   ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 300 --items 80 --seed 3").code, 0);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -126,4 +127,89 @@ TEST(RecInteractions, ReadsDatasetFolderWithItemFeatures) {
   EXPECT_EQ(m.rows(), 2);
   EXPECT_EQ(m.cols(), 3);
   EXPECT_EQ(m.nonZeros(), 3);
+}
+
+namespace {
+
+// A file that exercises every path of the reader many times over: a BOM,
+// CRLF and LF line ends, blank lines, quoted ids with separators and
+// escaped quotes, repeated (user, item) pairs, rows of a user out of time
+// order and spread over the file.
+std::string awkward_csv(int rows) {
+  std::string csv = "\xEF\xBB\xBFuser,item,timestamp\r\n";
+  for (int r = 0; r < rows; ++r) {
+    std::string user = "u" + std::to_string((r * 7919) % 97);
+    if (r % 11 == 0) user = "\"q,\"\"" + std::to_string(r % 5) + "\"";
+    csv.append(user).append(",i").append(std::to_string((r * 31) % 53)).append(",");
+    csv.append(std::to_string(1000 - (r * 13) % 200)).append(r % 3 == 0 ? "\r\n" : "\n");
+    if (r % 17 == 0) csv.append("\n");
+  }
+  return csv;
+}
+
+void expect_same(const Interactions& a, const Interactions& b) {
+  EXPECT_EQ(a.users().ids(), b.users().ids());
+  EXPECT_EQ(a.items().ids(), b.items().ids());
+  EXPECT_EQ(a.histories().offsets(), b.histories().offsets());
+  EXPECT_EQ(a.histories().items(), b.histories().items());
+  for (Index u = 0; u < a.user_count() && u < b.user_count(); ++u) {
+    const auto ta = a.timestamps(u), tb = b.timestamps(u);
+    EXPECT_TRUE(std::equal(ta.begin(), ta.end(), tb.begin(), tb.end())) << "user " << a.users().id(u);
+  }
+}
+
+}  // namespace
+
+TEST(RecInteractions, ParsingInSeveralPartsEqualsOne) {
+  aisle::test_support::TempDir dir;
+  const auto path = dir.write("interactions.csv", awkward_csv(3000));
+  const auto whole = read_interactions(path, {}, 1);
+  ASSERT_EQ(whole.user_count(), 97 + 5);
+  EXPECT_EQ(whole.users().id(0), "q,\"0");
+  for (const int parts : {2, 3, 8, 5000}) {
+    SCOPED_TRACE(parts);
+    expect_same(read_interactions(path, {}, parts), whole);
+  }
+}
+
+TEST(RecInteractions, EveryExistingFormatReadsTheSameInParts) {
+  aisle::test_support::TempDir dir;
+  const auto path = dir.write("export.tsv",
+                              "when\tstars\tshopper\tsku\r\n3\t5\talice\tp1\r\n1\t2\talice\tp2\r\n\r\n"
+                              "2\t4.5\tbob\t\"p,3\"\r\n4\t4\tbob\tp1\n5\t5\tcarol\tp2\n");
+  InteractionsFormat format;
+  format.separator = '\t';
+  format.user_column = "shopper";
+  format.item_column = "sku";
+  format.timestamp_column = "when";
+  format.rating_column = "stars";
+  format.min_rating = 4.0f;
+  const auto whole = read_interactions(path, format, 1);
+  EXPECT_EQ(whole.interaction_count(), 4);
+  for (const int parts : {2, 4, 7}) expect_same(read_interactions(path, format, parts), whole);
+}
+
+TEST(RecInteractions, InPartsTheFirstErrorInTheFileIsReportedWithItsLine) {
+  aisle::test_support::TempDir dir;
+  std::string csv = "user,item,timestamp\n";
+  for (int r = 0; r < 400; ++r) csv.append("u").append(std::to_string(r)).append(",i,").append(std::to_string(r)).append("\n");
+  std::string late_error = csv;
+  late_error.append("u,i,late\n");  // line 402, in the last part
+  std::string two_errors = "user,item,timestamp\nu,i,1\nu,i,early\n";
+  two_errors.append(late_error.substr(std::string("user,item,timestamp\n").size()));
+  const auto late = dir.write("late.csv", late_error);
+  const auto both = dir.write("both.csv", two_errors);
+  for (const int parts : {1, 2, 5}) {
+    SCOPED_TRACE(parts);
+    EXPECT_NE(error_of([&] { read_interactions(late, {}, parts); }).find("late.csv:402: timestamp 'late'"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { read_interactions(both, {}, parts); }).find("both.csv:3: timestamp 'early'"),
+              std::string::npos);
+  }
+  InteractionsFormat all_dropped;
+  all_dropped.rating_column = "timestamp";
+  all_dropped.min_rating = 1e9f;
+  const auto no_rows = dir.write("no_rows.csv", csv);
+  EXPECT_NE(error_of([&] { read_interactions(no_rows, all_dropped, 3); }).find("no_rows.csv:401: no interaction rows"),
+            std::string::npos);
 }

@@ -215,21 +215,3 @@ TEST(RecRecommender, SaveLoadRoundTripIsBitForBit) {
   const auto garbage = dir.write("garbage.aisle", "not a model");
   EXPECT_THROW(Recommender::load(garbage), aisle::Error);
 }
-
-TEST(RecSynthetic, DeterministicFromSeed) {
-  SyntheticOptions options;
-  options.users = 50;
-  const auto a = make_synthetic_store(options);
-  const auto b = make_synthetic_store(options);
-  ASSERT_EQ(a.interactions.size(), b.interactions.size());
-  for (std::size_t i = 0; i < a.interactions.size(); ++i) {
-    EXPECT_EQ(a.interactions[i].item, b.interactions[i].item);
-    EXPECT_EQ(a.interactions[i].timestamp, b.interactions[i].timestamp);
-  }
-  options.seed = 8;
-  const auto c = make_synthetic_store(options);
-  bool differs = c.interactions.size() != a.interactions.size();
-  for (std::size_t i = 0; !differs && i < a.interactions.size(); ++i) differs = a.interactions[i].item != c.interactions[i].item;
-  EXPECT_TRUE(differs);
-  EXPECT_EQ(a.features.size(), 500u);
-}

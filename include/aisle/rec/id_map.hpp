@@ -1,11 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "aisle/core/tensor.hpp"
@@ -13,7 +13,10 @@
 namespace aisle::rec {
 
 // Opaque string ids (users, items, features) <-> dense indices 0..size()-1.
-// Lookups take string_views and allocate nothing.
+// Lookups take string_views and allocate nothing. The index is an open
+// addressing table of indices into the ids (8 bytes a slot, at most half
+// full): millions of ids build in a fraction of a second, without a node
+// per id.
 class IdMap {
  public:
   IdMap() = default;
@@ -33,12 +36,20 @@ class IdMap {
   bool sorted_by_id() const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct Slot {
+    std::uint32_t index_plus_one = 0;  // 0: empty
+    std::uint32_t hash_bits = 0;       // the hash's high half: most mismatches skip the string
   };
+  static std::uint64_t hash(std::string_view id) { return std::hash<std::string_view>{}(id); }
+  // The slot that holds id, or the empty slot where it would go.
+  std::size_t slot_of(std::string_view id, std::uint64_t hash) const;
+  void rebuild_index();
+  void allocate_slots(std::size_t count);  // an empty table for count ids
+  void grow_index_for(std::size_t count);
+
   std::vector<std::string> ids_;
-  std::unordered_map<std::string, Index, Hash, std::equal_to<>> index_;
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
 };
 
 }  // namespace aisle::rec

@@ -68,8 +68,12 @@ class Interactions {
 };
 
 // Reads interactions.csv. Throws aisle::Error naming the file and line for a
-// missing column, a bad number, or a file without rows.
-Interactions read_interactions(const std::filesystem::path& path, const InteractionsFormat& format = {});
+// missing column, a bad number, or a file without rows (the first such line
+// in the file). The file is parsed in `threads` parts at once; 0 takes
+// aisle's thread count for files of a few megabytes and up, one otherwise.
+// The result is the same for every thread count.
+Interactions read_interactions(const std::filesystem::path& path, const InteractionsFormat& format = {},
+                               int threads = 0);
 
 // Reads items.csv into data's item features; items absent from data are skipped.
 void read_item_features(const std::filesystem::path& path, Interactions& data, const ItemFeaturesFormat& format = {});

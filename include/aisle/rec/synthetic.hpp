@@ -20,6 +20,10 @@ struct SyntheticOptions {
   float popularity_exponent = 1.0f;  // item weight ~ 1 / rank^exponent
   Index max_sessions = 5;            // per shopper, at least 1
   Index max_session_items = 8;       // per session, at least 2
+  // The exact number of rows when > 0 (at least one per shopper): each
+  // shopper then gets between 1 and twice the mean, in sessions as above.
+  // 0: each shopper's sessions are drawn (1..max_sessions).
+  Index interactions = 0;
 };
 
 struct SyntheticRow {
@@ -39,5 +43,9 @@ SyntheticStore make_synthetic_store(const SyntheticOptions& options);
 // synthetic, each file atomically.
 void write_synthetic_store(const std::filesystem::path& folder, const SyntheticStore& store,
                            const SyntheticOptions& options);
+
+// The same files straight from the options, without holding the rows in
+// memory (tens of millions of rows in seconds); returns the row count.
+std::size_t write_synthetic_store(const std::filesystem::path& folder, const SyntheticOptions& options);
 
 }  // namespace aisle::rec
