@@ -73,6 +73,20 @@ void offer(std::span<const float> scores, Index first, Index query, const Search
   }
 }
 
+// scores = queries x items^T. A few queries go item by item, one dot product
+// a row: that streams the block at the memory's speed, where a general
+// product's packing costs more than the arithmetic it saves.
+template <class Queries, class Items, class Scores>
+void score_block(const Queries& queries, const Items& items, Scores& scores) {
+  constexpr Index kFewQueries = 4;
+  if (queries.rows() < kFewQueries) {
+    for (Index q = 0; q < queries.rows(); ++q)
+      for (Index i = 0; i < items.rows(); ++i) scores(q, i) = items.row(i).dot(queries.row(q));
+  } else {
+    scores.noalias() = queries * items.transpose();
+  }
+}
+
 void check_shapes(ConstMatrixRef items, ConstMatrixRef queries, const SearchRestriction& restriction) {
   if (items.cols() != queries.cols())
     throw Error("exact_top_k: items " + shape_string(items) + " and queries " + shape_string(queries) +
@@ -108,7 +122,7 @@ std::vector<std::vector<ScoredIndex>> exact_top_k(ConstMatrixRef items, ConstMat
       for (Index q0 = 0; q0 < query_count; q0 += kQueryBlock) {
         const auto rows = std::min(kQueryBlock, query_count - q0);
         auto scores = tile.topLeftCorner(rows, block);
-        scores.noalias() = queries.middleRows(q0, rows) * item_rows.transpose();
+        score_block(queries.middleRows(q0, rows), item_rows, scores);
         for (Index q = 0; q < rows; ++q) {
           offer(std::span<const float>(scores.row(q).data(), static_cast<std::size_t>(block)), first, q0 + q,
                 restriction, mine[static_cast<std::size_t>(q0 + q)]);
