@@ -1,0 +1,206 @@
+#include "aisle/rec/hnsw_index.hpp"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/HNSW.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "aisle/core/error.hpp"
+#include "aisle/rec/topk.hpp"
+#include "core/parallel_for.hpp"
+#include "core/thread_binding.hpp"
+
+namespace aisle::rec {
+namespace {
+
+using FaissId = faiss::Index::idx_t;
+
+// One query's restriction, asked by faiss of every item its search meets.
+class RestrictionSelector final : public faiss::IDSelector {
+ public:
+  RestrictionSelector(std::span<const std::uint8_t> allowed, std::span<const Index> excluded)
+      : allowed_(allowed), excluded_(excluded) {}
+  bool is_member(FaissId id) const override {
+    if (!allowed_.empty() && allowed_[static_cast<std::size_t>(id)] == 0) return false;
+    return !std::binary_search(excluded_.begin(), excluded_.end(), static_cast<Index>(id));
+  }
+
+ private:
+  std::span<const std::uint8_t> allowed_;
+  std::span<const Index> excluded_;
+};
+
+void check_options(const HnswOptions& options) {
+  if (options.links < 2 || options.links > 512 || options.ef_construction < 1 || options.ef_search < 1)
+    throw Error("hnsw index: need 2 <= links <= 512, ef_construction >= 1 and ef_search >= 1 (links " +
+                std::to_string(options.links) + ", ef_construction " + std::to_string(options.ef_construction) +
+                ", ef_search " + std::to_string(options.ef_search) + ")");
+}
+
+// faiss reports errors as faiss::FaissException; aisle's callers expect aisle::Error.
+template <class Call>
+auto calling_faiss(const std::string& what, Call&& call) {
+  try {
+    return call();
+  } catch (const faiss::FaissException& e) {
+    throw Error(what + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+HnswIndex::HnswIndex() = default;
+HnswIndex::~HnswIndex() = default;
+HnswIndex::HnswIndex(HnswIndex&&) noexcept = default;
+HnswIndex& HnswIndex::operator=(HnswIndex&&) noexcept = default;
+
+Index HnswIndex::size() const { return index_ ? static_cast<Index>(index_->ntotal) : 0; }
+// The graph holds each item with one more coordinate (see build).
+Index HnswIndex::dim() const { return index_ ? static_cast<Index>(index_->d) - 1 : 0; }
+
+namespace {
+
+// Largest inner product as nearest neighbour (Bachrach et al., 2014): an
+// item x becomes [x, sqrt(R^2 - |x|^2)], R the largest item norm, and a
+// query q becomes [q, 0]; then |q' - x'|^2 = |q|^2 + R^2 - 2 q.x, so the
+// nearest items in L2 are those of largest inner product. HNSW graphs built
+// on the metric find far more of the true top k than on inner product,
+// which is no distance (an item of large norm is "near" everything).
+Matrix with_norm_coordinate(ConstMatrixRef items) {
+  Matrix out(items.rows(), items.cols() + 1);
+  out.leftCols(items.cols()) = items;
+  const Eigen::VectorXf squared = items.rowwise().squaredNorm();
+  const float largest = squared.size() > 0 ? squared.maxCoeff() : 0.0f;
+  out.col(items.cols()) = (largest - squared.array()).max(0.0f).sqrt().matrix();
+  return out;
+}
+
+Matrix with_zero_coordinate(ConstMatrixRef queries) {
+  Matrix out(queries.rows(), queries.cols() + 1);
+  out.leftCols(queries.cols()) = queries;
+  out.col(queries.cols()).setZero();
+  return out;
+}
+
+}  // namespace
+
+HnswIndex HnswIndex::build(ConstMatrixRef items, const HnswOptions& options,
+                           const std::function<void(Index, Index)>& progress) {
+  check_options(options);
+  if (items.rows() == 0 || items.cols() == 0) throw Error("hnsw index: no items to index " + shape_string(items));
+  if (!items.allFinite()) throw Error("hnsw index: an item vector holds NaN or infinity");
+  HnswIndex out;
+  out.options_ = options;
+  out.index_ = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(items.cols() + 1), options.links,
+                                                      faiss::METRIC_L2);
+  out.index_->hnsw.efConstruction = options.ef_construction;
+  out.set_ef_search(options.ef_search);
+  const Matrix contiguous = with_norm_coordinate(items);  // and faiss reads rows packed one after another
+  detail::bind_thread_count();
+  // Slices, so that a build of minutes reports progress; faiss links each
+  // slice on all threads.
+  constexpr Index kSlice = 65536;
+  for (Index first = 0; first < contiguous.rows(); first += kSlice) {
+    const auto rows = std::min(kSlice, contiguous.rows() - first);
+    calling_faiss("hnsw index", [&] { out.index_->add(rows, contiguous.row(first).data()); });
+    if (progress) progress(first + rows, contiguous.rows());
+  }
+  return out;
+}
+
+std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, Index k,
+                                                        const SearchRestriction& restriction) const {
+  if (!index_) throw Error("hnsw index: search before build or load");
+  if (queries.cols() != dim())
+    throw Error("hnsw index: queries " + shape_string(queries) + " for vectors of dimension " + std::to_string(dim()));
+  if (!restriction.allowed.empty() && static_cast<Index>(restriction.allowed.size()) != size())
+    throw Error("hnsw index: an allow mask of " + std::to_string(restriction.allowed.size()) + " for " +
+                std::to_string(size()) + " items");
+  if (!restriction.exclude.empty() && static_cast<Index>(restriction.exclude.size()) != queries.rows())
+    throw Error("hnsw index: " + std::to_string(restriction.exclude.size()) + " exclusion lists for " +
+                std::to_string(queries.rows()) + " queries");
+  std::vector<std::vector<ScoredIndex>> out(static_cast<std::size_t>(queries.rows()));
+  if (k <= 0) return out;
+  const Matrix contiguous = with_zero_coordinate(queries);
+  // The stored vectors give the exact inner products of the items found.
+  const float* stored = static_cast<const faiss::IndexFlat*>(index_->storage)->get_xb();
+  const auto width = static_cast<std::size_t>(index_->d);
+  const int ef = std::max(options_.ef_search, static_cast<int>(k));
+  std::vector<std::exception_ptr> errors(out.size());
+  // One faiss search a query, each with its own selector (its exclusions);
+  // faiss's own parallel loop over queries then runs on one thread.
+  detail::parallel_for_with_state(
+      queries.rows(), {.uneven = true, .parallel = queries.rows() > 1},
+      [&] { return std::pair<std::vector<float>, std::vector<FaissId>>(k, k); },
+      [&](auto& buffers, Index q) {
+        auto& [scores, ids] = buffers;
+        const auto excluded = restriction.exclude.empty()
+                                  ? std::span<const Index>()
+                                  : std::span<const Index>(restriction.exclude[static_cast<std::size_t>(q)]);
+        RestrictionSelector selector(restriction.allowed, excluded);
+        faiss::SearchParametersHNSW params;
+        params.efSearch = ef;
+        params.sel = (restriction.allowed.empty() && excluded.empty()) ? nullptr : &selector;
+        try {
+          index_->search(1, contiguous.row(q).data(), k, scores.data(), ids.data(), &params);
+        } catch (...) {
+          errors[static_cast<std::size_t>(q)] = std::current_exception();
+          return;
+        }
+        auto& found = out[static_cast<std::size_t>(q)];
+        for (const auto id : ids) {
+          if (id < 0) continue;  // fewer than k items allowed
+          const auto item = ConstMatrixMap(stored + static_cast<std::size_t>(id) * width, 1, queries.cols());
+          found.push_back({static_cast<Index>(id), item.row(0).dot(queries.row(q))});
+        }
+        std::sort(found.begin(), found.end(), [](const ScoredIndex& a, const ScoredIndex& b) {
+          return ranks_before(a.score, a.index, b.score, b.index);
+        });
+      });
+  for (const auto& error : errors)
+    if (error) calling_faiss("hnsw index", [&] { std::rethrow_exception(error); });
+  return out;
+}
+
+void HnswIndex::set_ef_search(int ef_search) {
+  if (ef_search < 1) throw Error("hnsw index: ef_search must be at least 1, not " + std::to_string(ef_search));
+  options_.ef_search = ef_search;
+  // faiss 1.7.3 sizes a search's candidate heap from the index's own
+  // efSearch and stops it by the search parameters' one: both must agree,
+  // or the search stops early (recall 0.66 instead of 1.0 in a test of 6,000
+  // items). So the setting lives on the index, and searches pass the same.
+  if (index_) index_->hnsw.efSearch = ef_search;
+}
+
+std::vector<std::uint8_t> HnswIndex::to_bytes() const {
+  if (!index_) throw Error("hnsw index: nothing to save before build or load");
+  faiss::VectorIOWriter writer;
+  calling_faiss("hnsw index", [&] { faiss::write_index(index_.get(), &writer); });
+  return std::move(writer.data);
+}
+
+HnswIndex HnswIndex::from_bytes(std::span<const std::uint8_t> bytes, const HnswOptions& options,
+                                const std::string& what) {
+  check_options(options);
+  faiss::VectorIOReader reader;
+  reader.data.assign(bytes.begin(), bytes.end());
+  std::unique_ptr<faiss::Index> index(calling_faiss(what, [&] { return faiss::read_index(&reader); }));
+  auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(index.get());
+  if (hnsw == nullptr || hnsw->metric_type != faiss::METRIC_L2 || hnsw->d < 2 ||
+      dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) == nullptr)
+    throw Error(what + ": not an HNSW index of aisle's (flat L2 storage, at least 2 dimensions)");
+  index.release();
+  HnswIndex out;
+  out.index_.reset(hnsw);
+  out.options_ = options;
+  out.set_ef_search(options.ef_search);
+  return out;
+}
+
+}  // namespace aisle::rec
