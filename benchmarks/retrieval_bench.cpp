@@ -1,13 +1,17 @@
-// Exact retrieval by inner product at catalogue scale: one item matrix
-// (random, items x dim), then
+// Retrieval by inner product at catalogue scale: one item matrix
+// (items x dim, shaped like trained embeddings), then
 //   - a plain read of the matrix on every thread (the memory-bandwidth limit),
 //   - single queries through exact_top_k (median latency, and the bytes of
 //     the matrix a second that makes),
 //   - the same queries with an allow-list of 10% of the catalogue,
-//   - all queries as one batch.
+//   - all queries as one batch,
+//   - an HnswIndex (faiss) built over the matrix, and the same queries
+//     through it, plain and with the allow-list, at each --ef value, with
+//     their recall@k against the exact lists (--ann 0 skips this).
 // Prints one JSON object. Used by benchmarks/scale.sh.
 //
 // usage: aisle-retrieval-bench [--items 1000000] [--dim 128] [--queries 2000] [--k 10]
+//                              [--ann 1] [--links 32] [--ef-construction 100] [--ef 64,128,256]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -19,6 +23,7 @@
 
 #include "aisle/core/random.hpp"
 #include "aisle/core/threads.hpp"
+#include "aisle/rec/hnsw_index.hpp"
 #include "aisle/rec/inner_product_search.hpp"
 
 namespace {
@@ -34,12 +39,25 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-Matrix random_matrix(Index rows, Index cols, std::uint64_t seed) {
+// Vectors shaped like a recommender's embeddings rather than uniform noise
+// (in which no index finds neighbours faster than a scan): a few hundred
+// tastes in a 32-dimensional latent space, spread into `cols` dimensions by
+// a fixed random map, with a little noise of their own. Items and queries
+// come from the same tastes (seed picks the rows, never the tastes).
+Matrix embedding_like(Index rows, Index cols, std::uint64_t seed) {
+  constexpr Index kLatent = 32, kTastes = 256;
+  aisle::Rng shared(12345);
+  Matrix tastes(kTastes, kLatent), map(kLatent, cols);
+  for (Index i = 0; i < tastes.size(); ++i) tastes.data()[i] = shared.uniform(-1.0f, 1.0f);
+  for (Index i = 0; i < map.size(); ++i) map.data()[i] = shared.uniform(-1.0f, 1.0f) / 4.0f;
   Matrix m(rows, cols);
 #pragma omp parallel for schedule(static)
   for (Index r = 0; r < rows; ++r) {
     aisle::Rng rng(seed * 1000003 + static_cast<std::uint64_t>(r));
-    for (Index c = 0; c < cols; ++c) m(r, c) = rng.uniform(-1.0f, 1.0f);
+    aisle::RowVector latent = tastes.row(static_cast<Index>(rng.below(kTastes)));
+    for (Index c = 0; c < kLatent; ++c) latent(c) += 0.5f * rng.uniform(-1.0f, 1.0f);
+    m.row(r) = latent * map;
+    for (Index c = 0; c < cols; ++c) m(r, c) += 0.05f * rng.uniform(-1.0f, 1.0f);
   }
   return m;
 }
@@ -61,10 +79,53 @@ double stream_gbps(const Matrix& m) {
   return static_cast<double>(m.size()) * sizeof(float) / median(times) / 1e9;
 }
 
-long long option(int argc, char** argv, const std::string& name, long long fallback) {
+std::string text_option(int argc, char** argv, const std::string& name, const std::string& fallback) {
   for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return std::atoll(argv[i + 1]);
+    if (argv[i] == "--" + name) return argv[i + 1];
   return fallback;
+}
+
+long long option(int argc, char** argv, const std::string& name, long long fallback) {
+  return std::atoll(text_option(argc, argv, name, std::to_string(fallback)).c_str());
+}
+
+std::vector<int> list_option(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  std::vector<int> values;
+  std::string text = text_option(argc, argv, name, fallback);
+  for (std::size_t at = 0; at < text.size();) {
+    const auto comma = std::min(text.find(',', at), text.size());
+    values.push_back(std::atoi(text.substr(at, comma - at).c_str()));
+    at = comma + 1;
+  }
+  return values;
+}
+
+using Lists = std::vector<std::vector<aisle::rec::ScoredIndex>>;
+
+double recall(const Lists& approximate, const Lists& exact) {
+  double found = 0, total = 0;
+  for (std::size_t q = 0; q < exact.size(); ++q) {
+    for (const auto& hit : exact[q]) {
+      found += std::any_of(approximate[q].begin(), approximate[q].end(),
+                           [&](const aisle::rec::ScoredIndex& a) { return a.index == hit.index; });
+    }
+    total += static_cast<double>(exact[q].size());
+  }
+  return found / total;
+}
+
+// Each query alone, as a server answers them: the median milliseconds, and the lists.
+template <class Search>
+std::pair<double, Lists> one_at_a_time(const Matrix& queries, Search&& search) {
+  std::vector<double> ms;
+  Lists lists;
+  for (Index q = 0; q < queries.rows(); ++q) {
+    const auto start = Clock::now();
+    auto top = search(queries.row(q));
+    ms.push_back(seconds_since(start) * 1e3);
+    lists.push_back(std::move(top[0]));
+  }
+  return {median(ms), std::move(lists)};
 }
 
 }  // namespace
@@ -75,29 +136,49 @@ int main(int argc, char** argv) {
   const Index query_count = option(argc, argv, "queries", 2000);
   const Index k = option(argc, argv, "k", 10);
   aisle::set_num_threads(0);
-  const auto matrix = random_matrix(items, dim, 1);
-  const auto queries = random_matrix(query_count, dim, 2);
+  const auto matrix = embedding_like(items, dim, 1);
+  const auto queries = embedding_like(query_count, dim, 2);
   std::vector<std::uint8_t> tenth(static_cast<std::size_t>(items));
   aisle::Rng rng(3);
   for (auto& a : tenth) a = rng.below(10) == 0;
 
   const auto stream_before = stream_gbps(matrix);
-  const auto single = [&](const aisle::rec::SearchRestriction& restriction) {
-    std::vector<double> ms;
-    for (Index q = 0; q < query_count; ++q) {
-      const auto start = Clock::now();
-      const auto top = aisle::rec::exact_top_k(matrix, queries.row(q), k, restriction);
-      ms.push_back(seconds_since(start) * 1e3);
-      if (top[0].empty()) std::abort();
-    }
-    return median(ms);
-  };
-  const auto exact_ms = single({});
-  const auto filtered_ms = single({tenth, {}});
+  const aisle::rec::SearchRestriction filtered{tenth, {}};
+  const auto [exact_ms, exact_lists] = one_at_a_time(queries, [&](const auto& q) {
+    return aisle::rec::exact_top_k(matrix, q, k);
+  });
+  const auto [filtered_ms, filtered_lists] = one_at_a_time(queries, [&](const auto& q) {
+    return aisle::rec::exact_top_k(matrix, q, k, filtered);
+  });
   const auto start = Clock::now();
   const auto batch = aisle::rec::exact_top_k(matrix, queries, k);
   const auto batch_s = seconds_since(start);
   const auto stream = std::max(stream_before, stream_gbps(matrix));
+
+  nlohmann::ordered_json ann = nullptr;
+  if (option(argc, argv, "ann", 1) != 0) {
+    aisle::rec::HnswOptions options;
+    options.links = static_cast<int>(option(argc, argv, "links", options.links));
+    options.ef_construction = static_cast<int>(option(argc, argv, "ef-construction", options.ef_construction));
+    const auto build_start = Clock::now();
+    auto index = aisle::rec::HnswIndex::build(matrix, options, [&](Index done, Index total) {
+      std::cerr << "\rhnsw build " << done << "/" << total << std::flush;
+    });
+    std::cerr << "\n";
+    ann = {{"links", options.links}, {"ef_construction", options.ef_construction},
+           {"build_s", seconds_since(build_start)}, {"by_ef", nlohmann::ordered_json::array()}};
+    for (const int ef : list_option(argc, argv, "ef", "64,128,256")) {
+      index.set_ef_search(ef);
+      const auto [ann_ms, ann_lists] = one_at_a_time(queries, [&](const auto& q) { return index.search(q, k); });
+      const auto [ann_filtered_ms, ann_filtered_lists] =
+          one_at_a_time(queries, [&](const auto& q) { return index.search(q, k, filtered); });
+      ann["by_ef"].push_back({{"ef_search", ef},
+                              {"top10_ms_p50", ann_ms},
+                              {"recall_at_10", recall(ann_lists, exact_lists)},
+                              {"filtered_top10_ms_p50", ann_filtered_ms},
+                              {"filtered_recall_at_10", recall(ann_filtered_lists, filtered_lists)}});
+    }
+  }
   const double bytes = static_cast<double>(matrix.size()) * sizeof(float);
   const nlohmann::ordered_json report{
       {"items", items},
@@ -111,7 +192,8 @@ int main(int argc, char** argv) {
       {"exact_filtered_top10_ms_p50", filtered_ms},
       {"exact_batch_s", batch_s},
       {"exact_batch_ms_per_query", batch_s * 1e3 / static_cast<double>(query_count)},
-      {"batch_results", batch.size()}};
+      {"batch_results", batch.size()},
+      {"ann", ann}};
   std::cout << report.dump() << "\n";
   return 0;
 }

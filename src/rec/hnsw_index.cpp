@@ -8,6 +8,8 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <exception>
 
@@ -34,6 +36,25 @@ class RestrictionSelector final : public faiss::IDSelector {
  private:
   std::span<const std::uint8_t> allowed_;
   std::span<const Index> excluded_;
+};
+
+// faiss opens an OpenMP team for every search call, even of one query: a
+// team of all threads where one has work, which costs more than a small
+// search itself. Outside a parallel region the calling thread's team size
+// is set to one for the call (OpenMP keeps it per thread), and restored.
+class SingleThreadedFaiss {
+ public:
+  SingleThreadedFaiss() : before_(omp_in_parallel() ? 0 : omp_get_max_threads()) {
+    if (before_ > 1) omp_set_num_threads(1);
+  }
+  ~SingleThreadedFaiss() {
+    if (before_ > 1) omp_set_num_threads(before_);
+  }
+  SingleThreadedFaiss(const SingleThreadedFaiss&) = delete;
+  SingleThreadedFaiss& operator=(const SingleThreadedFaiss&) = delete;
+
+ private:
+  int before_;
 };
 
 void check_options(const HnswOptions& options) {
@@ -148,6 +169,7 @@ std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, 
         params.efSearch = ef;
         params.sel = (restriction.allowed.empty() && excluded.empty()) ? nullptr : &selector;
         try {
+          SingleThreadedFaiss alone;
           index_->search(1, contiguous.row(q).data(), k, scores.data(), ids.data(), &params);
         } catch (...) {
           errors[static_cast<std::size_t>(q)] = std::current_exception();
