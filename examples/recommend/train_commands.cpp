@@ -49,9 +49,18 @@ void print_eval_text(const nlohmann::ordered_json& report) {
 }  // namespace
 
 int run_fit(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, merged(merged(data_options(), model_options()), {"out", "validation"}),
+  const Arguments args(argc, argv, 2,
+                       merged(merged(data_options(), model_options()),
+                              {"out", "validation", "index", "index-links", "index-ef-construction", "index-ef-search"}),
                        merged({"progress"}, model_switches()));
   const auto out = args.required("out");
+  const auto index = args.value_or("index", "none");
+  if (index != "none" && index != "hnsw") throw UsageError{"--index takes none or hnsw, not '" + index + "'"};
+  aisle::rec::HnswOptions index_options;
+  index_options.links = static_cast<int>(args.integer("index-links", index_options.links, 2, 512));
+  index_options.ef_construction =
+      static_cast<int>(args.integer("index-ef-construction", index_options.ef_construction, 1, 100000));
+  index_options.ef_search = static_cast<int>(args.integer("index-ef-search", index_options.ef_search, 1, 100000));
   auto model = make_model_from(args);
   const auto data = read_data(args);
   aisle::rec::FitContext context;
@@ -60,8 +69,15 @@ int run_fit(int argc, char** argv) {
   context.report("read " + std::to_string(data.interaction_count()) + " interactions: " +
                  std::to_string(data.user_count()) + " users, " + std::to_string(data.item_count()) + " items");
   const auto start = std::chrono::steady_clock::now();
-  const auto recommender = aisle::rec::Recommender::fit(data, std::move(model), context);
+  auto recommender = aisle::rec::Recommender::fit(data, std::move(model), context);
   const double fit_s = seconds_since(start);
+  if (index == "hnsw") {
+    const auto index_start = std::chrono::steady_clock::now();
+    recommender.build_index(index_options, [&](aisle::Index done, aisle::Index total) {
+      context.report("hnsw index: " + std::to_string(done) + " of " + std::to_string(total) + " items");
+    });
+    context.report("hnsw index built in " + fixed(seconds_since(index_start), 2) + " s");
+  }
   recommender.save(out);
   std::cout << "fitted " << recommender.model().kind() << " " << recommender.model().params().dump() << " on "
             << data.user_count() << " users, " << data.item_count() << " items in " << fixed(fit_s, 3) << " s; saved "

@@ -27,6 +27,14 @@ std::vector<float> Model::contributions(std::span<const Index> history, Index it
   return out;
 }
 
+Matrix Model::item_vectors() const {
+  throw Error(kind() + " model: its scores are not inner products of item vectors");
+}
+
+void Model::query_vectors(const Histories&, Matrix&) const {
+  throw Error(kind() + " model: its scores are not inner products of item vectors");
+}
+
 void Model::require_fitted(const char* what) const {
   if (!fitted()) throw Error(kind() + " model: " + what + " before fit or load");
 }

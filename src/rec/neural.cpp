@@ -223,6 +223,27 @@ void NeuralModel::score_batch(const Histories& histories, Matrix& scores) const 
   head_.predict(input_state.output, scores, ws);
 }
 
+Matrix NeuralModel::item_vectors() const {
+  require_fitted("item_vectors");
+  const auto& output = static_cast<const Dense&>(head_.layer(1));  // W3 [hidden x items], b3 [1 x items]
+  Matrix vectors(output.weight().cols(), output.weight().rows() + 1);
+  vectors.leftCols(output.weight().rows()) = output.weight().transpose();
+  vectors.col(output.weight().rows()) = output.bias().row(0).transpose();
+  return vectors;
+}
+
+void NeuralModel::query_vectors(const Histories& histories, Matrix& queries) const {
+  require_fitted("query_vectors");
+  const auto weights = input_weights(histories, options_.input_decay);
+  LayerState input_state;
+  input_.forward(kernels(), bags_of(histories, weights), input_state);
+  const auto& hidden = static_cast<const Dense&>(head_.layer(0));  // h2 = relu(h1 W2 + b2)
+  queries.resize(histories.size(), hidden.weight().cols() + 1);
+  queries.leftCols(hidden.weight().cols()) =
+      ((input_state.output * hidden.weight()).rowwise() + hidden.bias().row(0)).cwiseMax(0.0f);
+  queries.col(hidden.weight().cols()).setOnes();
+}
+
 void NeuralModel::save(io::ModelFile& file) const {
   require_fitted("save");
   file.header["model"] = {{"kind", kind()}, {"params", params()}};

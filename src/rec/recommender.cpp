@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 
 #include "aisle/core/error.hpp"
+#include "aisle/io/atomic_file.hpp"
 #include "aisle/io/model_file.hpp"
+#include "aisle/rec/inner_product_search.hpp"
+#include "aisle/rec/protocols.hpp"
 #include "aisle/rec/topk.hpp"
 #include "core/parallel_for.hpp"
+#include "rec/vector_retrieval.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -44,6 +50,33 @@ Recommender::Recommender(const Interactions& data, std::unique_ptr<Model> model)
   popularity_.resize(items_.size());
   for (Index i = 0; i < items_.size(); ++i) popularity_[i] = static_cast<float>(counts[static_cast<std::size_t>(i)]);
   check_consistent("Recommender");
+  choose_default_ranking();
+}
+
+void Recommender::choose_default_ranking() {
+  if (model_->vector_dim() > 0 && items_.size() >= kExactVectorSearchItems) use_exact_vector_search();
+}
+
+void Recommender::use_exact_vector_search() {
+  if (model_->vector_dim() == 0)
+    throw Error("Recommender: a " + model_->kind() + " model's scores are not inner products of item vectors");
+  auto retrieval = std::make_shared<detail::VectorRetrieval>();
+  retrieval->items = model_->item_vectors();
+  retrieval_ = std::move(retrieval);
+}
+
+void Recommender::build_index(const HnswOptions& options, const std::function<void(Index, Index)>& progress) {
+  if (model_->vector_dim() == 0)
+    throw Error("Recommender: a " + model_->kind() + " model's scores are not inner products: no index for it");
+  auto retrieval = std::make_shared<detail::VectorRetrieval>();
+  retrieval->items = model_->item_vectors();
+  retrieval->index = HnswIndex::build(retrieval->items, options, progress);
+  retrieval_ = std::move(retrieval);
+}
+
+std::string Recommender::ranking() const {
+  if (!retrieval_) return "dense";
+  return retrieval_->index ? "hnsw" : "exact-vectors";
 }
 
 Recommender Recommender::fit(const Interactions& data, std::unique_ptr<Model> model, const FitContext& context) {
@@ -92,6 +125,12 @@ Recommender::Resolved Recommender::resolve(const Query& query) const {
 
 std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& queries, Index k, const Filter& filter,
                                                std::optional<Index> exclude_item) const {
+  if (retrieval_ && !filter.predicate) return rank_by_vectors(queries, k, filter, exclude_item);
+  return rank_densely(queries, k, filter, exclude_item);
+}
+
+std::vector<Recommendations> Recommender::rank_densely(const std::vector<Resolved>& queries, Index k,
+                                                       const Filter& filter, std::optional<Index> exclude_item) const {
   const auto n = static_cast<std::size_t>(items_.size());
   Histories batch;
   std::vector<Index> score_row(queries.size(), -1);
@@ -136,6 +175,45 @@ std::vector<Recommendations> Recommender::rank(const std::vector<Resolved>& quer
     aisle::detail::parallel_for(static_cast<Index>(queries.size()), {.uneven = true, .chunk = 4},
                                 [&](Index q) { rank_one(static_cast<std::size_t>(q)); });
   }
+  return results;
+}
+
+std::vector<Recommendations> Recommender::rank_by_vectors(const std::vector<Resolved>& queries, Index k,
+                                                          const Filter& filter,
+                                                          std::optional<Index> exclude_item) const {
+  // Popularity fallbacks rank as always; the rest by their query vectors.
+  std::vector<Resolved> fallbacks, scored;
+  for (const auto& query : queries) (query.fallback ? fallbacks : scored).push_back(query);
+  auto fallback_results = fallbacks.empty() ? std::vector<Recommendations>{}
+                                            : rank_densely(fallbacks, k, filter, exclude_item);
+  std::vector<Recommendations> scored_results(scored.size());
+  if (!scored.empty()) {
+    Histories batch;
+    std::vector<std::vector<Index>> exclude(scored.size());
+    for (std::size_t q = 0; q < scored.size(); ++q) {
+      batch.add(scored[q].history);
+      if (filter.exclude_history) exclude[q] = scored[q].history;
+      if (exclude_item) exclude[q].push_back(*exclude_item);
+      std::sort(exclude[q].begin(), exclude[q].end());
+    }
+    Matrix query_vectors;
+    model_->query_vectors(batch, query_vectors);
+    const bool restricted = filter.allow || !filter.deny.empty();
+    const auto allowed = restricted ? allowed_items(items_, filter) : std::vector<std::uint8_t>{};
+    const SearchRestriction restriction{allowed, exclude};
+    const auto lists = retrieval_->index ? retrieval_->index->search(query_vectors, k, restriction)
+                                         : exact_top_k(retrieval_->items, query_vectors, k, restriction);
+    for (std::size_t q = 0; q < scored.size(); ++q) {
+      auto& result = scored_results[q];
+      for (const auto& hit : lists[q]) result.items.push_back({items_.id(hit.index), hit.score});
+      result.unknown_items = scored[q].unknown;
+    }
+  }
+  std::vector<Recommendations> results;
+  results.reserve(queries.size());
+  std::size_t next_fallback = 0, next_scored = 0;
+  for (const auto& query : queries)
+    results.push_back(std::move(query.fallback ? fallback_results[next_fallback++] : scored_results[next_scored++]));
   return results;
 }
 
@@ -228,7 +306,66 @@ void Recommender::save(const std::filesystem::path& path) const {
   file.header["features"] = features_.ids();
   file.header["item_features"] = histories_to_json(item_features_);
   file.tensors.push_back({kPopularity, popularity_});
+  save_index(path, file.header);
   io::write_model_file(path, file);
+}
+
+namespace {
+
+std::filesystem::path index_path(const std::filesystem::path& model_path) {
+  return std::filesystem::path(model_path.string() + ".hnsw");
+}
+
+std::string bytes_fingerprint(std::span<const std::uint8_t> bytes) {
+  return std::to_string(fnv1a64(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())));
+}
+
+std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+// The index goes beside the model file (faiss's own format, written
+// atomically first); the model file's header names it and its fingerprint,
+// so that a stale or damaged index file is rebuilt instead of trusted.
+void Recommender::save_index(const std::filesystem::path& path, nlohmann::json& header) const {
+  if (!retrieval_ || !retrieval_->index) return;
+  const auto bytes = retrieval_->index->to_bytes();
+  io::write_file_atomically(index_path(path), [&](std::ostream& out) {
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  });
+  const auto& options = retrieval_->index->options();
+  header["index"] = {{"kind", "hnsw"},
+                     {"file", index_path(path).filename().string()},
+                     {"fnv1a64", bytes_fingerprint(bytes)},
+                     {"links", options.links},
+                     {"ef_construction", options.ef_construction},
+                     {"ef_search", options.ef_search}};
+}
+
+void Recommender::load_index(const std::filesystem::path& path, const nlohmann::json& header) {
+  if (!header.contains("index")) return;
+  const auto& saved = header.at("index");
+  if (saved.at("kind") != "hnsw") throw Error(path.string() + ": unknown index kind " + saved.at("kind").dump());
+  HnswOptions options;
+  options.links = saved.at("links").get<int>();
+  options.ef_construction = saved.at("ef_construction").get<int>();
+  options.ef_search = saved.at("ef_search").get<int>();
+  const auto file = path.parent_path() / saved.at("file").get<std::string>();
+  const auto bytes = read_bytes(file);
+  auto retrieval = std::make_shared<detail::VectorRetrieval>();
+  retrieval->items = model_->item_vectors();
+  if (!bytes.empty() && bytes_fingerprint(bytes) == saved.at("fnv1a64").get<std::string>()) {
+    retrieval->index = HnswIndex::from_bytes(bytes, options, file.string());
+  }
+  if (!retrieval->index || retrieval->index->size() != items_.size() ||
+      retrieval->index->dim() != retrieval->items.cols()) {
+    retrieval->index = HnswIndex::build(retrieval->items, options);  // missing or stale: rebuilt
+  }
+  retrieval_ = std::move(retrieval);
 }
 
 Recommender Recommender::load(const std::filesystem::path& path) {
@@ -258,6 +395,12 @@ Recommender Recommender::load(const std::filesystem::path& path) {
                 std::to_string(r.items_.size()) + "]");
   r.popularity_ = popularity;
   r.check_consistent(path.string());
+  r.choose_default_ranking();
+  try {
+    r.load_index(path, file.header);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": bad index entry in the header (" + e.what() + ")");
+  }
   return r;
 }
 

@@ -58,6 +58,16 @@ class Model {
   // One history's scores (a batch of one).
   RowVector score(std::span<const Index> history) const;
 
+  // Models whose scores rank as inner products: score(h, i) orders items as
+  // query_vectors(h) . item_vectors().row(i) does (the neural model: its
+  // logits, before the softmax; a bias is one more dimension). Such models
+  // can be ranked by exact_top_k or an HnswIndex instead of a dense score
+  // row. vector_dim() is 0 for models of other forms, whose item_vectors and
+  // query_vectors throw.
+  virtual Index vector_dim() const { return 0; }
+  virtual Matrix item_vectors() const;  // item_count() x vector_dim()
+  virtual void query_vectors(const Histories& histories, Matrix& queries) const;
+
   // What each history item adds to item's score, in history order. The
   // default removes one history item at a time and takes the score's drop.
   virtual std::vector<float> contributions(std::span<const Index> history, Index item) const;

@@ -57,6 +57,10 @@ class NeuralModel final : public Model {
   void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
   Index item_count() const override { return input_.weight().rows(); }
   void score_batch(const Histories& histories, Matrix& scores) const override;
+  // Logits = [h2, 1] . [W3 column, b3]: hidden + 1 dimensions.
+  Index vector_dim() const override { return fitted() ? options_.hidden + 1 : 0; }
+  Matrix item_vectors() const override;
+  void query_vectors(const Histories& histories, Matrix& queries) const override;
   void save(io::ModelFile& file) const override;
   void load(io::ModelFile& file, const std::filesystem::path& path) override;
 

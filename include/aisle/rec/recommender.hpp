@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -9,12 +10,17 @@
 #include <vector>
 
 #include "aisle/rec/filter.hpp"
+#include "aisle/rec/hnsw_index.hpp"
 #include "aisle/rec/id_map.hpp"
 #include "aisle/rec/interactions.hpp"
 #include "aisle/rec/model.hpp"
 #include "aisle/rec/model_registry.hpp"
 
 namespace aisle::rec {
+
+namespace detail {
+struct VectorRetrieval;
+}
 
 struct ScoredItem {
   std::string item;
@@ -85,6 +91,24 @@ class Recommender {
   // the model does not know.
   std::optional<std::vector<std::string>> history_of(std::string_view user) const;
 
+  // Ranking through the model's item vectors, for models whose scores are
+  // inner products (Model::vector_dim() > 0; others throw aisle::Error):
+  //   use_exact_vector_search: an exact scan that streams the item matrix
+  //     once a batch and never holds a catalogue-sized score row; the
+  //     default for such models from kExactVectorSearchItems items on;
+  //   build_index: an approximate HnswIndex (faiss), used from then on,
+  //     saved beside the model file (MODEL.hnsw) and reloaded with it, or
+  //     rebuilt on load when that file is missing or does not match.
+  // Either way the scores reported are the inner products (the neural
+  // model's logits, not its probabilities); the order is the model's. A
+  // query with a Filter::predicate is ranked densely. Neither is safe while
+  // other threads query.
+  static constexpr Index kExactVectorSearchItems = 100000;
+  void use_exact_vector_search();
+  void build_index(const HnswOptions& options = {}, const std::function<void(Index, Index)>& progress = {});
+  // "dense", "exact-vectors" or "hnsw".
+  std::string ranking() const;
+
   void save(const std::filesystem::path& path) const;
   static Recommender load(const std::filesystem::path& path);
 
@@ -103,6 +127,13 @@ class Recommender {
   Resolved resolve_history(std::span<const std::string> history) const;
   std::vector<Recommendations> rank(const std::vector<Resolved>& queries, Index k, const Filter& filter,
                                     std::optional<Index> exclude_item = std::nullopt) const;
+  std::vector<Recommendations> rank_densely(const std::vector<Resolved>& queries, Index k, const Filter& filter,
+                                            std::optional<Index> exclude_item) const;
+  std::vector<Recommendations> rank_by_vectors(const std::vector<Resolved>& queries, Index k, const Filter& filter,
+                                               std::optional<Index> exclude_item) const;
+  void choose_default_ranking();
+  void save_index(const std::filesystem::path& path, nlohmann::json& header) const;
+  void load_index(const std::filesystem::path& path, const nlohmann::json& header);
   void check_consistent(const std::string& where) const;
 
   IdMap items_;
@@ -112,6 +143,7 @@ class Recommender {
   Histories item_features_;
   RowVector popularity_;
   std::shared_ptr<const Model> model_;
+  std::shared_ptr<const detail::VectorRetrieval> retrieval_;  // null: dense ranking
 };
 
 }  // namespace aisle::rec
