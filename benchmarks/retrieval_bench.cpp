@@ -11,7 +11,7 @@
 // Prints one JSON object. Used by benchmarks/scale.sh.
 //
 // usage: aisle-retrieval-bench [--items 1000000] [--dim 128] [--queries 2000] [--k 10]
-//                              [--ann 1] [--links 32] [--ef-construction 100] [--ef 64,128,256]
+//                              [--ann 1] [--links 16] [--ef-construction 40] [--ef 32,64,128,256]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -25,6 +25,7 @@
 #include "aisle/core/threads.hpp"
 #include "aisle/rec/hnsw_index.hpp"
 #include "aisle/rec/inner_product_search.hpp"
+#include "support/synthetic.hpp"
 
 namespace {
 
@@ -37,29 +38,6 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
-}
-
-// Vectors shaped like a recommender's embeddings rather than uniform noise
-// (in which no index finds neighbours faster than a scan): a few hundred
-// tastes in a 32-dimensional latent space, spread into `cols` dimensions by
-// a fixed random map, with a little noise of their own. Items and queries
-// come from the same tastes (seed picks the rows, never the tastes).
-Matrix embedding_like(Index rows, Index cols, std::uint64_t seed) {
-  constexpr Index kLatent = 32, kTastes = 256;
-  aisle::Rng shared(12345);
-  Matrix tastes(kTastes, kLatent), map(kLatent, cols);
-  for (Index i = 0; i < tastes.size(); ++i) tastes.data()[i] = shared.uniform(-1.0f, 1.0f);
-  for (Index i = 0; i < map.size(); ++i) map.data()[i] = shared.uniform(-1.0f, 1.0f) / 4.0f;
-  Matrix m(rows, cols);
-#pragma omp parallel for schedule(static)
-  for (Index r = 0; r < rows; ++r) {
-    aisle::Rng rng(seed * 1000003 + static_cast<std::uint64_t>(r));
-    aisle::RowVector latent = tastes.row(static_cast<Index>(rng.below(kTastes)));
-    for (Index c = 0; c < kLatent; ++c) latent(c) += 0.5f * rng.uniform(-1.0f, 1.0f);
-    m.row(r) = latent * map;
-    for (Index c = 0; c < cols; ++c) m(r, c) += 0.05f * rng.uniform(-1.0f, 1.0f);
-  }
-  return m;
 }
 
 // Passes reading every float of m on all threads; returns the median pass's
@@ -136,8 +114,8 @@ int main(int argc, char** argv) {
   const Index query_count = option(argc, argv, "queries", 2000);
   const Index k = option(argc, argv, "k", 10);
   aisle::set_num_threads(0);
-  const auto matrix = embedding_like(items, dim, 1);
-  const auto queries = embedding_like(query_count, dim, 2);
+  const auto matrix = aisle::test_support::embedding_like(items, dim, 1);
+  const auto queries = aisle::test_support::embedding_like(query_count, dim, 2);
   std::vector<std::uint8_t> tenth(static_cast<std::size_t>(items));
   aisle::Rng rng(3);
   for (auto& a : tenth) a = rng.below(10) == 0;
@@ -167,7 +145,7 @@ int main(int argc, char** argv) {
     std::cerr << "\n";
     ann = {{"links", options.links}, {"ef_construction", options.ef_construction},
            {"build_s", seconds_since(build_start)}, {"by_ef", nlohmann::ordered_json::array()}};
-    for (const int ef : list_option(argc, argv, "ef", "64,128,256")) {
+    for (const int ef : list_option(argc, argv, "ef", "32,64,128,256")) {
       index.set_ef_search(ef);
       const auto [ann_ms, ann_lists] = one_at_a_time(queries, [&](const auto& q) { return index.search(q, k); });
       const auto [ann_filtered_ms, ann_filtered_lists] =

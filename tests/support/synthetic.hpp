@@ -29,4 +29,26 @@ inline Classification separable_classes(Index samples, Index features, int class
   return data;
 }
 
+// Vectors shaped like a recommender's embeddings rather than uniform noise
+// (in which no index finds neighbours faster than a scan): a few hundred
+// tastes in a 32-dimensional latent space, spread into `cols` dimensions by
+// a fixed random map, with a little noise of their own. Items and queries
+// come from the same tastes (seed picks the rows, never the tastes).
+inline Matrix embedding_like(Index rows, Index cols, std::uint64_t seed) {
+  constexpr Index kLatent = 32, kTastes = 256;
+  Rng shared(12345);
+  Matrix tastes(kTastes, kLatent), map(kLatent, cols);
+  for (Index i = 0; i < tastes.size(); ++i) tastes.data()[i] = shared.uniform(-1.0f, 1.0f);
+  for (Index i = 0; i < map.size(); ++i) map.data()[i] = shared.uniform(-1.0f, 1.0f) / 4.0f;
+  Matrix m(rows, cols);
+  for (Index r = 0; r < rows; ++r) {
+    Rng rng(seed * 1000003 + static_cast<std::uint64_t>(r));
+    RowVector latent = tastes.row(static_cast<Index>(rng.below(kTastes)));
+    for (Index c = 0; c < kLatent; ++c) latent(c) += 0.5f * rng.uniform(-1.0f, 1.0f);
+    m.row(r) = latent * map;
+    for (Index c = 0; c < cols; ++c) m(r, c) += 0.05f * rng.uniform(-1.0f, 1.0f);
+  }
+  return m;
+}
+
 }  // namespace aisle::test_support
