@@ -321,6 +321,8 @@ std::string bytes_fingerprint(std::span<const std::uint8_t> bytes) {
 }
 
 std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return {};
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -354,7 +356,9 @@ void Recommender::load_index(const std::filesystem::path& path, const nlohmann::
   options.links = saved.at("links").get<int>();
   options.ef_construction = saved.at("ef_construction").get<int>();
   options.ef_search = saved.at("ef_search").get<int>();
-  const auto file = path.parent_path() / saved.at("file").get<std::string>();
+  // Always MODEL.hnsw beside the model, whatever the header says: a model
+  // file must not make its reader open any other file.
+  const auto file = index_path(path);
   const auto bytes = read_bytes(file);
   auto retrieval = std::make_shared<detail::VectorRetrieval>();
   retrieval->items = model_->item_vectors();

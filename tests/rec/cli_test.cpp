@@ -68,6 +68,26 @@ TEST_F(RecCli, BadArgumentsExitWithTwoAndOneLine) {
   }
 }
 
+TEST_F(RecCli, FitWithAnHnswIndexSavesItBesideTheModelAndServesFromIt) {
+  const auto data = dir / "shop";
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 200 --items 80 --seed 4").code, 0);
+  const auto model = dir / "shop.model";
+  auto r = run(dir, "fit --data '" + data.string() + "' --model neural --hidden 16 --epochs 1 --index hnsw "
+                    "--index-links 8 --index-ef-search 100 --progress --out '" + model.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("hnsw index built"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "shop.model.hnsw"));
+  r = run(dir, "recommend --model '" + model.string() + "' --user shopper-000003 --k 5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["items"].size(), 5u) << r.out;
+  r = run(dir, "fit --data '" + data.string() + "' --model neural --index annoy --out x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--index takes none or hnsw"), std::string::npos) << r.err;
+  r = run(dir, "fit --data '" + data.string() + "' --model ease --l2 10 --index hnsw --out '" + (dir / "e.model").string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not inner products"), std::string::npos) << r.err;
+}
+
 TEST_F(RecCli, SynthWritesAFixedNumberOfRowsAndStatsCountsThem) {
   const auto data = dir / "rows";
   auto r = run(dir, "synth --out '" + data.string() + "' --users 50 --items 2000 --interactions 1000");
