@@ -29,6 +29,18 @@ std::string error_of(const std::function<void()>& f) {
   return "no error";
 }
 
+// A shop's own export: tabs, its own column names, ratings of 4 and up kept.
+InteractionsFormat tab_separated_export() {
+  InteractionsFormat format;
+  format.separator = '\t';
+  format.user_column = "shopper";
+  format.item_column = "sku";
+  format.timestamp_column = "when";
+  format.rating_column = "stars";
+  format.min_rating = 4.0f;
+  return format;
+}
+
 }  // namespace
 
 TEST(RecInteractions, OrdersByTimestampThenFileOrderAndKeepsFirstOccurrence) {
@@ -68,13 +80,7 @@ TEST(RecInteractions, ConfigurableSeparatorColumnsAndMinRating) {
                               "1\t2\talice\tp2\r\n"
                               "\r\n"
                               "2\t4.5\tbob\t\"p,3\"\r\n");
-  InteractionsFormat format;
-  format.separator = '\t';
-  format.user_column = "shopper";
-  format.item_column = "sku";
-  format.timestamp_column = "when";
-  format.rating_column = "stars";
-  format.min_rating = 4.0f;
+  const auto format = tab_separated_export();
   const auto data = read_interactions(path, format);
   EXPECT_EQ(data.users().ids(), (std::vector<std::string>{"alice", "bob"}));
   EXPECT_EQ(data.items().ids(), (std::vector<std::string>{"p,3", "p1"}));  // p2 rated 2: dropped
@@ -177,13 +183,7 @@ TEST(RecInteractions, EveryExistingFormatReadsTheSameInParts) {
   const auto path = dir.write("export.tsv",
                               "when\tstars\tshopper\tsku\r\n3\t5\talice\tp1\r\n1\t2\talice\tp2\r\n\r\n"
                               "2\t4.5\tbob\t\"p,3\"\r\n4\t4\tbob\tp1\n5\t5\tcarol\tp2\n");
-  InteractionsFormat format;
-  format.separator = '\t';
-  format.user_column = "shopper";
-  format.item_column = "sku";
-  format.timestamp_column = "when";
-  format.rating_column = "stars";
-  format.min_rating = 4.0f;
+  const auto format = tab_separated_export();
   const auto whole = read_interactions(path, format, 1);
   EXPECT_EQ(whole.interaction_count(), 4);
   for (const int parts : {2, 4, 7}) expect_same(read_interactions(path, format, parts), whole);

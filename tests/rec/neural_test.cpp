@@ -5,6 +5,7 @@
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
+#include "support/synthetic_store.hpp"
 #include "support/test_files.hpp"
 #include "support/interactions_csv.hpp"
 #include "support/test_files.hpp"
@@ -16,15 +17,7 @@ using namespace aisle::rec;
 namespace {
 
 const Interactions& small_store() {
-  static const Interactions data = [] {
-    aisle::test_support::TempDir dir;
-    SyntheticOptions options;
-    options.users = 200;
-    options.items = 40;
-    options.categories = 4;
-    write_synthetic_store(dir.path(), make_synthetic_store(options), options);
-    return read_dataset(dir.path());
-  }();
+  static const Interactions data = aisle::test_support::synthetic_store(200, 40, 4);
   return data;
 }
 

@@ -6,6 +6,7 @@
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
 #include "support/interactions_csv.hpp"
+#include "support/synthetic_store.hpp"
 #include "support/test_files.hpp"
 
 using aisle::Index;
@@ -15,15 +16,7 @@ namespace {
 
 // A small synthetic store, read back through the CSV reader.
 const Interactions& store() {
-  static const Interactions data = [] {
-    aisle::test_support::TempDir dir;
-    SyntheticOptions options;
-    options.users = 300;
-    options.items = 60;
-    options.categories = 4;
-    write_synthetic_store(dir.path(), make_synthetic_store(options), options);
-    return read_dataset(dir.path());
-  }();
+  static const Interactions data = aisle::test_support::synthetic_store(300, 60, 4);
   return data;
 }
 

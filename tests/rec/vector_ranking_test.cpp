@@ -8,6 +8,7 @@
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
+#include "support/synthetic_store.hpp"
 #include "support/test_files.hpp"
 
 using aisle::Index;
@@ -17,15 +18,7 @@ using namespace aisle::rec;
 namespace {
 
 const Interactions& store() {
-  static const Interactions data = [] {
-    aisle::test_support::TempDir dir;
-    SyntheticOptions options;
-    options.users = 400;
-    options.items = 150;
-    options.categories = 5;
-    write_synthetic_store(dir.path(), make_synthetic_store(options), options);
-    return read_dataset(dir.path());
-  }();
+  static const Interactions data = aisle::test_support::synthetic_store(400, 150, 5);
   return data;
 }
 
