@@ -141,6 +141,22 @@ void load_models(serve::Service& service, const serve::ServerOptions& options, S
   }
 }
 
+// A signal that reached a thread which does not block it: threads that
+// libraries start before main (OpenBLAS, which faiss links, starts its pool
+// when it is loaded) never got aisle-serve's mask, and the kernel may hand
+// them SIGTERM or SIGHUP. Without a handler that would kill the process.
+std::atomic<int> signal_caught_elsewhere{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+extern "C" void remember_signal(int signal) { signal_caught_elsewhere.store(signal); }
+
+void catch_signals_in_foreign_threads() {
+  struct sigaction action {};
+  action.sa_handler = remember_signal;
+  sigemptyset(&action.sa_mask);
+  for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &action, nullptr);
+}
+
 // SIGHUP reloads; SIGTERM and SIGINT drain: /readyz turns 503, the listening
 // socket closes, requests in flight finish, then listen returns.
 void handle_signals(serve::Service& service, Server& server, const std::atomic<bool>& stopping) {
@@ -149,7 +165,8 @@ void handle_signals(serve::Service& service, Server& server, const std::atomic<b
   for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
   const timespec tick{0, 200'000'000};
   while (!stopping) {
-    const int signal = sigtimedwait(&set, nullptr, &tick);
+    int signal = sigtimedwait(&set, nullptr, &tick);
+    if (signal <= 0) signal = signal_caught_elsewhere.exchange(0);
     if (signal == SIGHUP) {
       std::cerr << service.reload_all() << std::flush;
     } else if (signal == SIGTERM || signal == SIGINT) {
@@ -170,6 +187,7 @@ int serve_until_stopped(const serve::ServerOptions& options) {
   sigemptyset(&set);
   for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // every thread started from here on inherits the mask
+  catch_signals_in_foreign_threads();
   signal(SIGPIPE, SIG_IGN);                   // a client that hangs up is a failed write, not the end
 
   serve::ModelSlots slots;
