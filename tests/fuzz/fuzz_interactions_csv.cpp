@@ -31,8 +31,7 @@ std::string outcome(const std::filesystem::path& path, const aisle::rec::Interac
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto path = aisle::fuzz::write_input("interactions.csv", data, size);
-  for (const aisle::rec::InteractionsFormat format : {aisle::rec::InteractionsFormat{},
-                                                      aisle::rec::InteractionsFormat{.min_rating = 2.0f}}) {
+  for (const auto& format : {aisle::rec::InteractionsFormat{}, aisle::rec::InteractionsFormat{.min_rating = 2.0f}}) {
     if (outcome(path, format, 1) != outcome(path, format, 3)) std::abort();
   }
   return 0;
