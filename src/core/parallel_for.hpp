@@ -7,11 +7,14 @@
 // loop on an OpenMP team. Denormal flushing belongs to detail::ComputeScope,
 // which the compute entry points (fit, predict) hold for their whole call.
 //
-// Bodies must not throw: an exception cannot leave an OpenMP region.
+// Bodies must not throw: an exception cannot leave an OpenMP region. Work
+// that can fail runs each iteration through IterationErrors.
 
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
+#include <vector>
 
 #include "aisle/core/tensor.hpp"
 #include "core/thread_binding.hpp"
@@ -77,6 +80,29 @@ void parallel_team(bool parallel, Body&& body) {
 #pragma omp parallel if (parallel)
   body();
 }
+
+// The exceptions of a parallel loop's iterations, kept per iteration and
+// rethrown after the loop: the one of the lowest iteration, which a serial
+// loop would have thrown first (a file's first bad line, the first query).
+class IterationErrors {
+ public:
+  explicit IterationErrors(Index count) : errors_(static_cast<std::size_t>(count)) {}
+  template <class Body>
+  void run(Index i, Body&& body) noexcept {
+    try {
+      body();
+    } catch (...) {
+      errors_[static_cast<std::size_t>(i)] = std::current_exception();
+    }
+  }
+  void rethrow_first() const {
+    for (const auto& error : errors_)
+      if (error) std::rethrow_exception(error);
+  }
+
+ private:
+  std::vector<std::exception_ptr> errors_;
+};
 
 // The calling thread's contiguous part of count elements within its team
 // (all of them outside a team).

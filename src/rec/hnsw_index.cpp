@@ -11,7 +11,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <exception>
 
 #include "aisle/core/error.hpp"
 #include "aisle/rec/topk.hpp"
@@ -130,7 +129,7 @@ std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, 
   const float* stored = static_cast<const faiss::IndexFlat*>(index_->storage)->get_xb();
   const auto width = static_cast<std::size_t>(index_->d);
   const int ef = std::max(options_.ef_search, static_cast<int>(k));
-  std::vector<std::exception_ptr> errors(out.size());
+  detail::IterationErrors errors(queries.rows());
   // One faiss search a query, each with its own selector (its exclusions);
   // faiss's own parallel loop over queries then runs on one thread.
   detail::parallel_for_with_state(
@@ -145,13 +144,13 @@ std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, 
         faiss::SearchParametersHNSW params;
         params.efSearch = ef;
         params.sel = (restriction.allowed.empty() && excluded.empty()) ? nullptr : &selector;
-        try {
+        bool searched = false;
+        errors.run(q, [&] {
           SingleThreadedFaiss alone;
           index_->search(1, contiguous.row(q).data(), k, scores.data(), ids.data(), &params);
-        } catch (...) {
-          errors[static_cast<std::size_t>(q)] = std::current_exception();
-          return;
-        }
+          searched = true;
+        });
+        if (!searched) return;
         auto& found = out[static_cast<std::size_t>(q)];
         for (const auto id : ids) {
           if (id < 0) continue;  // fewer than k items allowed
@@ -162,8 +161,7 @@ std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, 
           return ranks_before(a.score, a.index, b.score, b.index);
         });
       });
-  for (const auto& error : errors)
-    if (error) calling_faiss("hnsw index", [&] { std::rethrow_exception(error); });
+  calling_faiss("hnsw index", [&] { errors.rethrow_first(); });
   return out;
 }
 

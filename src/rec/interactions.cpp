@@ -1,7 +1,6 @@
 #include "aisle/rec/interactions.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <numeric>
 #include <utility>
 
@@ -32,7 +31,6 @@ struct Columns {
 struct ParsedPart {
   detail::IdInterner users, items;
   std::vector<RawRow> rows;
-  std::exception_ptr error;  // bodies of a parallel loop may not throw
 };
 
 // Rows are parsed a batch at a time and their ids interned together (see
@@ -82,22 +80,19 @@ void parse_rows(CsvReader& csv, const Columns& columns, const InteractionsFormat
 std::vector<ParsedPart> parse_in_parts(std::vector<CsvReader>& readers, const Columns& columns,
                                        const InteractionsFormat& format, std::size_t bytes) {
   std::vector<ParsedPart> parts(readers.size());
-  aisle::detail::parallel_for(static_cast<Index>(readers.size()), {.uneven = true, .parallel = readers.size() > 1},
-                              [&](Index p) {
-                                auto& part = parts[static_cast<std::size_t>(p)];
-                                try {
-                                  part.rows.reserve(bytes / readers.size() / 16);
-                                  parse_rows(readers[static_cast<std::size_t>(p)], columns, format, part);
-                                } catch (...) {
-                                  part.error = std::current_exception();
-                                }
-                              });
+  const auto count = static_cast<Index>(readers.size());
   // The first error in file order, as one thread reading the file would have met.
-  for (const auto& part : parts)
-    if (part.error) std::rethrow_exception(part.error);
+  aisle::detail::IterationErrors errors(count);
+  aisle::detail::parallel_for(count, {.uneven = true, .parallel = count > 1}, [&](Index p) {
+    errors.run(p, [&] {
+      auto& part = parts[static_cast<std::size_t>(p)];
+      part.rows.reserve(bytes / readers.size() / 16);
+      parse_rows(readers[static_cast<std::size_t>(p)], columns, format, part);
+    });
+  });
+  errors.rethrow_first();
   return parts;
 }
-
 
 // Every part's rows renumbered to the merged ids and grouped by user, each
 // user's rows in file order (a counting sort: part p's rows of a user go
@@ -202,17 +197,14 @@ detail::MergedIds merge_ids(const std::vector<ParsedPart>& parts, detail::IdInte
 // The users' and the items' merges are two tasks, one per thread: each is
 // mostly a walk through memory that one thread cannot speed up further.
 void merge_users_and_items(ParsedFile& parsed) {
-  std::exception_ptr errors[2];
+  aisle::detail::IterationErrors errors(2);
   aisle::detail::parallel_for(2, {.uneven = true, .parallel = parsed.parts.size() > 1}, [&](Index task) {
-    try {
-      if (task == 0) parsed.users = merge_ids(parsed.parts, &ParsedPart::users);
-      if (task == 1) parsed.items = merge_ids(parsed.parts, &ParsedPart::items);
-    } catch (...) {
-      errors[task] = std::current_exception();
-    }
+    errors.run(task, [&] {
+      auto& merged = task == 0 ? parsed.users : parsed.items;
+      merged = merge_ids(parsed.parts, task == 0 ? &ParsedPart::users : &ParsedPart::items);
+    });
   });
-  for (const auto& error : errors)
-    if (error) std::rethrow_exception(error);
+  errors.rethrow_first();
 }
 
 // The file's rows and ids; its text is gone once the ids are copied out.

@@ -57,19 +57,18 @@ void Recommender::choose_default_ranking() {
   if (model_->vector_dim() > 0 && items_.size() >= kExactVectorSearchItems) use_exact_vector_search();
 }
 
-void Recommender::use_exact_vector_search() {
+std::shared_ptr<detail::VectorRetrieval> Recommender::new_vector_retrieval() const {
   if (model_->vector_dim() == 0)
     throw Error("Recommender: a " + model_->kind() + " model's scores are not inner products of item vectors");
   auto retrieval = std::make_shared<detail::VectorRetrieval>();
   retrieval->items = model_->item_vectors();
-  retrieval_ = std::move(retrieval);
+  return retrieval;
 }
 
+void Recommender::use_exact_vector_search() { retrieval_ = new_vector_retrieval(); }
+
 void Recommender::build_index(const HnswOptions& options, const std::function<void(Index, Index)>& progress) {
-  if (model_->vector_dim() == 0)
-    throw Error("Recommender: a " + model_->kind() + " model's scores are not inner products: no index for it");
-  auto retrieval = std::make_shared<detail::VectorRetrieval>();
-  retrieval->items = model_->item_vectors();
+  auto retrieval = new_vector_retrieval();
   retrieval->index = HnswIndex::build(retrieval->items, options, progress);
   retrieval_ = std::move(retrieval);
 }
@@ -360,8 +359,7 @@ void Recommender::load_index(const std::filesystem::path& path, const nlohmann::
   // file must not make its reader open any other file.
   const auto file = index_path(path);
   const auto bytes = read_bytes(file);
-  auto retrieval = std::make_shared<detail::VectorRetrieval>();
-  retrieval->items = model_->item_vectors();
+  auto retrieval = new_vector_retrieval();
   if (!bytes.empty() && bytes_fingerprint(bytes) == saved.at("fnv1a64").get<std::string>()) {
     retrieval->index = HnswIndex::from_bytes(bytes, options, file.string());
   }
@@ -399,12 +397,13 @@ Recommender Recommender::load(const std::filesystem::path& path) {
                 std::to_string(r.items_.size()) + "]");
   r.popularity_ = popularity;
   r.check_consistent(path.string());
-  r.choose_default_ranking();
   try {
     r.load_index(path, file.header);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path.string() + ": bad index entry in the header (" + e.what() + ")");
   }
+  // Without an index, as a new Recommender would rank (the item vectors copied once).
+  if (!r.retrieval_) r.choose_default_ranking();
   return r;
 }
 

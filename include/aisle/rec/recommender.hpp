@@ -132,6 +132,9 @@ class Recommender {
   std::vector<Recommendations> rank_by_vectors(const std::vector<Resolved>& queries, Index k, const Filter& filter,
                                                std::optional<Index> exclude_item) const;
   void choose_default_ranking();
+  // The model's item vectors, for either vector ranking; throws for models
+  // whose scores are not inner products.
+  std::shared_ptr<detail::VectorRetrieval> new_vector_retrieval() const;
   void save_index(const std::filesystem::path& path, nlohmann::json& header) const;
   void load_index(const std::filesystem::path& path, const nlohmann::json& header);
   void check_consistent(const std::string& where) const;
