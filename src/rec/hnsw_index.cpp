@@ -136,7 +136,9 @@ std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, 
       queries.rows(), {.uneven = true, .parallel = queries.rows() > 1},
       [&] { return std::pair<std::vector<float>, std::vector<FaissId>>(k, k); },
       [&](auto& buffers, Index q) {
-        auto& [scores, ids] = buffers;
+        // Not a structured binding: clang 14 cannot capture one in the lambda below.
+        auto& scores = buffers.first;
+        auto& ids = buffers.second;
         const auto excluded = restriction.exclude.empty()
                                   ? std::span<const Index>()
                                   : std::span<const Index>(restriction.exclude[static_cast<std::size_t>(q)]);
