@@ -4,15 +4,20 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 #include "aisle/core/error.hpp"
+#include "aisle/core/memory.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/cross_entropy.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/nn/lazy_adam.hpp"
+#include "aisle/nn/sampled_softmax.hpp"
 #include "aisle/rec/evaluation.hpp"
 #include "core/parallel_for.hpp"
+#include "rec/sampled_output_layer.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -22,11 +27,24 @@ constexpr const char* kInputBias = "neural.input.bias";
 
 std::string head_tensor_name(std::size_t i) { return "neural.head." + std::to_string(i); }
 
+using detail::TargetEntry;
+
 // The inputs and targets of one training batch.
 struct Batch {
   Histories inputs;
   std::vector<float> weights;  // the input value of each of inputs.items()
-  Matrix targets;              // rows sum to 1
+  // Example r's targets, divided by target_totals[r], sum to 1.
+  std::vector<TargetEntry> targets;
+  std::vector<float> target_totals;
+
+  Index size() const { return inputs.size(); }
+  // The targets over the whole catalogue, rows summing to 1.
+  Matrix dense_targets(Index item_count) const {
+    Matrix dense = Matrix::Zero(size(), item_count);
+    for (const auto& t : targets) dense(t.example, t.item) += t.weight;
+    for (Index r = 0; r < size(); ++r) dense.row(r) /= target_totals[static_cast<std::size_t>(r)];
+    return dense;
+  }
 };
 
 // Appends the input values of items of the given ages (0: the newest):
@@ -81,24 +99,147 @@ void add_example(std::span<const Index> row, const NeuralOptions& options, Rng& 
   }
   batch.inputs.add(kept);
   append_input_weights(ages, options.input_decay, batch.weights);
-  auto target = batch.targets.row(batch.inputs.size() - 1);
+  const Index example = batch.inputs.size() - 1;
   float weight = 1.0f, total = 0.0f;
   for (std::size_t i = cut; i < row.size() && weight > 1e-4f; ++i) {
-    target[row[i]] += weight;
+    batch.targets.push_back({.example = example, .item = row[i], .weight = weight});
     total += weight;
     weight *= options.target_decay;
   }
-  target /= total;
+  batch.target_totals.push_back(total);
 }
+
+// The training steps of one fit: forward, loss, backward and update for a
+// batch, with the optimizer state they keep between batches.
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+  // The batch's mean loss (weights already updated).
+  virtual float step(const Batch& batch) = 0;
+  // After the last step: the trained weights into the model's layers.
+  virtual void finish() {}
+};
+
+// Softmax over the whole catalogue, through the head's own layers.
+class FullSoftmaxTrainer final : public Trainer {
+ public:
+  FullSoftmaxTrainer(EmbeddingBag& input, Sequential& head, const Backend& kernels, const NeuralOptions& options)
+      : input_(input),
+        head_(head),
+        kernels_(kernels),
+        input_optimizer_(AdamOptions{.learning_rate = options.learning_rate}),
+        ws_(head.make_workspace()),
+        grads_(head.make_gradients()) {}
+
+  float step(const Batch& batch) override {
+    const WeightedBags bags = bags_of(batch.inputs, batch.weights);
+    input_.forward(kernels_, bags, input_state_);
+    head_.forward(input_state_.output, ws_);
+    const Targets targets(batch.dense_targets(input_.rows()));
+    const float loss = head_.loss(ws_, targets);
+    if (!std::isfinite(loss)) return loss;  // the caller stops the fit before any update
+    head_.backward(ws_, targets, grads_, /*need_input_gradient=*/true);
+    // Only the rows of the batch's items get gradient.
+    input_state_.grad_output.swap(ws_.layers.front().grad_input);  // scratch in both: no copy
+    input_.backward(kernels_, bags, input_state_, input_grads_);
+    head_.apply_gradients(grads_);
+    const auto input_params = input_.parameters();
+    const std::array<Matrix*, 2> params{&input_params[0], &input_params[1]};
+    const std::array<const Matrix*, 2> param_grads{&input_grads_[0], &input_grads_[1]};
+    input_optimizer_.step(params, param_grads);
+    EmbeddingBag::clear_gradient(bags, input_grads_[0]);
+    return loss;
+  }
+
+ private:
+  EmbeddingBag& input_;
+  Sequential& head_;
+  const Backend& kernels_;
+  Adam input_optimizer_;
+  Workspace ws_;
+  Gradients grads_;
+  LayerState input_state_;
+  std::array<Matrix, 2> input_grads_;  // sized by the first backward, its rows cleared after each step
+};
+
+// Item popularity^0.75 in the fitted rows: the negatives' distribution.
+// Flatter than popularity, so the tail is drawn too; the logQ correction
+// makes any such choice unbiased in expectation.
+CandidateSampler popularity_sampler(const Histories& rows, Index item_count) {
+  std::vector<double> counts(static_cast<std::size_t>(item_count), 0.0);
+  for (const auto item : rows.items()) counts[static_cast<std::size_t>(item)] += 1.0;
+  for (auto& c : counts) c = std::pow(c + 1.0, 0.75);
+  return CandidateSampler(counts);
+}
+
+// Sampled softmax: the head's hidden layer through the backend's kernels,
+// its output layer and the input table through LazyAdam on the rows a batch
+// touches, so that a step's cost does not grow with the catalogue.
+class SampledSoftmaxTrainer final : public Trainer {
+ public:
+  SampledSoftmaxTrainer(EmbeddingBag& input, Sequential& head, const Backend& kernels, const NeuralOptions& options,
+                        CandidateSampler sampler, Index draws, Rng& rng)
+      : input_(input),
+        params_(head.parameters()),
+        kernels_(kernels),
+        rng_(rng),
+        output_(*params_.at(2), *params_.at(3), std::move(sampler), draws),
+        dense_optimizer_(AdamOptions{.learning_rate = options.learning_rate}),
+        table_optimizer_(AdamOptions{.learning_rate = options.learning_rate}) {}
+
+  float step(const Batch& batch) override {
+    const WeightedBags bags = bags_of(batch.inputs, batch.weights);
+    input_.forward(kernels_, bags, input_state_);
+    const Matrix& h1 = input_state_.output;
+    const Matrix& w2 = *params_[0];
+    kernels_.dense_forward(h1, w2, *params_[1], Activation::relu, h2_, hidden_kernels_);
+    table_optimizer_.begin_step();
+    const float loss = output_.train_step(h2_, batch.targets, batch.target_totals, rng_, table_optimizer_, grad_h2_);
+    if (!std::isfinite(loss)) return loss;
+    kernels_.relu_backward(h2_, grad_h2_, grad_h2_, hidden_kernels_);
+    kernels_.dense_backward(h1, w2, grad_h2_, grad_w2_, grad_b2_, &input_state_.grad_output,
+                            /*mask_dx_with_relu_of_x=*/false, hidden_kernels_);
+    input_.backward(kernels_, bags, input_state_, input_grads_);
+    const auto input_params = input_.parameters();
+    const std::array<Matrix*, 3> params{params_[0], params_[1], &input_params[1]};
+    const std::array<const Matrix*, 3> grads{&grad_w2_, &grad_b2_, &input_grads_[1]};
+    dense_optimizer_.step(params, grads);
+    touched_.assign(bags.ids.begin(), bags.ids.end());
+    std::sort(touched_.begin(), touched_.end());
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+    table_optimizer_.update_rows(kInputTableSlot, input_params[0], touched_, input_grads_[0],
+                                 LazyAdam::GradientRows::like_table);
+    EmbeddingBag::clear_gradient(bags, input_grads_[0]);
+    return loss;
+  }
+
+  void finish() override { output_.write_back(*params_[2], *params_[3]); }
+
+ private:
+  static constexpr std::size_t kInputTableSlot = 0;  // the output layer takes 1 and 2
+
+  EmbeddingBag& input_;
+  std::vector<Matrix*> params_;  // the head's W2, b2, W3, b3
+  const Backend& kernels_;
+  Rng& rng_;
+  detail::SampledOutputLayer output_;
+  Adam dense_optimizer_;
+  LazyAdam table_optimizer_;
+  KernelSlot hidden_kernels_;
+  LayerState input_state_;
+  std::array<Matrix, 2> input_grads_;
+  Matrix h2_, grad_h2_, grad_w2_, grad_b2_;
+  std::vector<Index> touched_;
+};
 
 }  // namespace
 
 NeuralModel::NeuralModel(NeuralOptions options) : options_(options) {
   if (options_.hidden <= 0 || options_.epochs < 0 || options_.batch_size <= 0 || !(options_.learning_rate > 0) ||
       !(options_.dropout >= 0 && options_.dropout < 1) || !(options_.target_decay >= 0 && options_.target_decay <= 1) ||
-      options_.cuts_per_row < 0 || !(options_.input_decay > 0 && options_.input_decay <= 1))
+      options_.cuts_per_row < 0 || options_.negatives < -1 || !(options_.input_decay > 0 && options_.input_decay <= 1))
     throw Error("neural: need hidden > 0, epochs >= 0, batch_size > 0, learning_rate > 0, 0 <= dropout < 1, "
-                "0 <= target_decay <= 1, cuts_per_row >= 0, 0 < input_decay <= 1");
+                "0 <= target_decay <= 1, cuts_per_row >= 0, negatives >= -1, 0 < input_decay <= 1");
 }
 
 nlohmann::json NeuralModel::params() const {
@@ -149,11 +290,12 @@ int NeuralModel::epochs_from_validation(const Histories& rows, Index item_count,
 
 void NeuralModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
                         const std::function<void(int)>& after_epoch) {
+  const Index negatives = negatives_for(options_, item_count);
+  require_memory_for_training(item_count, negatives);
   Rng rng(options_.seed);
   input_ = EmbeddingBag({.rows = item_count, .dim = options_.hidden, .activation = Activation::relu}, rng);
   head_ = make_head(item_count);
   final_losses_.clear();
-  Adam input_optimizer(AdamOptions{.learning_rate = options_.learning_rate});
 
   // An epoch cuts each row of n >= 2 items n - 1 times (at random points):
   // one example per interaction after the first.
@@ -165,12 +307,16 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
   }
   if (trainable.empty()) throw Error("neural: no fitted row has 2 items to learn from");
   context.report("neural: " + std::to_string(trainable.size()) + " examples an epoch, " +
-                 std::to_string(item_count) + " items, hidden " + std::to_string(options_.hidden));
+                 std::to_string(item_count) + " items, hidden " + std::to_string(options_.hidden) + ", " +
+                 (negatives > 0 ? "sampled softmax over " + std::to_string(negatives) + " negatives a batch"
+                                : std::string("softmax over the whole catalogue")));
 
-  auto ws = head_.make_workspace();
-  auto grads = head_.make_gradients();
-  LayerState input_state;
-  std::array<Matrix, 2> input_grads;  // sized by the first backward, its rows cleared after each step
+  std::unique_ptr<Trainer> trainer;
+  if (negatives > 0)
+    trainer = std::make_unique<SampledSoftmaxTrainer>(input_, head_, kernels(), options_,
+                                                      popularity_sampler(rows, item_count), negatives, rng);
+  else
+    trainer = std::make_unique<FullSoftmaxTrainer>(input_, head_, kernels(), options_);
   std::vector<Index> kept;
   std::vector<std::size_t> ages;
   trained_epochs_ = epochs;
@@ -182,36 +328,43 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
     for (std::size_t begin = 0; begin < trainable.size(); begin += static_cast<std::size_t>(options_.batch_size)) {
       const auto end = std::min(trainable.size(), begin + static_cast<std::size_t>(options_.batch_size));
       Batch batch;
-      batch.targets = Matrix::Zero(static_cast<Index>(end - begin), item_count);
       for (std::size_t i = begin; i < end; ++i) add_example(rows[trainable[i]], options_, rng, batch, kept, ages);
-
-      const WeightedBags bags = bags_of(batch.inputs, batch.weights);
-      input_.forward(kernels(), bags, input_state);
-      head_.forward(input_state.output, ws);
-      const Targets targets(std::move(batch.targets));
-      const float batch_loss = head_.loss(ws, targets);
+      const float batch_loss = trainer->step(batch);
       ++batches;
       if (!std::isfinite(batch_loss))
         throw Error("neural: the loss became " + value_string(batch_loss) + " at epoch " + std::to_string(epoch) +
                     ", batch " + std::to_string(batches) + " (a learning_rate too high?)");
       loss_sum += batch_loss;
-      head_.backward(ws, targets, grads, /*need_input_gradient=*/true);
-      // Only the rows of the batch's items get gradient.
-      input_state.grad_output.swap(ws.layers.front().grad_input);  // scratch in both: no copy
-      input_.backward(kernels(), bags, input_state, input_grads);
-      head_.apply_gradients(grads);
-      const auto input_params = input_.parameters();
-      const std::array<Matrix*, 2> params{&input_params[0], &input_params[1]};
-      const std::array<const Matrix*, 2> param_grads{&input_grads[0], &input_grads[1]};
-      input_optimizer.step(params, param_grads);
-      EmbeddingBag::clear_gradient(bags, input_grads[0]);
     }
     final_losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " loss " +
                    std::to_string(final_losses_.back()) + " (" + std::to_string(seconds) + " s)");
-    if (after_epoch) after_epoch(epoch);
+    if (after_epoch) {
+      trainer->finish();  // the callback scores with the weights so far
+      after_epoch(epoch);
+    }
   }
+  trainer->finish();
+}
+
+// The catalogue-sized tables of a fit: the input table and the output layer,
+// each with its gradient and Adam's two moments (the sampled softmax keeps
+// the output item-major beside the layer instead of its gradient), and a
+// batch's dense targets with a full softmax.
+void NeuralModel::require_memory_for_training(Index item_count, Index negatives) const {
+  const auto table = static_cast<std::uint64_t>(item_count) * static_cast<std::uint64_t>(options_.hidden) * sizeof(float);
+  const std::uint64_t targets =
+      negatives > 0 ? 0 : 3 * static_cast<std::uint64_t>(options_.batch_size) * static_cast<std::uint64_t>(item_count) * sizeof(float);
+  require_memory(8 * table + targets, "neural on " + std::to_string(item_count) + " items",
+                 "8 tables of " + std::to_string(item_count) + " x " + std::to_string(options_.hidden) +
+                     " floats: weights, gradients and Adam's moments" + (targets ? ", and a batch's targets" : ""),
+                 "a smaller hidden (--hidden) needs proportionally less");
+}
+
+Index NeuralModel::negatives_for(const NeuralOptions& options, Index item_count) {
+  if (options.negatives >= 0) return options.negatives;
+  return item_count > kSampledSoftmaxItems ? kDefaultNegatives : 0;
 }
 
 void NeuralModel::score_batch(const Histories& histories, Matrix& scores) const {
@@ -297,6 +450,8 @@ const OptionSchema<NeuralOptions>& NeuralModel::option_schema() {
           .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
           .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
           .add("cuts_per_row", &O::cuts_per_row, "training cuts of each row an epoch (0: every one)")
+          .add("negatives", &O::negatives,
+               "negatives a batch of a sampled softmax (0: the whole catalogue, -1: by catalogue size)")
           .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
           .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
   return schema;

@@ -1,12 +1,14 @@
 #include <gtest/gtest.h>
 
 #include "aisle/core/error.hpp"
+#include "aisle/core/memory.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/rec/evaluation.hpp"
 #include "aisle/io/model_file.hpp"
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
 #include "support/synthetic_store.hpp"
-#include "support/test_files.hpp"
 #include "support/interactions_csv.hpp"
 #include "support/test_files.hpp"
 
@@ -155,4 +157,100 @@ TEST(RecNeural, ChoosesEpochsOnValidation) {
   aisle::test_support::TempDir dir;
   rec.save(dir / "validated.aisle");
   EXPECT_EQ(Recommender::load(dir / "validated.aisle").model().params(), params);
+}
+
+namespace {
+
+// Shoppers walk the catalogue in order (item i, then i + 1, modulo the
+// catalogue) from random starting points: the next item is certain, so a
+// model that learns anything ranks it near the top.
+Histories walks(Index users, Index items, Index length, std::uint64_t seed) {
+  aisle::Rng rng(seed);
+  Histories rows;
+  std::vector<Index> row;
+  for (Index u = 0; u < users; ++u) {
+    const auto start = static_cast<Index>(rng.below(static_cast<std::uint64_t>(items)));
+    row.clear();
+    for (Index i = 0; i < length; ++i) row.push_back((start + i) % items);
+    rows.add(row);
+  }
+  return rows;
+}
+
+double loo_hit_rate(const NeuralOptions& options, const Histories& rows, Index items) {
+  const EvalSplit split = make_split(rows, items, Protocol::loo, {});
+  NeuralModel model(options);
+  model.fit(split.fitted, items);
+  return evaluate(model, split).metric("HR@10");
+}
+
+}  // namespace
+
+// The sampled softmax (8 negatives a batch over 120 items) learns the walk as
+// the full softmax does; a random ranking would hit 10 of the ~117 left.
+TEST(RecNeural, SampledSoftmaxLearnsWhatTheFullSoftmaxLearns) {
+  const Index items = 120;
+  const auto rows = walks(600, items, 6, 3);
+  auto options = tiny_options(8);
+  options.hidden = 32;
+  options.cuts_per_row = 0;
+  options.dropout = 0.2f;
+  options.negatives = 0;
+  const double full = loo_hit_rate(options, rows, items);
+  options.negatives = 8;
+  const double sampled = loo_hit_rate(options, rows, items);
+  EXPECT_GT(full, 0.5);
+  EXPECT_GT(sampled, 0.5);
+  EXPECT_GT(sampled, 0.8 * full) << "full " << full << ", sampled " << sampled;
+}
+
+TEST(RecNeural, SampledFitIsSeededAndRoundTripsThroughTheModelFile) {
+  const auto& data = small_store();
+  auto options = tiny_options(2);
+  options.negatives = 5;
+  auto a = Recommender::fit(data, std::make_unique<NeuralModel>(options));
+  auto b = Recommender::fit(data, std::make_unique<NeuralModel>(options));
+  const auto& first = static_cast<const NeuralModel&>(a.model());
+  const auto& second = static_cast<const NeuralModel&>(b.model());
+  EXPECT_EQ(first.input_weight(), second.input_weight());
+  EXPECT_EQ(first.epoch_losses(), second.epoch_losses());
+  EXPECT_EQ(a.model().params().at("negatives"), 5);
+  aisle::test_support::TempDir dir;
+  a.save(dir / "sampled.aisle");
+  const auto loaded = Recommender::load(dir / "sampled.aisle");
+  const std::vector<std::string> history{data.items().id(1), data.items().id(2)};
+  const auto x = a.recommend(history, 5), y = loaded.recommend(history, 5);
+  ASSERT_EQ(x.items.size(), 5u);
+  for (std::size_t i = 0; i < x.items.size(); ++i) {
+    EXPECT_EQ(x.items[i].item, y.items[i].item);
+    EXPECT_EQ(x.items[i].score, y.items[i].score);
+  }
+}
+
+TEST(RecNeural, ChoosesTheSoftmaxByCatalogueSize) {
+  NeuralOptions options;
+  EXPECT_EQ(NeuralModel::negatives_for(options, NeuralModel::kSampledSoftmaxItems), 0);
+  EXPECT_EQ(NeuralModel::negatives_for(options, NeuralModel::kSampledSoftmaxItems + 1),
+            NeuralModel::kDefaultNegatives);
+  options.negatives = 0;
+  EXPECT_EQ(NeuralModel::negatives_for(options, 10'000'000), 0);
+  options.negatives = 64;
+  EXPECT_EQ(NeuralModel::negatives_for(options, 100), 64);
+  EXPECT_THROW(make_model("neural", {{"negatives", -2}}), aisle::Error);
+}
+
+// A catalogue whose tables cannot fit is refused before anything is
+// allocated, with what it needs.
+TEST(RecNeural, RefusesACatalogueThatCannotFit) {
+  aisle::set_memory_limit(64ull << 20);
+  Histories rows;
+  rows.add(std::vector<Index>{0, 1});
+  auto options = tiny_options(1);
+  options.hidden = 512;
+  options.negatives = 16;
+  NeuralModel model(options);
+  const std::string message =
+      aisle::test_support::error_message<aisle::Error>([&] { model.fit(rows, 1'000'000); });
+  aisle::set_memory_limit(std::nullopt);
+  EXPECT_NE(message.find("neural on 1000000 items needs"), std::string::npos) << message;
 }

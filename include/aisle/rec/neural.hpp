@@ -29,6 +29,12 @@ struct NeuralOptions {
   // Cuts of each row an epoch: 0 for n - 1 (one example per interaction
   // after the first), k for at most k (cheaper epochs on big catalogues).
   Index cuts_per_row = 0;
+  // The output's softmax: 0 over the whole catalogue; N > 0 a sampled
+  // softmax over each batch's targets and N negatives drawn for the batch
+  // (by popularity^0.75, logQ-corrected), whose cost does not grow with the
+  // catalogue; -1 (the default) the whole catalogue up to
+  // NeuralModel::kSampledSoftmaxItems items, else kDefaultNegatives.
+  Index negatives = -1;
   std::uint64_t seed = 42;
   // Choose the epoch count (at most epochs) on a validation split carved from
   // the fitted rows (FitContext::validation_protocol), then refit on all rows.
@@ -47,6 +53,13 @@ struct NeuralOptions {
 class NeuralModel final : public Model {
  public:
   static constexpr const char* kKind = "neural";
+  // Above this many items the default is a sampled softmax: a full one costs
+  // items x hidden per example, which on large catalogues dwarfs the rest.
+  static constexpr Index kSampledSoftmaxItems = 50'000;
+  static constexpr Index kDefaultNegatives = 2048;
+  // The negatives a fit over item_count items draws per batch (0: none, the
+  // whole catalogue is scored).
+  static Index negatives_for(const NeuralOptions& options, Index item_count);
   // NeuralOptions' one definition: make_model, params() and the CLI read it.
   static const OptionSchema<NeuralOptions>& option_schema();
 
@@ -75,6 +88,7 @@ class NeuralModel final : public Model {
   Sequential make_head(Index item_count) const;
   void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
              const std::function<void(int)>& after_epoch);
+  void require_memory_for_training(Index item_count, Index negatives) const;
   int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
   // The backend of the head, which the input layer shares.
   const Backend& kernels() const { return backend(head_.backend_kind()); }

@@ -1,0 +1,93 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/lazy_adam.hpp"
+
+namespace aisle {
+namespace {
+
+Matrix random_matrix(Index rows, Index cols, Rng& rng) {
+  Matrix m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(-1.0f, 1.0f);
+  return m;
+}
+
+// Rows that every step touches follow Adam, bit for bit: the same kernel on
+// the same numbers.
+TEST(LazyAdam, RowsTouchedEveryStepFollowAdamExactly) {
+  Rng rng(3);
+  const AdamOptions options{.learning_rate = 0.05f};
+  Matrix lazy_table = random_matrix(6, 5, rng);
+  Matrix dense_table = lazy_table;
+  LazyAdam lazy(options);
+  Adam dense(options);
+  const std::vector<Index> all{0, 1, 2, 3, 4, 5};
+  for (int step = 0; step < 4; ++step) {
+    const Matrix grad = random_matrix(6, 5, rng);
+    lazy.begin_step();
+    lazy.update_rows(0, lazy_table, all, grad, LazyAdam::GradientRows::like_table);
+    Matrix* params[] = {&dense_table};
+    const Matrix* grads[] = {&grad};
+    dense.step(params, grads);
+    ASSERT_EQ(lazy_table, dense_table) << "step " << step;
+  }
+}
+
+// Untouched rows and their moments stay as they were; a row skipped at a
+// step resumes from its own moments with the global step count.
+TEST(LazyAdam, LeavesUntouchedRowsAndTheirMomentsAlone) {
+  const float lr = 0.1f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+  Matrix table(3, 1);
+  table << 1.0f, 2.0f, 3.0f;
+  LazyAdam lazy(AdamOptions{.learning_rate = lr, .beta1 = b1, .beta2 = b2, .epsilon = eps});
+  const std::vector<Index> first_row{0};
+  const std::vector<Index> last_row{2};
+  Matrix g(1, 1);
+  g << 0.5f;
+  lazy.begin_step();  // t = 1: row 0
+  lazy.update_rows(0, table, first_row, g, LazyAdam::GradientRows::compact);
+  lazy.begin_step();  // t = 2: row 2 only
+  lazy.update_rows(0, table, last_row, g, LazyAdam::GradientRows::compact);
+  g << -0.25f;
+  lazy.begin_step();  // t = 3: row 0 again
+  lazy.update_rows(0, table, first_row, g, LazyAdam::GradientRows::compact);
+
+  // Row 0 by hand, in double: its moments saw steps 1 and 3 only.
+  double p = 1.0, m = 0.0, v = 0.0;
+  const auto apply = [&](double grad, int t) {
+    m = b1 * m + (1 - b1) * grad;
+    v = b2 * v + (1 - b2) * grad * grad;
+    p -= lr * (m / (1 - std::pow(b1, t))) / (std::sqrt(v / (1 - std::pow(b2, t))) + eps);
+  };
+  apply(0.5, 1);
+  apply(-0.25, 3);
+  EXPECT_NEAR(table(0, 0), p, 1e-5);
+  EXPECT_EQ(table(1, 0), 2.0f);  // never touched
+  // Row 2: one step at t = 2 from zero moments.
+  m = v = 0.0;
+  p = 3.0;
+  apply(0.5, 2);
+  EXPECT_NEAR(table(2, 0), p, 1e-5);
+}
+
+TEST(LazyAdam, RefusesMisuse) {
+  Matrix table = Matrix::Zero(4, 2);
+  LazyAdam lazy;
+  const std::vector<Index> rows{1};
+  const Matrix grad = Matrix::Ones(1, 2);
+  EXPECT_THROW(lazy.update_rows(0, table, rows, grad, LazyAdam::GradientRows::compact), Error);  // no step begun
+  lazy.begin_step();
+  EXPECT_THROW(lazy.update_rows(0, table, rows, grad, LazyAdam::GradientRows::like_table), Error);  // shape
+  const std::vector<Index> outside{4};
+  EXPECT_THROW(lazy.update_rows(0, table, outside, grad, LazyAdam::GradientRows::compact), Error);
+  EXPECT_THROW(LazyAdam(AdamOptions{.learning_rate = 0.0f}), Error);
+  EXPECT_EQ(table, Matrix::Zero(4, 2));
+}
+
+}  // namespace
+}  // namespace aisle
