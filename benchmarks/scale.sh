@@ -11,17 +11,22 @@
 #              then an HnswIndex with the default settings, its build time
 #              and the same queries at ef_search 128 (the default), with
 #              their recall@10 against the exact lists
+#   fit        aisle-recommend fit --model neural --epochs 1 on the store,
+#              with the sampled softmax the catalogue's size chooses (its
+#              default negatives) and --fit-hidden H (default 128: the
+#              default 512 needs 8 tables of items x 512 floats, 16 GB on a
+#              million items); fit_epoch_s is the epoch's own time, from the
+#              fit's progress, without reading the store or saving the model
 #   ease       benchmarks/ease_fit.sh on amazon-beauty, beside numpy, when
 #              --beauty DIR (default ../shared/data/amazon-beauty) exists
-# The stage not built yet (the sampled-softmax epoch) is reported as null,
-# never estimated.
 #
 # usage: benchmarks/scale.sh [--json] [--users N] [--items N] [--interactions N]
 #                            [--queries N] [--threads N] [--beauty DIR]
+#                            [--fit-hidden H] [--skip-fit]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${AISLE_BUILD_DIR:-$root/build}"
-json=0 users=2000000 items=1000000 interactions=20000000 queries=2000 threads=2
+json=0 users=2000000 items=1000000 interactions=20000000 queries=2000 threads=2 fit_hidden=128 skip_fit=0
 beauty="$root/../shared/data/amazon-beauty"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,12 +37,14 @@ while [ $# -gt 0 ]; do
     --queries) queries="${2-}"; shift ;;
     --threads) threads="${2-}"; shift ;;
     --beauty) beauty="${2-}"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --fit-hidden) fit_hidden="${2-}"; shift ;;
+    --skip-fit) skip_fit=1 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "scale.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   [ $# -gt 0 ] && shift
 done
-for n in "$users" "$items" "$interactions" "$queries" "$threads"; do
+for n in "$users" "$items" "$interactions" "$queries" "$threads" "$fit_hidden"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "scale.sh: counts take positive integers, not '$n'" >&2; exit 2; }
 done
 
@@ -74,17 +81,37 @@ export AISLE_NUM_THREADS="$threads"
 for run in 1 2 3; do
   stage "ingest$run" "$build_dir/bin/aisle-recommend" stats --data "$store" --json
 done
+if [ "$skip_fit" = 0 ]; then
+  # stdout: the fit's progress lines (the epoch's time among them)
+  stage fit bash -c '"$1" fit --data "$2" --model neural --epochs 1 --hidden "$3" --out "$4" --progress 2>&1 >/dev/null' \
+    fit "$build_dir/bin/aisle-recommend" "$store" "$fit_hidden" "$work/fit.aisle"
+fi
 stage retrieval "$build_dir/bin/aisle-retrieval-bench" --items "$items" --dim 128 --queries "$queries" --ef 128
 if [ -f "$beauty/interactions.csv" ]; then
   stage ease "$root/benchmarks/ease_fit.sh" --data "$beauty" --protocol loo --threads "$threads" --json
 fi
 
-/usr/bin/python3 - "$work" "$json" "$interactions" <<'PY'
-import json, os, sys
-work, as_json, rows = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+/usr/bin/python3 - "$work" "$json" "$interactions" "$fit_hidden" <<'PY'
+import json, os, re, sys
+work, as_json, rows, fit_hidden = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), int(sys.argv[4])
 def load(name):
     path = os.path.join(work, name + ".json")
     return (json.load(open(path)), float(open(os.path.join(work, name + ".rss")).read())) if os.path.exists(path) else (None, None)
+def fit_stage():
+    path = os.path.join(work, "fit.json")
+    if not os.path.exists(path):
+        return {}
+    log = open(path).read()
+    epoch = re.search(r"neural: epoch 1/1 loss ([0-9.naif-]+) \(([0-9.]+) s\)", log)
+    sampled = re.search(r"sampled softmax over (\d+) negatives", log)
+    examples = re.search(r"neural: (\d+) examples an epoch", log)
+    if not epoch:
+        sys.exit("scale.sh: no epoch time in the fit's progress:\n" + log)
+    return {"fit_epoch_s": float(epoch.group(2)), "fit_loss": float(epoch.group(1)),
+            "fit_examples": int(examples.group(1)) if examples else None,
+            "fit_negatives": int(sampled.group(1)) if sampled else 0, "fit_hidden": fit_hidden,
+            "fit_peak_rss_gb": float(open(os.path.join(work, "fit.rss")).read())}
+fit = fit_stage()
 runs = sorted((load(f"ingest{run}") for run in (1, 2, 3)), key=lambda r: r[0]["read_s"])
 ingest, ingest_rss = runs[1][0], max(r[1] for r in runs)
 retrieval, retrieval_rss = load("retrieval")
@@ -92,7 +119,9 @@ ease, _ = load("ease")
 out = {
     "users": ingest["users"], "items": ingest["items"], "rows": rows, "interactions": ingest["interactions"],
     "ingest_s": ingest["read_s"], "ingest_rows_per_s": rows / ingest["read_s"], "ingest_peak_rss_gb": ingest_rss,
-    "fit_epoch_s": None, "fit_peak_rss_gb": None,
+    "fit_epoch_s": fit.get("fit_epoch_s"), "fit_peak_rss_gb": fit.get("fit_peak_rss_gb"),
+    "fit_examples": fit.get("fit_examples"), "fit_hidden": fit.get("fit_hidden"),
+    "fit_negatives": fit.get("fit_negatives"), "fit_loss": fit.get("fit_loss"),
     "stream_gbps": retrieval["stream_gbps"], "exact_top10_ms_p50": retrieval["exact_top10_ms_p50"],
     "exact_scan_gbps": retrieval["exact_scan_gbps"], "exact_scan_of_stream": retrieval["exact_scan_of_stream"],
     "exact_filtered_top10_ms_p50": retrieval["exact_filtered_top10_ms_p50"],
@@ -104,7 +133,6 @@ out = {
     "ann_filtered_recall_at_10": retrieval["ann"]["by_ef"][0]["filtered_recall_at_10"],
     "ease_beauty_fit_s": ease["ease_fit_s"] if ease else None,
     "numpy_ease_beauty_fit_s": ease["numpy_ease_fit_s"] if ease else None,
-    "not_built": ["fit_epoch (sampled softmax)"],
 }
 if as_json:
     print(json.dumps(out))

@@ -19,6 +19,66 @@ LazyAdam::LazyAdam(AdamOptions options) : options_(options) {
   [[maybe_unused]] const Adam validated(options);  // Adam's checks and messages
 }
 
+LazyAdam::Slot& LazyAdam::slot_for(std::size_t slot, const Matrix& table) {
+  if (slots_.size() <= slot) slots_.resize(slot + 1);
+  Slot& state = slots_[slot];
+  if (state.m.rows() != table.rows() || state.m.cols() != table.cols()) {
+    state.m = Matrix::Zero(table.rows(), table.cols());
+    state.v = Matrix::Zero(table.rows(), table.cols());
+    state.last_step.assign(static_cast<std::size_t>(table.rows()), 0);
+  }
+  return state;
+}
+
+// With zero gradients from step s0 + 1 to s0 + k, Adam's moments decay to
+// b1^j m and b2^j v after j of them, and step s0 + j moves the row by
+//   lr (b1^j m / c1(s0 + j)) / (sqrt(b2^j v / c2(s0 + j)) + eps)
+//   ~ lr m / sqrt(v) * r^j sqrt(c2(s0 + j)) / c1(s0 + j),   r = b1 / sqrt(b2)
+// (c1(s) = 1 - b1^s, c2(s) = 1 - b2^s; eps moved out of the sum, where it
+// matters only for moments near zero). The sum over j is one number for the
+// whole row; its terms shrink like r^j (0.9 with the usual betas), so the
+// first kTerms of them are all that count.
+void LazyAdam::catch_up_row(Slot& state, Matrix& table, Index row, std::int64_t through) const {
+  constexpr std::int64_t kTerms = 400;  // r^400 < 1e-18 for r = 0.9
+  auto& last = state.last_step[static_cast<std::size_t>(row)];
+  const std::int64_t missed = through - last;
+  if (missed <= 0) return;
+  const auto shrink = static_cast<float>(
+      std::pow(1.0 - static_cast<double>(options_.learning_rate) * options_.weight_decay, static_cast<double>(missed)));
+  auto p = table.row(row);
+  if (last == 0) {  // never updated: zero moments stay zero, and only weight decay moves the row
+    if (options_.weight_decay != 0.0f) p *= shrink;
+    last = through;
+    return;
+  }
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  const double r = b1 / std::sqrt(b2);
+  // Weight decay shrinks the row by keep = 1 - lr * weight_decay every step,
+  // so the move of step j is shrunk by keep^(missed - j) by the end.
+  const double keep = 1.0 - static_cast<double>(options_.learning_rate) * options_.weight_decay;
+  double r_j = 1, unkeep_j = 1;
+  double b1_s = std::pow(b1, static_cast<double>(last)), b2_s = std::pow(b2, static_cast<double>(last));
+  double sum = 0;
+  for (std::int64_t j = 1; j <= std::min(missed, kTerms); ++j) {
+    r_j *= r;
+    unkeep_j /= keep;
+    b1_s *= b1;
+    b2_s *= b2;
+    sum += r_j * unkeep_j * std::sqrt(1 - b2_s) / (1 - b1_s);
+  }
+  const auto move = static_cast<float>(options_.learning_rate * sum * static_cast<double>(shrink));
+  const auto decay1 = static_cast<float>(std::pow(b1, static_cast<double>(missed)));
+  const auto decay2 = static_cast<float>(std::pow(b2, static_cast<double>(missed)));
+  auto m = state.m.row(row);
+  auto v = state.v.row(row);
+  for (Index e = 0; e < table.cols(); ++e) {
+    p[e] = p[e] * shrink - move * m[e] / (std::sqrt(v[e]) + options_.epsilon);
+    m[e] *= decay1;
+    v[e] *= decay2;
+  }
+  last = through;
+}
+
 void LazyAdam::update_rows(std::size_t slot, Matrix& table, std::span<const Index> rows, const Matrix& grad,
                            GradientRows layout) {
   if (step_ == 0) throw Error("LazyAdam: update_rows before begin_step");
@@ -27,14 +87,11 @@ void LazyAdam::update_rows(std::size_t slot, Matrix& table, std::span<const Inde
   if (grad.rows() != expected_rows || grad.cols() != table.cols())
     throw Error("LazyAdam: gradient of shape " + shape_string(grad) + " for " + std::to_string(rows.size()) +
                 " rows of a table of shape " + shape_string(table));
-  if (m_.size() <= slot) {
-    m_.resize(slot + 1);
-    v_.resize(slot + 1);
-  }
-  if (m_[slot].rows() != table.rows() || m_[slot].cols() != table.cols()) {
-    m_[slot] = Matrix::Zero(table.rows(), table.cols());
-    v_[slot] = Matrix::Zero(table.rows(), table.cols());
-  }
+  for (const auto row : rows)
+    if (row < 0 || row >= table.rows())
+      throw Error("LazyAdam: row " + std::to_string(row) + " outside a table of " + std::to_string(table.rows()) +
+                  " rows");
+  Slot& state = slot_for(slot, table);
   const auto t = static_cast<double>(step_);
   const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
   const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
@@ -45,18 +102,20 @@ void LazyAdam::update_rows(std::size_t slot, Matrix& table, std::span<const Inde
                               .epsilon = options_.epsilon,
                               .decay = options_.learning_rate * options_.weight_decay};
   const Index cols = table.cols();
-  for (const auto row : rows)
-    if (row < 0 || row >= table.rows())
-      throw Error("LazyAdam: row " + std::to_string(row) + " outside a table of " + std::to_string(table.rows()) +
-                  " rows");
-  Matrix& m = m_[slot];
-  Matrix& v = v_[slot];
   const auto count = static_cast<Index>(rows.size());
   detail::parallel_for(count, {.parallel = count * cols >= kParallelElements}, [&](Index i) {
     const Index row = rows[static_cast<std::size_t>(i)];
+    catch_up_row(state, table, row, step_ - 1);
     const float* g = compact ? grad.row(i).data() : grad.row(row).data();
-    detail::adam_update(table.row(row).data(), m.row(row).data(), v.row(row).data(), g, 0, cols, step);
+    detail::adam_update(table.row(row).data(), state.m.row(row).data(), state.v.row(row).data(), g, 0, cols, step);
+    state.last_step[static_cast<std::size_t>(row)] = step_;
   });
+}
+
+void LazyAdam::catch_up(std::size_t slot, Matrix& table) {
+  Slot& state = slot_for(slot, table);
+  detail::parallel_for(table.rows(), {.parallel = table.size() >= kParallelElements},
+                       [&](Index row) { catch_up_row(state, table, row, step_); });
 }
 
 }  // namespace aisle

@@ -41,10 +41,13 @@ void CandidateSampler::draw(Index draws, Rng& rng, std::vector<Index>& ids) cons
   }
 }
 
+double CandidateSampler::log_miss(Index id, Index draws) const {
+  return static_cast<double>(draws) * std::log1p(-std::min(probability(id), 1.0 - 1e-12));
+}
+
 float CandidateSampler::log_inclusion(Index id, Index draws) const {
-  const double q = probability(id);
   // 1 - (1 - q)^draws without cancellation for tiny q.
-  const double inclusion = -std::expm1(static_cast<double>(draws) * std::log1p(-std::min(q, 1.0 - 1e-12)));
+  const double inclusion = -std::expm1(log_miss(id, draws));
   return static_cast<float>(std::log(std::max(inclusion, 1e-300)));
 }
 

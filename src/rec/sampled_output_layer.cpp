@@ -78,6 +78,11 @@ float SampledOutputLayer::train_step(const Matrix& h, std::span<const TargetEntr
   return loss;
 }
 
+void SampledOutputLayer::catch_up(LazyAdam& optimizer) {
+  optimizer.catch_up(kTableSlot, table_);
+  optimizer.catch_up(kBiasSlot, bias_);
+}
+
 void SampledOutputLayer::write_back(Matrix& weight, Matrix& bias) const {
   weight = table_.transpose();
   bias = bias_.transpose();

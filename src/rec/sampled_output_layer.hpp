@@ -38,6 +38,8 @@ class SampledOutputLayer {
   float train_step(const Matrix& h, std::span<const TargetEntry> targets, std::span<const float> target_totals,
                    Rng& rng, LazyAdam& optimizer, Matrix& grad_h);
 
+  // Brings every item's weights up to the optimizer's step (LazyAdam::catch_up).
+  void catch_up(LazyAdam& optimizer);
   // Writes the trained weights back as W [hidden x items], b [1 x items].
   void write_back(Matrix& weight, Matrix& bias) const;
 

@@ -10,12 +10,17 @@
 namespace aisle {
 
 // Adam for tables of which one step touches a few rows: embeddings and output
-// layers over a catalogue of up to millions of items. A step updates the rows
-// it is given, their moments included, and leaves every other row as it was
-// (TensorFlow's LazyAdam): a plain Adam step would walk the whole table and
-// both its moments, which on a large catalogue costs more than the batch.
-// Bias corrections use the step count of begin_step(), shared by all tables,
-// so a row that every step touches follows Adam exactly.
+// layers over a catalogue of up to millions of items. A plain Adam step walks
+// the whole table and both its moments, which on a large catalogue costs more
+// than the batch. Here a step visits only the rows it is given; a row first
+// catches up on the steps it missed, in which its gradient was zero (its
+// moments decay and it keeps moving along them, as under Adam), in closed
+// form, then takes this step. So the table follows Adam on gradients that
+// are zero outside the given rows, to rounding, at the cost of those rows.
+// (TensorFlow's LazyAdam skips the missed steps instead: on the neural
+// recommender's input table that lost 7% of its NDCG@10 on amazon-beauty.)
+// Bias corrections use the step count of begin_step(), shared by all tables.
+// A row that every step touches follows Adam bit for bit.
 class LazyAdam {
  public:
   explicit LazyAdam(AdamOptions options = {});
@@ -33,13 +38,26 @@ class LazyAdam {
   // (one slot per table, its moments sized on first use).
   void update_rows(std::size_t slot, Matrix& table, std::span<const Index> rows, const Matrix& grad,
                    GradientRows layout);
+  // Brings every row of the table in `slot` up to the current step, as if
+  // the rows it did not update had taken it with zero gradients: before the
+  // table is read (saved, evaluated). Costs a pass over the table.
+  void catch_up(std::size_t slot, Matrix& table);
 
   const AdamOptions& options() const { return options_; }
 
  private:
+  struct Slot {
+    Matrix m, v;
+    std::vector<std::int64_t> last_step;  // of each row: the last step it took (0: none)
+  };
+  Slot& slot_for(std::size_t slot, const Matrix& table);
+  // Applies the steps after row's last one through `through`, with zero
+  // gradients.
+  void catch_up_row(Slot& state, Matrix& table, Index row, std::int64_t through) const;
+
   AdamOptions options_;
   std::int64_t step_ = 0;
-  std::vector<Matrix> m_, v_;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace aisle

@@ -24,6 +24,9 @@ class CandidateSampler {
   // log(1 - (1 - q_id)^draws): the correction of a candidate set made of
   // distinct drawn ids (about log(draws q_id) for rare ids).
   float log_inclusion(Index id, Index draws) const;
+  // log of the probability that `draws` draws never hold id:
+  // draws log(1 - q_id).
+  double log_miss(Index id, Index draws) const;
 
  private:
   std::vector<double> cumulative_;  // cumulative_[i] = q_0 + ... + q_i
