@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "commands.hpp"
 
@@ -118,7 +119,8 @@ std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args) {
         if (args.flag(flag)) options[option.name] = true;
         break;
       case OptionInfo::Type::integer:
-        if (args.has(flag)) options[option.name] = args.integer(flag, 0, 0);
+        // The model checks the range (negatives takes -1)
+        if (args.has(flag)) options[option.name] = args.integer(flag, 0, std::numeric_limits<long long>::min());
         break;
       case OptionInfo::Type::number:
         if (args.has(flag)) options[option.name] = args.number(flag, 0);

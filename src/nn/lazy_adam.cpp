@@ -17,6 +17,9 @@ constexpr Index kParallelElements = 1 << 15;
 
 LazyAdam::LazyAdam(AdamOptions options) : options_(options) {
   [[maybe_unused]] const Adam validated(options);  // Adam's checks and messages
+  log_b1_ = std::log(static_cast<double>(options_.beta1));
+  log_b2_ = std::log(static_cast<double>(options_.beta2));
+  log_keep_ = std::log1p(-static_cast<double>(options_.learning_rate) * options_.weight_decay);
 }
 
 LazyAdam::Slot& LazyAdam::slot_for(std::size_t slot, const Matrix& table) {
@@ -36,39 +39,47 @@ LazyAdam::Slot& LazyAdam::slot_for(std::size_t slot, const Matrix& table) {
 //   ~ lr m / sqrt(v) * r^j sqrt(c2(s0 + j)) / c1(s0 + j),   r = b1 / sqrt(b2)
 // (c1(s) = 1 - b1^s, c2(s) = 1 - b2^s; eps moved out of the sum, where it
 // matters only for moments near zero). The sum over j is one number for the
-// whole row; its terms shrink like r^j (0.9 with the usual betas), so the
-// first kTerms of them are all that count.
+// whole row. Its terms shrink like r^j (0.9 with the usual betas): early in
+// training the first kTerms of them are summed; after kClosedFormAfter steps
+// the corrections hardly change over the steps whose terms count (c2 by
+// under 1e-4), and the sum is a geometric series.
 void LazyAdam::catch_up_row(Slot& state, Matrix& table, Index row, std::int64_t through) const {
   constexpr std::int64_t kTerms = 400;  // r^400 < 1e-18 for r = 0.9
+  constexpr std::int64_t kClosedFormAfter = 5000;
   auto& last = state.last_step[static_cast<std::size_t>(row)];
   const std::int64_t missed = through - last;
   if (missed <= 0) return;
-  const auto shrink = static_cast<float>(
-      std::pow(1.0 - static_cast<double>(options_.learning_rate) * options_.weight_decay, static_cast<double>(missed)));
+  const auto k = static_cast<double>(missed);
+  const auto shrink = static_cast<float>(std::exp(k * log_keep_));
   auto p = table.row(row);
   if (last == 0) {  // never updated: zero moments stay zero, and only weight decay moves the row
     if (options_.weight_decay != 0.0f) p *= shrink;
     last = through;
     return;
   }
-  const double b1 = options_.beta1, b2 = options_.beta2;
-  const double r = b1 / std::sqrt(b2);
   // Weight decay shrinks the row by keep = 1 - lr * weight_decay every step,
-  // so the move of step j is shrunk by keep^(missed - j) by the end.
-  const double keep = 1.0 - static_cast<double>(options_.learning_rate) * options_.weight_decay;
-  double r_j = 1, unkeep_j = 1;
-  double b1_s = std::pow(b1, static_cast<double>(last)), b2_s = std::pow(b2, static_cast<double>(last));
+  // so the move of step j is shrunk by keep^(missed - j) by the end: the
+  // terms carry keep^-j, and the sum is multiplied by shrink.
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  const double ratio = b1 / std::sqrt(b2) * std::exp(-log_keep_);
   double sum = 0;
-  for (std::int64_t j = 1; j <= std::min(missed, kTerms); ++j) {
-    r_j *= r;
-    unkeep_j /= keep;
-    b1_s *= b1;
-    b2_s *= b2;
-    sum += r_j * unkeep_j * std::sqrt(1 - b2_s) / (1 - b1_s);
+  if (last >= kClosedFormAfter && ratio < 1) {
+    const double s = static_cast<double>(last + 1);
+    const double correction = std::sqrt(-std::expm1(s * log_b2_)) / -std::expm1(s * log_b1_);
+    sum = correction * ratio * -std::expm1(k * std::log(ratio)) / (1 - ratio);
+  } else {
+    double ratio_j = 1;
+    double b1_s = std::exp(static_cast<double>(last) * log_b1_), b2_s = std::exp(static_cast<double>(last) * log_b2_);
+    for (std::int64_t j = 1; j <= std::min(missed, kTerms); ++j) {
+      ratio_j *= ratio;
+      b1_s *= b1;
+      b2_s *= b2;
+      sum += ratio_j * std::sqrt(1 - b2_s) / (1 - b1_s);
+    }
   }
   const auto move = static_cast<float>(options_.learning_rate * sum * static_cast<double>(shrink));
-  const auto decay1 = static_cast<float>(std::pow(b1, static_cast<double>(missed)));
-  const auto decay2 = static_cast<float>(std::pow(b2, static_cast<double>(missed)));
+  const auto decay1 = static_cast<float>(std::exp(k * log_b1_));
+  const auto decay2 = static_cast<float>(std::exp(k * log_b2_));
   auto m = state.m.row(row);
   auto v = state.v.row(row);
   for (Index e = 0; e < table.cols(); ++e) {

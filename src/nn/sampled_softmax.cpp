@@ -9,35 +9,60 @@
 
 namespace aisle {
 
+// Walker's alias method (Vose's construction): slot i keeps id i with
+// chance accept_[i] and gives alias_[i] otherwise, so a draw costs one slot
+// whatever the number of ids (a binary search over a million cumulative
+// weights costs twenty cache misses).
 CandidateSampler::CandidateSampler(std::span<const double> weights) {
-  cumulative_.reserve(weights.size());
   double total = 0;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     if (!(weights[i] >= 0) || !std::isfinite(weights[i]))
       throw Error("CandidateSampler: weight " + std::to_string(i) + " is " + std::to_string(weights[i]) +
                   ", expected a finite value >= 0");
     total += weights[i];
-    cumulative_.push_back(total);
   }
   if (!(total > 0)) throw Error("CandidateSampler: no positive weight among " + std::to_string(weights.size()));
-  for (auto& c : cumulative_) c /= total;
-  cumulative_.back() = 1.0;
+  const std::size_t n = weights.size();
+  probability_.resize(n);
+  accept_.resize(n);
+  alias_.resize(n);
+  std::vector<double> scaled(n);
+  std::vector<std::size_t> small, large;
+  for (std::size_t i = 0; i < n; ++i) {
+    probability_[i] = weights[i] / total;
+    scaled[i] = probability_[i] * static_cast<double>(n);
+    (scaled[i] < 1.0 ? small : large).push_back(i);
+  }
+  while (!small.empty() && !large.empty()) {
+    const auto less = small.back(), more = large.back();
+    small.pop_back();
+    accept_[less] = scaled[less];
+    alias_[less] = static_cast<Index>(more);
+    scaled[more] -= 1.0 - scaled[less];
+    if (scaled[more] < 1.0) {
+      large.pop_back();
+      small.push_back(more);
+    }
+  }
+  // What is left is 1 up to rounding.
+  for (const auto i : large) accept_[i] = 1.0, alias_[i] = static_cast<Index>(i);
+  for (const auto i : small) accept_[i] = 1.0, alias_[i] = static_cast<Index>(i);
 }
 
 double CandidateSampler::probability(Index id) const {
   if (id < 0 || id >= size()) throw Error("CandidateSampler: id " + std::to_string(id) + " outside 0 .. " +
                                           std::to_string(size() - 1));
-  const auto i = static_cast<std::size_t>(id);
-  return i == 0 ? cumulative_[0] : cumulative_[i] - cumulative_[i - 1];
+  return probability_[static_cast<std::size_t>(id)];
 }
 
 void CandidateSampler::draw(Index draws, Rng& rng, std::vector<Index>& ids) const {
-  if (cumulative_.empty()) throw Error("CandidateSampler: draw from an empty sampler");
+  if (probability_.empty()) throw Error("CandidateSampler: draw from an empty sampler");
+  const auto n = static_cast<std::uint64_t>(size());
   for (Index d = 0; d < draws; ++d) {
-    // 53 random bits: a double uniform in [0, 1), fine enough for q of 1e-9.
+    const auto slot = static_cast<std::size_t>(rng.below(n));
+    // 53 random bits: a double uniform in [0, 1).
     const double u = static_cast<double>(rng.next_u64() >> 11) * 0x1.0p-53;
-    const auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin();
-    ids.push_back(std::min<Index>(at, size() - 1));
+    ids.push_back(u < accept_[slot] ? static_cast<Index>(slot) : alias_[slot]);
   }
 }
 

@@ -23,6 +23,9 @@ SampledOutputLayer::SampledOutputLayer(const Matrix& weight, const Matrix& bias,
   if (bias.rows() != 1 || bias.cols() != weight.cols() || sampler_.size() != weight.cols() || draws <= 0)
     throw Error("SampledOutputLayer: weight " + shape_string(weight) + ", bias " + shape_string(bias) + ", " +
                 std::to_string(sampler_.size()) + " sampled ids and " + std::to_string(draws) + " draws");
+  log_inclusion_.resize(position_.size());
+  for (std::size_t i = 0; i < log_inclusion_.size(); ++i)
+    log_inclusion_[i] = sampler_.log_inclusion(static_cast<Index>(i), draws_);
 }
 
 void SampledOutputLayer::choose_candidates(std::span<const TargetEntry> targets, Rng& rng) {
@@ -39,7 +42,7 @@ void SampledOutputLayer::choose_candidates(std::span<const TargetEntry> targets,
   sampler_.draw(draws_, rng, drawn_);
   for (const auto id : drawn_) add(id);
   log_q_.resize(candidates_.size());
-  for (std::size_t c = 0; c < candidates_.size(); ++c) log_q_[c] = sampler_.log_inclusion(candidates_[c], draws_);
+  for (std::size_t c = 0; c < candidates_.size(); ++c) log_q_[c] = log_inclusion_[static_cast<std::size_t>(candidates_[c])];
 }
 
 float SampledOutputLayer::train_step(const Matrix& h, std::span<const TargetEntry> targets,

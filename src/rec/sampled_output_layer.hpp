@@ -54,6 +54,7 @@ class SampledOutputLayer {
   Matrix bias_;   // b as a column: [items x 1]
   CandidateSampler sampler_;
   Index draws_ = 0;
+  std::vector<float> log_inclusion_;  // of each item, for draws_ draws
   // Step scratch, kept between steps to allocate once.
   std::vector<std::int32_t> position_;  // an item's candidate column, or -1
   std::vector<Index> candidates_, drawn_;

@@ -88,6 +88,29 @@ TEST_F(RecCli, FitWithAnHnswIndexSavesItBesideTheModelAndServesFromIt) {
   EXPECT_NE(r.err.find("not inner products"), std::string::npos) << r.err;
 }
 
+// Whole-number options reach the model as typed: a seed (unsigned), the
+// sampled softmax's negatives (-1 allowed), and a bad value is the model's
+// one-line refusal.
+TEST_F(RecCli, NeuralTakesSeedAndNegatives) {
+  const auto data = dir / "shop";
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 150 --items 60 --seed 4").code, 0);
+  auto r = run(dir, "eval --data '" + data.string() + "' --protocol loo --model neural --hidden 8 --epochs 1 "
+                    "--seed 3 --negatives 16 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto params = nlohmann::json::parse(r.out)["params"];
+  EXPECT_EQ(params["seed"], 3) << r.out;
+  EXPECT_EQ(params["negatives"], 16) << r.out;
+  r = run(dir, "eval --data '" + data.string() + "' --protocol loo --model neural --negatives -1 --epochs 0 --json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run(dir, "eval --data '" + data.string() + "' --protocol loo --model neural --negatives -2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("negatives >= -1"), std::string::npos) << r.err;
+  r = run(dir, "eval --data '" + data.string() + "' --protocol loo --model neural --seed -1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not below 0"), std::string::npos) << r.err;
+}
+
 TEST_F(RecCli, SynthWritesAFixedNumberOfRowsAndStatsCountsThem) {
   const auto data = dir / "rows";
   auto r = run(dir, "synth --out '" + data.string() + "' --users 50 --items 2000 --interactions 1000");

@@ -125,7 +125,9 @@ class OptionSchema {
       return value.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
       if (!value.is_number_integer()) bad_value(key, value, "a whole number");
-      if (std::is_unsigned_v<T> && !value.is_number_unsigned()) bad_value(key, value, "a whole number not below 0");
+      // A parsed "1" is unsigned to JSON, a computed 1 signed: both are fine.
+      if (std::is_unsigned_v<T> && !value.is_number_unsigned() && value.get<std::int64_t>() < 0)
+        bad_value(key, value, "a whole number not below 0");
       return value.get<T>();
     } else if constexpr (std::is_floating_point_v<T>) {
       if (!value.is_number()) bad_value(key, value, "a number");

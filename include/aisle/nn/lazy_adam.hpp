@@ -56,6 +56,7 @@ class LazyAdam {
   void catch_up_row(Slot& state, Matrix& table, Index row, std::int64_t through) const;
 
   AdamOptions options_;
+  double log_b1_ = 0, log_b2_ = 0, log_keep_ = 0;  // logs of beta1, beta2, 1 - lr * weight_decay
   std::int64_t step_ = 0;
   std::vector<Slot> slots_;
 };

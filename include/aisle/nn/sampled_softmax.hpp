@@ -16,7 +16,7 @@ class CandidateSampler {
   // aisle::Error for a negative or non-finite weight, or none positive.
   explicit CandidateSampler(std::span<const double> weights);
 
-  Index size() const { return static_cast<Index>(cumulative_.size()); }
+  Index size() const { return static_cast<Index>(probability_.size()); }
   double probability(Index id) const;
   // Appends `draws` ids drawn from q with replacement.
   void draw(Index draws, Rng& rng, std::vector<Index>& ids) const;
@@ -29,7 +29,9 @@ class CandidateSampler {
   double log_miss(Index id, Index draws) const;
 
  private:
-  std::vector<double> cumulative_;  // cumulative_[i] = q_0 + ... + q_i
+  std::vector<double> probability_;  // q
+  std::vector<double> accept_;       // the alias table: slot i draws i with this chance,
+  std::vector<Index> alias_;         // else alias_[i]
 };
 
 // Cross-entropy of a softmax over a sample of the classes (Jean et al. 2015,
