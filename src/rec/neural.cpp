@@ -186,11 +186,13 @@ CandidateSampler negative_sampler(const std::vector<double>& counts) {
 class SampledSoftmaxTrainer final : public Trainer {
  public:
   SampledSoftmaxTrainer(EmbeddingBag& input, Sequential& head, const Backend& kernels, const NeuralOptions& options,
-                        const Histories& rows, Index draws, Rng& rng)
+                        const Histories& rows, Index draws)
       : input_(input),
         params_(head.parameters()),
         kernels_(kernels),
-        rng_(rng),
+        // Draws from a stream of their own: the cuts and dropout of each batch
+        // are those of a full-softmax fit with the same seed.
+        draw_rng_(options.seed ^ 0x5eed'd3a5'0000'0001ull),
         output_(make_output(*params_.at(2), *params_.at(3), rows, draws)),
         dense_optimizer_(AdamOptions{.learning_rate = options.learning_rate}),
         table_optimizer_(AdamOptions{.learning_rate = options.learning_rate}) {}
@@ -202,7 +204,7 @@ class SampledSoftmaxTrainer final : public Trainer {
     const Matrix& w2 = *params_[0];
     kernels_.dense_forward(h1, w2, *params_[1], Activation::relu, h2_, hidden_kernels_);
     table_optimizer_.begin_step();
-    const float loss = output_.train_step(h2_, batch.targets, batch.target_totals, rng_, table_optimizer_, grad_h2_);
+    const float loss = output_.train_step(h2_, batch.targets, batch.target_totals, draw_rng_, table_optimizer_, grad_h2_);
     if (!std::isfinite(loss)) return loss;
     kernels_.relu_backward(h2_, grad_h2_, grad_h2_, hidden_kernels_);
     kernels_.dense_backward(h1, w2, grad_h2_, grad_w2_, grad_b2_, &input_state_.grad_output,
@@ -238,7 +240,7 @@ class SampledSoftmaxTrainer final : public Trainer {
   EmbeddingBag& input_;
   std::vector<Matrix*> params_;  // the head's W2, b2, W3, b3
   const Backend& kernels_;
-  Rng& rng_;
+  Rng draw_rng_;
   detail::SampledOutputLayer output_;
   Adam dense_optimizer_;
   LazyAdam table_optimizer_;
@@ -331,7 +333,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
   std::unique_ptr<Trainer> trainer;
   if (negatives > 0)
     trainer = std::make_unique<SampledSoftmaxTrainer>(input_, head_, kernels(), options_,
-                                                      rows, negatives, rng);
+                                                      rows, negatives);
   else
     trainer = std::make_unique<FullSoftmaxTrainer>(input_, head_, kernels(), options_);
   std::vector<Index> kept;
