@@ -344,6 +344,9 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
     shuffle(std::span<Index>(trainable), rng);
     double loss_sum = 0;
     Index batches = 0;
+    const auto batch_count = static_cast<Index>(
+        (trainable.size() + static_cast<std::size_t>(options_.batch_size) - 1) / static_cast<std::size_t>(options_.batch_size));
+    auto last_report = start;
     for (std::size_t begin = 0; begin < trainable.size(); begin += static_cast<std::size_t>(options_.batch_size)) {
       const auto end = std::min(trainable.size(), begin + static_cast<std::size_t>(options_.batch_size));
       Batch batch;
@@ -354,6 +357,17 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
         throw Error("neural: the loss became " + value_string(batch_loss) + " at epoch " + std::to_string(epoch) +
                     ", batch " + std::to_string(batches) + " (a learning_rate too high?)");
       loss_sum += batch_loss;
+      // On large stores an epoch takes minutes: a line every half minute.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report >= std::chrono::seconds(30)) {
+        last_report = now;
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        const double left = elapsed * static_cast<double>(batch_count - batches) / static_cast<double>(batches);
+        context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + ", batch " +
+                       std::to_string(batches) + " of " + std::to_string(batch_count) + ", loss " +
+                       std::to_string(loss_sum / static_cast<double>(batches)) + ", about " +
+                       std::to_string(static_cast<long long>(left)) + " s left in the epoch");
+      }
     }
     final_losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
