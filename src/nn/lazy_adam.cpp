@@ -5,6 +5,7 @@
 
 #include "aisle/core/error.hpp"
 #include "backend/adam_kernel.hpp"
+#include "nn/adam_step.hpp"
 #include "core/parallel_for.hpp"
 
 namespace aisle {
@@ -103,15 +104,7 @@ void LazyAdam::update_rows(std::size_t slot, Matrix& table, std::span<const Inde
       throw Error("LazyAdam: row " + std::to_string(row) + " outside a table of " + std::to_string(table.rows()) +
                   " rows");
   Slot& state = slot_for(slot, table);
-  const auto t = static_cast<double>(step_);
-  const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
-  const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
-  const detail::AdamStep step{.beta1 = options_.beta1,
-                              .beta2 = options_.beta2,
-                              .step_size = options_.learning_rate / correction1,
-                              .inv_sqrt_correction2 = 1.0f / std::sqrt(correction2),
-                              .epsilon = options_.epsilon,
-                              .decay = options_.learning_rate * options_.weight_decay};
+  const detail::AdamStep step = detail::adam_step(options_, step_);
   const Index cols = table.cols();
   const auto count = static_cast<Index>(rows.size());
   detail::parallel_for(count, {.parallel = count * cols >= kParallelElements}, [&](Index i) {

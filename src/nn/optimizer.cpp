@@ -7,6 +7,7 @@
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/sgd.hpp"
 #include "backend/adam_kernel.hpp"
+#include "nn/adam_step.hpp"
 #include "core/parallel_for.hpp"
 
 namespace aisle {
@@ -99,17 +100,7 @@ void Adam::update_all(std::span<Matrix* const> params, std::span<const Matrix* c
 // the end. adam_update computes every element the same way wherever a share
 // starts, so the results do not depend on the thread count.
 void Adam::update(std::size_t slot, Matrix& param, const Matrix& grad) {
-  const auto t = static_cast<double>(iterations());
-  const auto correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta1), t));
-  const auto correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), t));
-  // m_hat / (sqrt(v_hat) + eps) with the bias corrections folded into two
-  // scalars, so the loop does one square root and one division per element.
-  const detail::AdamStep step{.beta1 = options_.beta1,
-                              .beta2 = options_.beta2,
-                              .step_size = options_.learning_rate / correction1,
-                              .inv_sqrt_correction2 = 1.0f / std::sqrt(correction2),
-                              .epsilon = options_.epsilon,
-                              .decay = options_.learning_rate * options_.weight_decay};
+  const detail::AdamStep step = detail::adam_step(options_, iterations());
   const detail::Range own = detail::this_threads_share(param.size());
   detail::adam_update(param.data(), m_[slot].data(), v_[slot].data(), grad.data(), own.begin, own.end, step);
 }

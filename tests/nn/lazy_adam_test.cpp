@@ -7,14 +7,13 @@
 #include "aisle/core/random.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/lazy_adam.hpp"
+#include "support/gradient_check.hpp"
 
 namespace aisle {
 namespace {
 
 Matrix random_matrix(Index rows, Index cols, Rng& rng) {
-  Matrix m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(-1.0f, 1.0f);
-  return m;
+  return test_support::random_matrix(rows, cols, rng.next_u64());
 }
 
 // Rows that every step touches follow Adam, bit for bit: the same kernel on

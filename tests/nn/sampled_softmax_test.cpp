@@ -6,14 +6,13 @@
 #include "aisle/core/error.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/nn/sampled_softmax.hpp"
+#include "support/gradient_check.hpp"
 
 namespace aisle {
 namespace {
 
 Matrix random_matrix(Index rows, Index cols, Rng& rng) {
-  Matrix m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(-2.0f, 2.0f);
-  return m;
+  return test_support::random_matrix(rows, cols, rng.next_u64(), 2.0f);
 }
 
 Matrix soft_targets(Index rows, Index cols, Rng& rng) {
