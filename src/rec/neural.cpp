@@ -199,24 +199,25 @@ class SampledSoftmaxTrainer final : public Trainer {
 
   float step(const Batch& batch) override {
     const WeightedBags bags = bags_of(batch.inputs, batch.weights);
+    const auto input_params = input_.parameters();
+    table_optimizer_.begin_step();
+    touched_.assign(bags.ids.begin(), bags.ids.end());
+    std::sort(touched_.begin(), touched_.end());
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+    table_optimizer_.catch_up_rows(kInputTableSlot, input_params[0], touched_);  // before the forward reads them
     input_.forward(kernels_, bags, input_state_);
     const Matrix& h1 = input_state_.output;
     const Matrix& w2 = *params_[0];
     kernels_.dense_forward(h1, w2, *params_[1], Activation::relu, h2_, hidden_kernels_);
-    table_optimizer_.begin_step();
     const float loss = output_.train_step(h2_, batch.targets, batch.target_totals, draw_rng_, table_optimizer_, grad_h2_);
     if (!std::isfinite(loss)) return loss;
     kernels_.relu_backward(h2_, grad_h2_, grad_h2_, hidden_kernels_);
     kernels_.dense_backward(h1, w2, grad_h2_, grad_w2_, grad_b2_, &input_state_.grad_output,
                             /*mask_dx_with_relu_of_x=*/false, hidden_kernels_);
     input_.backward(kernels_, bags, input_state_, input_grads_);
-    const auto input_params = input_.parameters();
     const std::array<Matrix*, 3> params{params_[0], params_[1], &input_params[1]};
     const std::array<const Matrix*, 3> grads{&grad_w2_, &grad_b2_, &input_grads_[1]};
     dense_optimizer_.step(params, grads);
-    touched_.assign(bags.ids.begin(), bags.ids.end());
-    std::sort(touched_.begin(), touched_.end());
-    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
     table_optimizer_.update_rows(kInputTableSlot, input_params[0], touched_, input_grads_[0],
                                  LazyAdam::GradientRows::like_table);
     EmbeddingBag::clear_gradient(bags, input_grads_[0]);

@@ -1,22 +1,39 @@
 #include "rec/sampled_output_layer.hpp"
 
+#include <array>
 #include <string>
 
 #include "aisle/core/error.hpp"
 #include "core/parallel_for.hpp"
 
 namespace aisle::rec::detail {
+
+using aisle::detail::GemmOperand;
+using aisle::detail::GemmProduct;
+using aisle::detail::packed_gemm;
+
 namespace {
 
 constexpr std::size_t kTableSlot = 1;
-constexpr std::size_t kBiasSlot = 2;
+
+// Rows gathered or column sums taken per thread's turn: enough to pay for
+// handing out the work.
+constexpr Index kRowsPerChunk = 64;
+
+// W^T and b side by side: [items x (hidden + 1)], the bias last.
+Matrix item_major(const Matrix& weight, const Matrix& bias) {
+  Matrix table(weight.cols(), weight.rows() + 1);
+  table.leftCols(weight.rows()) = weight.transpose();
+  table.col(weight.rows()) = bias.row(0).transpose();
+  return table;
+}
 
 }  // namespace
 
 SampledOutputLayer::SampledOutputLayer(const Matrix& weight, const Matrix& bias, CandidateSampler sampler,
                                        Index draws)
-    : table_(weight.transpose()),
-      bias_(bias.transpose()),
+    : table_(item_major(weight, bias)),
+      hidden_(weight.rows()),
       sampler_(std::move(sampler)),
       draws_(draws),
       position_(static_cast<std::size_t>(weight.cols()), -1) {
@@ -48,9 +65,9 @@ void SampledOutputLayer::choose_candidates(std::span<const TargetEntry> targets,
 float SampledOutputLayer::train_step(const Matrix& h, std::span<const TargetEntry> targets,
                                      std::span<const float> target_totals, Rng& rng, LazyAdam& optimizer,
                                      Matrix& grad_h) {
-  if (h.cols() != table_.cols())
+  if (h.cols() != hidden_)
     throw Error("SampledOutputLayer: input of shape " + shape_string(h) + ", expected [batch x " +
-                std::to_string(table_.cols()) + "]");
+                std::to_string(hidden_) + "]");
   if (static_cast<Index>(target_totals.size()) != h.rows())
     throw Error("SampledOutputLayer: " + std::to_string(target_totals.size()) + " target totals for a batch of " +
                 std::to_string(h.rows()));
@@ -59,36 +76,53 @@ float SampledOutputLayer::train_step(const Matrix& h, std::span<const TargetEntr
       throw Error("SampledOutputLayer: target item " + std::to_string(target.item) + " of example " +
                   std::to_string(target.example) + " outside the catalogue or batch");
   choose_candidates(targets, rng);
+  optimizer.catch_up_rows(kTableSlot, table_, candidates_);  // the weights dense Adam would read
+  gather_candidates();
   const auto count = static_cast<Index>(candidates_.size());
-  weights_.resize(count, table_.cols());
-  Matrix bias(1, count);
-  for (Index c = 0; c < count; ++c) {
-    weights_.row(c) = table_.row(candidates_[static_cast<std::size_t>(c)]);
-    bias(0, c) = bias_(candidates_[static_cast<std::size_t>(c)], 0);
-  }
-  logits_.noalias() = h * weights_.transpose();
-  logits_.rowwise() += bias.row(0);
+  // The candidates' weights without their bias column, as [count x hidden].
+  const GemmOperand weights{weights_.data(), count, hidden_, weights_.outerStride(), 1};
+  logits_.resize(h.rows(), count);
+  packed_gemm(GemmOperand::of(h), weights.transposed(), {logits_.data(), count}, {.bias = bias_.data()},
+              logits_buffers_);
   targets_.setZero(h.rows(), count);
   for (const auto& target : targets) targets_(target.example, position_[static_cast<std::size_t>(target.item)]) += target.weight;
   for (Index r = 0; r < h.rows(); ++r) targets_.row(r) /= target_totals[static_cast<std::size_t>(r)];
 
   const float loss = sampled_softmax_cross_entropy(logits_, log_q_, targets_, grad_logits_);
-  grad_h.noalias() = grad_logits_ * weights_;
-  grad_weights_.noalias() = grad_logits_.transpose() * h;
-  grad_bias_ = grad_logits_.colwise().sum().transpose();
+  // grad_h = G W_c and the candidates' gradient G^T h, written beside the
+  // bias column of each gradient row: independent products, one team.
+  grad_h.resize(h.rows(), hidden_);
+  grad_weights_.resize(count, hidden_ + 1);
+  const std::array<GemmProduct, 2> products{
+      GemmProduct{GemmOperand::of(grad_logits_), weights, {grad_h.data(), hidden_}, {}, &input_gradient_buffers_},
+      GemmProduct{GemmOperand::of(grad_logits_).transposed(), GemmOperand::of(h),
+                  {grad_weights_.data(), grad_weights_.outerStride()}, {}, &weight_gradient_buffers_}};
+  packed_gemm(products);
+  grad_weights_.col(hidden_) = grad_logits_.colwise().sum().transpose();
   optimizer.update_rows(kTableSlot, table_, candidates_, grad_weights_, LazyAdam::GradientRows::compact);
-  optimizer.update_rows(kBiasSlot, bias_, candidates_, grad_bias_, LazyAdam::GradientRows::compact);
   return loss;
+}
+
+// The candidates' rows of the table, as the products' operand, and their
+// biases in a row of their own (the logits' epilogue).
+void SampledOutputLayer::gather_candidates() {
+  const auto count = static_cast<Index>(candidates_.size());
+  weights_.resize(count, table_.cols());
+  bias_.resize(count);
+  aisle::detail::parallel_for(count, {.chunk = kRowsPerChunk, .parallel = count >= 2 * kRowsPerChunk}, [&](Index c) {
+    const Index item = candidates_[static_cast<std::size_t>(c)];
+    weights_.row(c) = table_.row(item);
+    bias_[static_cast<std::size_t>(c)] = table_(item, hidden_);
+  });
 }
 
 void SampledOutputLayer::catch_up(LazyAdam& optimizer) {
   optimizer.catch_up(kTableSlot, table_);
-  optimizer.catch_up(kBiasSlot, bias_);
 }
 
 void SampledOutputLayer::write_back(Matrix& weight, Matrix& bias) const {
-  weight = table_.transpose();
-  bias = bias_.transpose();
+  weight = table_.leftCols(hidden_).transpose();
+  bias = table_.col(hidden_).transpose();
 }
 
 }  // namespace aisle::rec::detail

@@ -8,6 +8,7 @@
 #include "aisle/core/tensor.hpp"
 #include "aisle/nn/lazy_adam.hpp"
 #include "aisle/nn/sampled_softmax.hpp"
+#include "backend/packed_gemm.hpp"
 
 namespace aisle::rec::detail {
 
@@ -34,7 +35,7 @@ class SampledOutputLayer {
 
   // From h [batch x hidden] and the batch's targets: the mean loss, and
   // grad_h, the gradient at h. Updates the candidates' weights with
-  // optimizer (slots 1 and 2; the caller has begun the step).
+  // optimizer (slot 1; the caller has begun the step).
   float train_step(const Matrix& h, std::span<const TargetEntry> targets, std::span<const float> target_totals,
                    Rng& rng, LazyAdam& optimizer, Matrix& grad_h);
 
@@ -49,17 +50,21 @@ class SampledOutputLayer {
 
  private:
   void choose_candidates(std::span<const TargetEntry> targets, Rng& rng);
+  void gather_candidates();
 
-  Matrix table_;  // W transposed: [items x hidden]
-  Matrix bias_;   // b as a column: [items x 1]
+  // W transposed with b beside it: [items x (hidden + 1)]. An item's weights
+  // and bias are one row, caught up and updated as one by LazyAdam.
+  Matrix table_;
+  Index hidden_ = 0;
   CandidateSampler sampler_;
   Index draws_ = 0;
   std::vector<float> log_inclusion_;  // of each item, for draws_ draws
   // Step scratch, kept between steps to allocate once.
   std::vector<std::int32_t> position_;  // an item's candidate column, or -1
   std::vector<Index> candidates_, drawn_;
-  std::vector<float> log_q_;
-  Matrix weights_, logits_, targets_, grad_logits_, grad_weights_, grad_bias_;
+  std::vector<float> log_q_, bias_;
+  Matrix weights_, logits_, targets_, grad_logits_, grad_weights_;
+  aisle::detail::GemmBuffers logits_buffers_, input_gradient_buffers_, weight_gradient_buffers_;
 };
 
 }  // namespace aisle::rec::detail

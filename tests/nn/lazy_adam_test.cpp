@@ -85,9 +85,9 @@ TEST(LazyAdam, CatchesUpOnTheStepsARowMissed) {
 // rows for long stretches not at all), the table follows dense Adam on the
 // same gradients with zeros elsewhere: early steps, whose catch-up sums the
 // missed steps one by one, and late ones, where it is a geometric series.
-void expect_lazy_follows_dense(int steps, float tolerance) {
+void expect_lazy_follows_dense(int steps, float tolerance, float weight_decay = 0.01f) {
   Rng rng(17);
-  const AdamOptions options{.learning_rate = 0.01f, .weight_decay = 0.01f};
+  const AdamOptions options{.learning_rate = 0.01f, .weight_decay = weight_decay};
   const Index rows = 12, cols = 6;
   Matrix lazy_table = random_matrix(rows, cols, rng);
   Matrix dense_table = lazy_table;
@@ -117,6 +117,11 @@ TEST(LazyAdam, FollowsDenseAdamOnSparseGradients) {
   expect_lazy_follows_dense(300, 2e-5f);
   expect_lazy_follows_dense(8000, 5e-5f);
 }
+
+// Weight decay so strong (lr * wd = 0.15) that a missed step's move grows
+// with its distance (b1 / sqrt(b2) / keep > 1): no geometric tail, the
+// catch-up sums the terms one by one.
+TEST(LazyAdam, FollowsDenseAdamUnderStrongWeightDecay) { expect_lazy_follows_dense(300, 2e-5f, 15.0f); }
 
 TEST(LazyAdam, RefusesMisuse) {
   Matrix table = Matrix::Zero(4, 2);
