@@ -2,6 +2,8 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/nn/gelu.hpp"
+#include "aisle/nn/layer_norm.hpp"
 #include "aisle/nn/relu.hpp"
 #include "aisle/nn/softmax.hpp"
 
@@ -49,6 +51,9 @@ LayerRegistry& layer_registry() {
     layers.add("dense", [](const nlohmann::json& config) { return std::make_unique<Dense>(Dense::from_config(config)); });
     layers.add("relu", [](const nlohmann::json&) { return std::make_unique<ReLU>(); });
     layers.add("softmax", [](const nlohmann::json&) { return std::make_unique<Softmax>(); });
+    layers.add("layer_norm",
+               [](const nlohmann::json& config) { return std::make_unique<LayerNorm>(LayerNorm::from_config(config)); });
+    layers.add("gelu", [](const nlohmann::json& config) { return std::make_unique<GELU>(GELU::from_config(config)); });
     return layers;
   }();
   return registry;

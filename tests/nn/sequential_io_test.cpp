@@ -48,5 +48,30 @@ TEST(Sequential, SaveLoadKeepsSeparateActivationLayersLossAndOptimizer) {
   EXPECT_TRUE(same_bits(loaded.predict(x), model.predict(x)));
 }
 
+// The Transformer block's pieces, LayerNorm (trained gamma and beta) and
+// GELU, survive a save and load with their settings, bit for bit.
+TEST(Sequential, SaveLoadKeepsLayerNormAndGelu) {
+  Sequential model({.seed = 16});
+  model.add(Dense(8, Activation::none, 4));
+  model.add(LayerNorm({.epsilon = 1e-3f}));
+  model.add(GELU(GeluApproximation::tanh));
+  model.add(Dense(3));
+  model.add(Softmax());
+  model.compile(Adam({.learning_rate = 0.05f}), CategoricalCrossentropy());
+  const Matrix x = test_support::random_matrix(9, 4, 57);
+  Matrix y = Matrix::Zero(9, 3);
+  for (Index r = 0; r < 9; ++r) y(r, r % 3) = 1;
+  model.train_on_batch(x, Targets(y));
+  ASSERT_NE(model.layer(1).parameters()[0], Matrix::Ones(1, 8));  // gamma trained
+  const auto path = temp_path("layer_norm_gelu.model");
+  model.save(path);
+  const Sequential loaded = Sequential::load(path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(loaded.layer_count(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(loaded.layer(i).config(), model.layer(i).config()) << i;
+  EXPECT_TRUE(same_bits(loaded.layer(1).parameters()[0], model.layer(1).parameters()[0]));
+  EXPECT_TRUE(same_bits(loaded.predict(x), model.predict(x)));
+}
+
 }  // namespace
 }  // namespace aisle
