@@ -6,6 +6,7 @@
 #include "aisle/rec/item_knn.hpp"
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/popularity.hpp"
+#include "aisle/rec/transformer.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -25,6 +26,7 @@ ModelRegistry built_in_models() {
   add_model<ItemKnnModel>(registry);
   add_model<EaseModel>(registry);
   add_model<NeuralModel>(registry);
+  add_model<TransformerModel>(registry);
   add_model<BlendModel>(registry);
   add_model<AutoModel>(registry);
   return registry;

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aisle/core/option_schema.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/layer_norm.hpp"
+#include "aisle/nn/transformer_block.hpp"
+#include "aisle/rec/model.hpp"
+
+namespace aisle::rec {
+
+struct TransformerOptions {
+  Index max_length = 50;  // the newest items of a history that the model reads
+  Index dim = 64;         // item, position and block width
+  Index blocks = 2;
+  Index heads = 1;
+  float dropout = 0.5f;  // on the input embeddings and each block's branches, in training
+  int epochs = 200;      // passes over the fitted rows (at most, with validate)
+  float learning_rate = 1e-3f;
+  Index batch_size = 128;  // sequences a step
+  std::uint64_t seed = 42;
+  // Choose the epoch count (at most epochs) on a validation split carved from
+  // the fitted rows (FitContext::validation_protocol), then refit on all rows.
+  bool validate = false;
+};
+
+// A self-attentive sequence model (SASRec's architecture, trained with a
+// softmax over the whole catalogue):
+//   x_t = E[item_t] sqrt(dim) + P[t]          the last max_length items, left-padded
+//   h   = LayerNorm(Block_N(... Block_1(x)))  pre-norm causal Transformer blocks
+//   score(i) = h_last . E[i] + b_i            tied with the input embeddings
+// trained with cross-entropy at every position of every fitted row (the
+// next item is the target), Adam and dropout. No per-user parameters: any
+// history (a user's, a session's, a cart's) is served by one forward pass.
+class TransformerModel final : public Model {
+ public:
+  static constexpr const char* kKind = "transformer";
+  static const OptionSchema<TransformerOptions>& option_schema();
+
+  explicit TransformerModel(TransformerOptions options = {});
+  std::string kind() const override { return kKind; }
+  nlohmann::json params() const override;
+  void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
+  Index item_count() const override { return items_.rows(); }
+  void score_batch(const Histories& histories, Matrix& scores) const override;
+  // score = [h_last, 1] . [E row, b]: dim + 1 dimensions.
+  Index vector_dim() const override { return fitted() ? options_.dim + 1 : 0; }
+  Matrix item_vectors() const override;
+  void query_vectors(const Histories& histories, Matrix& queries) const override;
+  void save(io::ModelFile& file) const override;
+  void load(io::ModelFile& file, const std::filesystem::path& path) override;
+
+  const TransformerOptions& options() const { return options_; }
+  // The mean training loss of each epoch of the last fit.
+  const std::vector<float>& epoch_losses() const { return losses_; }
+
+ private:
+  struct Network;  // a batch's layout and the states of its forward and backward pass
+  void build(Index item_count, Rng& rng);
+  // The final hidden states of the batch laid out in net; rng: training.
+  void forward(Network& net, Rng* rng) const;
+  // One Adam step on the batch laid out in net: its mean loss.
+  float train_step(Network& net, Rng& rng, Adam& optimizer, std::vector<Matrix>& grads);
+  void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
+             const std::function<void(int)>& after_epoch);
+  std::vector<std::pair<std::size_t, std::size_t>> batches_by_length(const Histories& rows,
+                                                                   std::vector<Index>& trainable, Rng& rng) const;
+  int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
+  // The final hidden state of each history's newest position: [histories x dim].
+  void encode_last(const Histories& histories, Matrix& last) const;
+  std::vector<Matrix*> parameters();
+
+  TransformerOptions options_;
+  Matrix items_;      // E [items x dim]
+  Matrix positions_;  // P [max_length x dim]
+  Matrix output_bias_;  // b [1 x items]
+  std::vector<TransformerBlock> blocks_;
+  LayerNorm final_norm_;
+  std::vector<float> losses_;
+  int trained_epochs_ = 0;
+  std::string epochs_tuned_on_;
+  std::vector<std::pair<int, double>> validation_;
+};
+
+}  // namespace aisle::rec

@@ -1,0 +1,475 @@
+#include "aisle/rec/transformer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/memory.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/nn/adam.hpp"
+#include "aisle/nn/dense.hpp"
+#include "aisle/rec/evaluation.hpp"
+#include "backend/packed_gemm.hpp"
+#include "core/parallel_for.hpp"
+
+namespace aisle::rec {
+namespace {
+
+using aisle::detail::GemmBuffers;
+using aisle::detail::GemmOperand;
+using aisle::detail::GemmProduct;
+using aisle::detail::packed_gemm;
+
+constexpr const char* kItems = "transformer.items";
+constexpr const char* kPositions = "transformer.positions";
+constexpr const char* kOutputBias = "transformer.output_bias";
+constexpr const char* kFinalNorm = "transformer.final_norm.";
+// Histories encoded at once when scoring: bounds the scratch of a batch.
+constexpr Index kScoringChunk = 256;
+
+std::string block_tensor_name(std::size_t block, const std::string& parameter) {
+  return "transformer.block" + std::to_string(block) + "." + parameter;
+}
+
+// A batch of sequences laid out for the blocks: `length` rows each, the
+// newest item last (left-padded), and in training each row's target (the
+// item after it; -1 for none).
+struct SequenceLayout {
+  Index length = 0;
+  std::vector<std::uint8_t> valid;
+  std::vector<Index> items;    // each row's item, -1 for padding
+  std::vector<Index> targets;  // each row's next item, -1 for none
+
+  Index rows() const { return static_cast<Index>(items.size()); }
+  SequenceBatch batch() const { return {length, valid}; }
+};
+
+// The last `max_length` items of each sequence as inputs; with targets, each
+// input's next item (a row of n items gives n - 1 inputs).
+SequenceLayout lay_out(const std::vector<std::span<const Index>>& sequences, Index max_length, bool with_targets) {
+  SequenceLayout layout;
+  const Index shift = with_targets ? 1 : 0;
+  for (const auto& s : sequences)
+    layout.length = std::max(layout.length, std::min(static_cast<Index>(s.size()) - shift, max_length));
+  layout.length = std::max<Index>(layout.length, 1);
+  const auto rows = static_cast<std::size_t>(layout.length) * sequences.size();
+  layout.valid.assign(rows, 0);
+  layout.items.assign(rows, -1);
+  layout.targets.assign(rows, -1);
+  for (std::size_t b = 0; b < sequences.size(); ++b) {
+    const auto& s = sequences[b];
+    const Index n = static_cast<Index>(s.size());
+    const Index inputs = std::max<Index>(0, std::min(n - shift, max_length));
+    const Index first_input = n - shift - inputs;
+    for (Index i = 0; i < inputs; ++i) {
+      const auto row = static_cast<std::size_t>(static_cast<Index>(b) * layout.length + layout.length - inputs + i);
+      layout.valid[row] = 1;
+      layout.items[row] = s[static_cast<std::size_t>(first_input + i)];
+      if (with_targets) layout.targets[row] = s[static_cast<std::size_t>(first_input + i + 1)];
+    }
+  }
+  return layout;
+}
+
+// Mean cross-entropy of the rows of logits against their target items, and
+// its gradient in place of the logits: softmax - one-hot, over the rows.
+float softmax_cross_entropy_in_place(Eigen::Map<Matrix> logits, std::span<const Index> targets) {
+  const Index rows = logits.rows();
+  std::vector<double> losses(static_cast<std::size_t>(rows));
+  const float scale = 1.0f / static_cast<float>(rows);
+  aisle::detail::parallel_for(rows, {.chunk = 8, .parallel = logits.size() >= (1 << 15)}, [&](Index r) {
+    auto row = logits.row(r).array();
+    const float top = row.maxCoeff();
+    const float target_logit = row(targets[static_cast<std::size_t>(r)]);
+    row = (row - top).exp();
+    const float total = row.sum();
+    losses[static_cast<std::size_t>(r)] = std::log(static_cast<double>(total)) + top - target_logit;
+    row *= scale / total;
+    row(targets[static_cast<std::size_t>(r)]) -= scale;
+  });
+  double sum = 0;
+  for (const double l : losses) sum += l;
+  return static_cast<float>(sum / static_cast<double>(std::max<Index>(rows, 1)));
+}
+
+}  // namespace
+
+// The states of one forward (and backward) pass over a batch.
+struct TransformerModel::Network {
+  SequenceLayout layout;
+  Matrix input, input_mask;
+  std::vector<TransformerBlockState> blocks;
+  LayerState final_norm;
+  // Training scratch, kept between steps: no fresh pages each step.
+  Matrix dropped_input, hidden, grad_hidden, grad_input;
+  // The logits over the catalogue, tens of MB whose row count changes each
+  // step: grown, never shrunk (a fresh mapping each step cost a quarter of
+  // the fit in page faults).
+  std::vector<float> logits;
+  std::vector<Index> scored, targets;
+  GemmBuffers logits_buffers, hidden_gradient_buffers, item_gradient_buffers;
+
+  const Matrix& block_input(std::size_t k) const { return k == 0 ? input : blocks[k - 1].output; }
+};
+
+TransformerModel::TransformerModel(TransformerOptions options) : options_(options) {
+  if (options_.max_length <= 0 || options_.dim <= 0 || options_.blocks <= 0 || options_.heads <= 0 ||
+      options_.dim % options_.heads != 0 || !(options_.dropout >= 0 && options_.dropout < 1) || options_.epochs < 0 ||
+      !(options_.learning_rate > 0) || options_.batch_size <= 0)
+    throw Error("transformer: need max_length, dim, blocks, heads, batch_size > 0, dim a multiple of heads, "
+                "0 <= dropout < 1, epochs >= 0, learning_rate > 0");
+}
+
+const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
+  using O = TransformerOptions;
+  static const auto schema =
+      OptionSchema<O>("transformer model")
+          .add("max_length", &O::max_length, "the newest items of a history the model reads")
+          .add("dim", &O::dim, "item, position and block width")
+          .add("blocks", &O::blocks, "causal self-attention blocks")
+          .add("heads", &O::heads, "attention heads (dim must be a multiple)")
+          .add("dropout", &O::dropout, "dropout on the input and each block's branches, in training")
+          .add("epochs", &O::epochs, "passes over the fitted rows (at most, with validate)")
+          .add("learning_rate", &O::learning_rate, "Adam's learning rate")
+          .add("batch_size", &O::batch_size, "sequences a step")
+          .add("seed", &O::seed, "seed of the initial weights, batches and dropout")
+          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+  return schema;
+}
+
+nlohmann::json TransformerModel::params() const {
+  nlohmann::json p = option_schema().write(options_);
+  if (!losses_.empty()) p["final_loss"] = losses_.back();
+  if (!validation_.empty()) {
+    p["epochs_trained"] = trained_epochs_;
+    p["epochs_tuned_on"] = epochs_tuned_on_;
+    nlohmann::json curve = nlohmann::json::array();
+    for (const auto& [epoch, value] : validation_) curve.push_back({epoch, value});
+    p["epochs_validation"] = curve;
+  }
+  return p;
+}
+
+void TransformerModel::build(Index item_count, Rng& rng) {
+  items_.resize(item_count, options_.dim);
+  initialise_weights(items_, Init::glorot_uniform, rng);
+  positions_.resize(options_.max_length, options_.dim);
+  initialise_weights(positions_, Init::glorot_uniform, rng);
+  output_bias_ = Matrix::Zero(1, item_count);
+  blocks_.clear();
+  for (Index k = 0; k < options_.blocks; ++k) {
+    blocks_.emplace_back(TransformerBlockOptions{
+        .dim = options_.dim, .heads = options_.heads, .feed_forward = options_.dim, .dropout = options_.dropout});
+    blocks_.back().build(rng);
+  }
+  final_norm_ = LayerNorm();
+  final_norm_.build(options_.dim, rng);
+}
+
+std::vector<Matrix*> TransformerModel::parameters() {
+  std::vector<Matrix*> out{&items_, &positions_, &output_bias_};
+  for (auto& block : blocks_)
+    for (Matrix* p : block.parameters()) out.push_back(p);
+  for (Matrix& p : final_norm_.parameters()) out.push_back(&p);
+  return out;
+}
+
+void TransformerModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+  validation_.clear();
+  epochs_tuned_on_.clear();
+  int epochs = options_.epochs;
+  if (options_.validate && epochs > 0) epochs = epochs_from_validation(rows, item_count, context);
+  train(rows, item_count, epochs, context, {});
+}
+
+int TransformerModel::epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context) {
+  const auto split = make_validation_split(rows, item_count, context.validation_protocol);
+  const auto metric = protocol_metrics(context.validation_protocol).back();
+  context.report("transformer: choosing epochs on " + std::to_string(split.queries.size()) + " validation users (" +
+                 metric.name() + ")");
+  TransformerModel probe(options_);
+  probe.train(split.fitted, item_count, options_.epochs, context, [&](int epoch) {
+    const double value = evaluate(probe, split, {.metrics = {metric}}).metrics.front().second;
+    validation_.emplace_back(epoch, value);
+    context.report("transformer: epoch " + std::to_string(epoch) + " -> validation " + metric.name() + " " +
+                   std::to_string(value));
+  });
+  epochs_tuned_on_ = metric.name() + " of a validation split of the fitted rows";
+  return std::max_element(validation_.begin(), validation_.end(),
+                          [](const auto& a, const auto& b) { return a.second < b.second; })
+      ->first;
+}
+
+void TransformerModel::forward(Network& net, Rng* rng) const {
+  const SequenceLayout& layout = net.layout;
+  const Index d = options_.dim, rows = layout.rows();
+  const float scale = std::sqrt(static_cast<float>(d));
+  const Index first_position = options_.max_length - layout.length;  // the newest item sits at the last position
+  net.input.setZero(rows, d);
+  for (Index r = 0; r < rows; ++r) {
+    const Index item = layout.items[static_cast<std::size_t>(r)];
+    if (item >= 0) net.input.row(r) = items_.row(item) * scale + positions_.row(first_position + r % layout.length);
+  }
+  if (rng != nullptr && options_.dropout > 0) {
+    Dropout(options_.dropout).forward_training(net.input, *rng, net.input_mask, net.dropped_input);
+    net.input.swap(net.dropped_input);
+  } else {
+    net.input_mask.resize(0, 0);
+  }
+  net.blocks.resize(blocks_.size());
+  const Backend& kernels = backend(default_backend());
+  for (std::size_t k = 0; k < blocks_.size(); ++k)
+    blocks_[k].forward(kernels, net.block_input(k), layout.batch(), net.blocks[k], rng);
+  final_norm_.forward(kernels, net.blocks.back().output, net.final_norm);
+}
+
+// Grads follow parameters(): E, P, b, the blocks', the final norm's.
+float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std::vector<Matrix>& grads) {
+  forward(net, &rng);
+  const SequenceLayout& layout = net.layout;
+  const Index d = options_.dim, rows = layout.rows(), items = items_.rows();
+  // The positions with a target, their hidden states gathered.
+  auto& scored = net.scored;
+  auto& targets = net.targets;
+  scored.clear();
+  targets.clear();
+  for (Index r = 0; r < rows; ++r)
+    if (layout.targets[static_cast<std::size_t>(r)] >= 0) {
+      scored.push_back(r);
+      targets.push_back(layout.targets[static_cast<std::size_t>(r)]);
+    }
+  const auto count = static_cast<Index>(scored.size());
+  Matrix& hidden = net.hidden;
+  hidden.resize(count, d);
+  for (Index i = 0; i < count; ++i) hidden.row(i) = net.final_norm.output.row(scored[static_cast<std::size_t>(i)]);
+  if (net.logits.size() < static_cast<std::size_t>(count * items)) net.logits.resize(static_cast<std::size_t>(count * items));
+  Eigen::Map<Matrix> logits(net.logits.data(), count, items);
+  packed_gemm(GemmOperand::of(hidden), GemmOperand::of(items_).transposed(), {logits.data(), items},
+              {.bias = output_bias_.data()}, net.logits_buffers);
+  const float loss = softmax_cross_entropy_in_place(logits, targets);
+  if (!std::isfinite(loss)) return loss;
+  // dH = G E, dE (output side) = G^T H, db = the column sums of G.
+  Matrix& grad_hidden = net.grad_hidden;
+  grad_hidden.resize(count, d);
+  Matrix& grad_items = grads[0];
+  grad_items.resize(items, d);
+  const std::array<GemmProduct, 2> products{
+      GemmProduct{GemmOperand::of(logits), GemmOperand::of(items_), {grad_hidden.data(), d}, {},
+                  &net.hidden_gradient_buffers},
+      GemmProduct{GemmOperand::of(logits).transposed(), GemmOperand::of(hidden), {grad_items.data(), d}, {},
+                  &net.item_gradient_buffers}};
+  packed_gemm(products);
+  grads[2] = logits.colwise().sum();
+  // Back through the final norm and the blocks.
+  const Backend& kernels = backend(default_backend());
+  net.final_norm.grad_output.setZero(rows, d);
+  for (Index i = 0; i < count; ++i) net.final_norm.grad_output.row(scored[static_cast<std::size_t>(i)]) = grad_hidden.row(i);
+  std::size_t next = 3;
+  std::vector<std::size_t> block_first(blocks_.size());
+  for (std::size_t k = 0; k < blocks_.size(); ++k, next += blocks_[k - 1].parameter_count()) block_first[k] = next;
+  final_norm_.backward(kernels, net.blocks.back().output, net.final_norm, std::span(grads).subspan(next, 2));
+  const Matrix* grad_above = &net.final_norm.grad_input;
+  for (std::size_t k = blocks_.size(); k-- > 0;) {
+    net.blocks[k].grad_output = *grad_above;
+    blocks_[k].backward(kernels, net.block_input(k), layout.batch(), net.blocks[k],
+                        std::span(grads).subspan(block_first[k], blocks_[k].parameter_count()));
+    grad_above = &net.blocks[k].grad_input;
+  }
+  // Into the embeddings: x = E[item] sqrt(d) + P[position], through the input dropout.
+  Matrix& grad_input = net.grad_input;
+  grad_input = *grad_above;
+  if (net.input_mask.size() != 0) Dropout::backward(net.input_mask, grad_input, grad_input);
+  const float scale = std::sqrt(static_cast<float>(d));
+  const Index first_position = options_.max_length - layout.length;
+  grads[1].setZero(options_.max_length, d);
+  for (Index r = 0; r < rows; ++r) {
+    const Index item = layout.items[static_cast<std::size_t>(r)];
+    if (item < 0) continue;
+    grad_items.row(item) += grad_input.row(r) * scale;
+    grads[1].row(first_position + r % layout.length) += grad_input.row(r);
+  }
+  const auto params = parameters();
+  std::vector<const Matrix*> grad_pointers;
+  for (const Matrix& g : grads) grad_pointers.push_back(&g);
+  optimizer.step(params, grad_pointers);
+  return loss;
+}
+
+// An epoch's batches: the rows shuffled, then sorted by length within
+// windows of kBucketBatches batches and cut there, the batches in random
+// order. A batch is padded to its longest row, so rows of like length go
+// together (short histories are most of a storefront's), while every batch
+// still mixes rows from across the data.
+std::vector<std::pair<std::size_t, std::size_t>> TransformerModel::batches_by_length(const Histories& rows,
+                                                                                     std::vector<Index>& trainable,
+                                                                                     Rng& rng) const {
+  constexpr std::size_t kBucketBatches = 32;
+  shuffle(std::span<Index>(trainable), rng);
+  const auto batch = static_cast<std::size_t>(options_.batch_size);
+  const std::size_t window = batch * kBucketBatches;
+  const auto length = [&](Index r) { return std::min(rows[r].size(), static_cast<std::size_t>(options_.max_length + 1)); };
+  for (std::size_t begin = 0; begin < trainable.size(); begin += window) {
+    const auto end = std::min(trainable.size(), begin + window);
+    std::stable_sort(trainable.begin() + static_cast<std::ptrdiff_t>(begin),
+                     trainable.begin() + static_cast<std::ptrdiff_t>(end),
+                     [&](Index a, Index b) { return length(a) < length(b); });
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> batches;
+  for (std::size_t begin = 0; begin < trainable.size(); begin += batch)
+    batches.emplace_back(begin, std::min(trainable.size(), begin + batch));
+  shuffle(std::span(batches), rng);
+  return batches;
+}
+
+void TransformerModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
+                             const std::function<void(int)>& after_epoch) {
+  // E, its gradient and Adam's two moments, and a batch's logits.
+  const auto table = static_cast<std::uint64_t>(item_count) * static_cast<std::uint64_t>(options_.dim) * sizeof(float);
+  const auto logits = static_cast<std::uint64_t>(options_.batch_size) * static_cast<std::uint64_t>(options_.max_length) *
+                      static_cast<std::uint64_t>(item_count) * sizeof(float);
+  require_memory(4 * table + logits, "transformer on " + std::to_string(item_count) + " items",
+                 "the item table with its gradient and Adam's moments, and a batch's logits over the catalogue",
+                 "a smaller batch_size or max_length needs proportionally less");
+  Rng rng(options_.seed);
+  build(item_count, rng);
+  losses_.clear();
+  std::vector<Index> trainable;
+  for (Index r = 0; r < rows.size(); ++r)
+    if (rows[r].size() >= 2) trainable.push_back(r);
+  if (trainable.empty()) throw Error("transformer: no fitted row has 2 items to learn from");
+  context.report("transformer: " + std::to_string(trainable.size()) + " sequences an epoch, " +
+                 std::to_string(item_count) + " items, dim " + std::to_string(options_.dim) + ", " +
+                 std::to_string(options_.blocks) + " blocks, max_length " + std::to_string(options_.max_length));
+  Adam optimizer(AdamOptions{.learning_rate = options_.learning_rate});
+  std::vector<Matrix> grads(parameters().size());
+  Network net;
+  trained_epochs_ = epochs;
+  auto last_report = std::chrono::steady_clock::now();
+  const auto fit_start = last_report;
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto batches_of_epoch = batches_by_length(rows, trainable, rng);
+    double loss_sum = 0;
+    Index batches = 0;
+    for (const auto& [begin, end] : batches_of_epoch) {
+      std::vector<std::span<const Index>> sequences;
+      for (std::size_t i = begin; i < end; ++i) sequences.push_back(rows[trainable[i]]);
+      net.layout = lay_out(sequences, options_.max_length, /*with_targets=*/true);
+      const float loss = train_step(net, rng, optimizer, grads);
+      ++batches;
+      if (!std::isfinite(loss))
+        throw Error("transformer: the loss became " + value_string(loss) + " at epoch " + std::to_string(epoch) +
+                    ", batch " + std::to_string(batches) + " (a learning_rate too high?)");
+      loss_sum += loss;
+    }
+    losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
+    const auto now = std::chrono::steady_clock::now();
+    // Long fits report every half minute, and the first and last epochs.
+    if (epoch == 1 || epoch == epochs || after_epoch || now - last_report >= std::chrono::seconds(30)) {
+      last_report = now;
+      const double seconds = std::chrono::duration<double>(now - start).count();
+      const double elapsed = std::chrono::duration<double>(now - fit_start).count();
+      context.report("transformer: epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " loss " +
+                     std::to_string(losses_.back()) + " (" + std::to_string(seconds) + " s; about " +
+                     std::to_string(static_cast<long long>(elapsed / epoch * (epochs - epoch))) + " s left)");
+    }
+    if (after_epoch) after_epoch(epoch);
+  }
+}
+
+void TransformerModel::encode_last(const Histories& histories, Matrix& last) const {
+  last.resize(histories.size(), options_.dim);
+  Network net;
+  for (Index begin = 0; begin < histories.size(); begin += kScoringChunk) {
+    const Index end = std::min(histories.size(), begin + kScoringChunk);
+    std::vector<std::span<const Index>> sequences;
+    for (Index h = begin; h < end; ++h) sequences.push_back(histories[h]);
+    net.layout = lay_out(sequences, options_.max_length, /*with_targets=*/false);
+    forward(net, nullptr);
+    for (Index h = begin; h < end; ++h)
+      last.row(h) = net.final_norm.output.row((h - begin + 1) * net.layout.length - 1);
+  }
+}
+
+void TransformerModel::score_batch(const Histories& histories, Matrix& scores) const {
+  require_fitted("score_batch");
+  Matrix last;
+  encode_last(histories, last);
+  scores.resize(histories.size(), items_.rows());
+  GemmBuffers buffers;
+  packed_gemm(GemmOperand::of(last), GemmOperand::of(items_).transposed(), {scores.data(), items_.rows()},
+              {.bias = output_bias_.data()}, buffers);
+}
+
+Matrix TransformerModel::item_vectors() const {
+  require_fitted("item_vectors");
+  Matrix vectors(items_.rows(), options_.dim + 1);
+  vectors.leftCols(options_.dim) = items_;
+  vectors.col(options_.dim) = output_bias_.row(0).transpose();
+  return vectors;
+}
+
+void TransformerModel::query_vectors(const Histories& histories, Matrix& queries) const {
+  require_fitted("query_vectors");
+  Matrix last;
+  encode_last(histories, last);
+  queries.resize(histories.size(), options_.dim + 1);
+  queries.leftCols(options_.dim) = last;
+  queries.col(options_.dim).setOnes();
+}
+
+void TransformerModel::save(io::ModelFile& file) const {
+  require_fitted("save");
+  file.header["model"] = {{"kind", kind()}, {"params", params()}};
+  file.tensors.push_back({kItems, items_});
+  file.tensors.push_back({kPositions, positions_});
+  file.tensors.push_back({kOutputBias, output_bias_});
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    const auto names = blocks_[k].parameter_names();
+    const auto params = blocks_[k].parameters();
+    for (std::size_t p = 0; p < params.size(); ++p) file.tensors.push_back({block_tensor_name(k, names[p]), *params[p]});
+  }
+  const auto norm_names = final_norm_.parameter_names();
+  for (std::size_t p = 0; p < norm_names.size(); ++p)
+    file.tensors.push_back({kFinalNorm + norm_names[p], final_norm_.parameters()[p]});
+}
+
+void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& path) {
+  const auto& p = file.header.at("model").at("params");
+  options_ = option_schema().read_saved(p, TransformerOptions{});
+  trained_epochs_ = p.value("epochs_trained", options_.epochs);
+  validation_.clear();
+  epochs_tuned_on_.clear();
+  if (p.contains("epochs_validation")) {
+    for (const auto& point : p.at("epochs_validation"))
+      validation_.emplace_back(point.at(0).get<int>(), point.at(1).get<double>());
+    epochs_tuned_on_ = p.at("epochs_tuned_on").get<std::string>();
+  }
+  losses_.clear();
+  if (p.contains("final_loss")) losses_.push_back(p.at("final_loss").get<float>());
+  const Index items = file.tensor(kItems).rows();
+  if (items == 0) throw Error(path.string() + ": " + kItems + " is empty");
+  Rng unused(0);
+  build(items, unused);  // the shapes, then every tensor from the file
+  const auto take = [&](const std::string& name, Matrix& into) {
+    const auto& value = file.tensor(name);
+    io::expect_shape({name, value}, into.rows(), into.cols(), path);
+    into = value;
+  };
+  take(kItems, items_);
+  take(kPositions, positions_);
+  take(kOutputBias, output_bias_);
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    const auto names = blocks_[k].parameter_names();
+    const auto params = blocks_[k].parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) take(block_tensor_name(k, names[i]), *params[i]);
+  }
+  const auto norm_names = final_norm_.parameter_names();
+  for (std::size_t i = 0; i < norm_names.size(); ++i) take(kFinalNorm + norm_names[i], final_norm_.parameters()[i]);
+}
+
+}  // namespace aisle::rec
