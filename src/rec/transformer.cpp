@@ -108,8 +108,9 @@ struct TransformerModel::Network {
   Matrix dropped_input, hidden, grad_hidden, grad_input;
   // The logits over the catalogue, tens of MB whose row count changes each
   // step: grown, never shrunk (a fresh mapping each step cost a quarter of
-  // the fit in page faults).
-  std::vector<float> logits;
+  // the fit in page faults). A Matrix, not a vector: Eigen's alignment, so
+  // that row sums run the same vector path in every fit (same seed, same bits).
+  Matrix logits;
   std::vector<Index> scored, targets;
   GemmBuffers logits_buffers, hidden_gradient_buffers, item_gradient_buffers;
 
@@ -246,7 +247,7 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
   Matrix& hidden = net.hidden;
   hidden.resize(count, d);
   for (Index i = 0; i < count; ++i) hidden.row(i) = net.final_norm.output.row(scored[static_cast<std::size_t>(i)]);
-  if (net.logits.size() < static_cast<std::size_t>(count * items)) net.logits.resize(static_cast<std::size_t>(count * items));
+  if (net.logits.size() < count * items) net.logits.resize(count, items);
   Eigen::Map<Matrix> logits(net.logits.data(), count, items);
   packed_gemm(GemmOperand::of(hidden), GemmOperand::of(items_).transposed(), {logits.data(), items},
               {.bias = output_bias_.data()}, net.logits_buffers);
@@ -451,8 +452,17 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
   }
   losses_.clear();
   if (p.contains("final_loss")) losses_.push_back(p.at("final_loss").get<float>());
-  const Index items = file.tensor(kItems).rows();
-  if (items == 0) throw Error(path.string() + ": " + kItems + " is empty");
+  [[maybe_unused]] const TransformerModel validated(options_);  // the constructor's checks and messages
+  // The sizes the header claims, checked against the tensors the file holds
+  // before anything is allocated from them.
+  const auto& item_table = file.tensor(kItems);
+  const Index items = item_table.rows();
+  io::expect_shape({kItems, item_table}, std::max<Index>(items, 1), options_.dim, path);
+  io::expect_shape({kPositions, file.tensor(kPositions)}, options_.max_length, options_.dim, path);
+  const auto needed = static_cast<std::size_t>(options_.blocks) * TransformerBlock({.dim = options_.dim}).parameter_count();
+  if (needed > file.tensors.size())
+    throw Error(path.string() + ": the header names " + std::to_string(options_.blocks) + " blocks, the file holds " +
+                std::to_string(file.tensors.size()) + " tensors");
   Rng unused(0);
   build(items, unused);  // the shapes, then every tensor from the file
   const auto take = [&](const std::string& name, Matrix& into) {

@@ -1,0 +1,150 @@
+// The transformer recommender: it learns order (not only the set of a
+// history), is seeded, round-trips through the model file bit for bit,
+// serves many threads, and its scores are inner products of its vectors.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/io/model_file.hpp"
+#include "aisle/rec/model_registry.hpp"
+#include "aisle/rec/recommender.hpp"
+#include "aisle/rec/transformer.hpp"
+#include "support/synthetic_store.hpp"
+#include "support/test_files.hpp"
+
+namespace aisle::rec {
+namespace {
+
+constexpr Index kItems = 24;
+
+// Half the shoppers walk the catalogue upwards (i, i + 1, ...), half
+// downwards, from random starts: the same set of items comes next in
+// opposite directions, which only the order tells apart.
+Histories two_way_walks(Index users, Index length, std::uint64_t seed) {
+  Rng rng(seed);
+  Histories rows;
+  std::vector<Index> row;
+  for (Index u = 0; u < users; ++u) {
+    const auto start = static_cast<Index>(rng.below(kItems));
+    const Index step = u % 2 == 0 ? 1 : kItems - 1;
+    row.clear();
+    for (Index i = 0; i < length; ++i) row.push_back((start + i * step) % kItems);
+    rows.add(row);
+  }
+  return rows;
+}
+
+TransformerOptions tiny_options(int epochs = 30) {
+  TransformerOptions o;
+  o.max_length = 6;
+  o.dim = 16;
+  o.blocks = 1;
+  o.heads = 2;
+  o.dropout = 0.1f;
+  o.epochs = epochs;
+  o.batch_size = 32;
+  o.learning_rate = 1e-2f;
+  return o;
+}
+
+Index top_item(const Model& model, const std::vector<Index>& history) {
+  Index best = 0;
+  const RowVector scores = model.score(history);
+  scores.maxCoeff(&best);
+  return best;
+}
+
+const TransformerModel& trained_walker() {
+  static const TransformerModel model = [] {
+    TransformerModel m(tiny_options());
+    m.fit(two_way_walks(400, 8, 1), kItems);
+    return m;
+  }();
+  return model;
+}
+
+TEST(RecTransformer, LearnsTheOrderNotOnlyTheSet) {
+  const auto& model = trained_walker();
+  EXPECT_EQ(top_item(model, {3, 4, 5}), 6);
+  EXPECT_EQ(top_item(model, {5, 4, 3}), 2);
+  EXPECT_EQ(top_item(model, {20, 21, 22, 23}), 0);  // around the end
+  EXPECT_EQ(top_item(model, {1, 0}), 23);
+  EXPECT_LT(model.epoch_losses().back(), model.epoch_losses().front());
+}
+
+TEST(RecTransformer, ReadsOnlyTheNewestMaxLengthItems) {
+  const auto& model = trained_walker();
+  const std::vector<Index> long_history{9, 9, 9, 2, 3, 4, 5, 6, 7};
+  const std::vector<Index> newest(long_history.end() - 6, long_history.end());
+  EXPECT_EQ(model.score(long_history), model.score(newest));
+}
+
+TEST(RecTransformer, ScoresAreInnerProductsOfItsVectors) {
+  const auto& model = trained_walker();
+  Histories queries;
+  queries.add(std::vector<Index>{3, 4, 5});
+  queries.add(std::vector<Index>{7});
+  queries.add(std::vector<Index>{});
+  Matrix scores, vectors;
+  model.score_batch(queries, scores);
+  model.query_vectors(queries, vectors);
+  ASSERT_EQ(vectors.cols(), model.vector_dim());
+  const Matrix products = vectors * model.item_vectors().transpose();
+  EXPECT_TRUE(products.isApprox(scores, 1e-5f));
+}
+
+TEST(RecTransformer, SameSeedSameModelAndTheFileRoundTripsBitForBit) {
+  const Interactions data = test_support::synthetic_store(120, 30, 3);
+  auto a = Recommender::fit(data, std::make_unique<TransformerModel>(tiny_options(3)));
+  auto b = Recommender::fit(data, std::make_unique<TransformerModel>(tiny_options(3)));
+  const auto& first = static_cast<const TransformerModel&>(a.model());
+  EXPECT_EQ(first.epoch_losses(), static_cast<const TransformerModel&>(b.model()).epoch_losses());
+  test_support::TempDir dir;
+  a.save(dir / "transformer.aisle");
+  const auto loaded = Recommender::load(dir / "transformer.aisle");
+  EXPECT_EQ(loaded.model().kind(), "transformer");
+  EXPECT_EQ(loaded.model().params().at("dim"), 16);
+  Histories queries;
+  queries.add(std::vector<Index>{1, 2, 3});
+  queries.add(std::vector<Index>{4});
+  Matrix x, y, z;
+  a.model().score_batch(queries, x);
+  b.model().score_batch(queries, y);
+  loaded.model().score_batch(queries, z);
+  EXPECT_EQ(x, y);
+  EXPECT_EQ(x, z);
+}
+
+TEST(RecTransformer, ThreadsQueryingEqualSerial) {
+  const auto& model = trained_walker();
+  Histories queries;
+  for (Index i = 0; i < 40; ++i) queries.add(std::vector<Index>{i % kItems, (i + 1) % kItems, (i + 2) % kItems});
+  Matrix serial;
+  model.score_batch(queries, serial);
+  std::vector<Matrix> results(8);
+  std::vector<std::thread> threads;
+  for (auto& result : results) threads.emplace_back([&] { model.score_batch(queries, result); });
+  for (auto& thread : threads) thread.join();
+  for (const auto& result : results) EXPECT_EQ(result, serial);
+}
+
+TEST(RecTransformer, MadeByNameAndRefusesBadOptions) {
+  const auto model = make_model("transformer", {{"dim", 8}, {"heads", 2}, {"epochs", 1}});
+  EXPECT_EQ(model->kind(), "transformer");
+  EXPECT_THROW(make_model("transformer", {{"dim", 6}, {"heads", 4}}), Error);
+  EXPECT_THROW(make_model("transformer", {{"dropout", 1.0}}), Error);
+  EXPECT_THROW(make_model("transformer", {{"max_length", 0}}), Error);
+  TransformerModel unfitted(tiny_options());
+  EXPECT_THROW(unfitted.score(std::vector<Index>{1}), Error);
+  TransformerModel nothing_to_learn(tiny_options(1));
+  Histories singles;
+  singles.add(std::vector<Index>{1});
+  EXPECT_THROW(nothing_to_learn.fit(singles, 4), Error);
+}
+
+}  // namespace
+}  // namespace aisle::rec
