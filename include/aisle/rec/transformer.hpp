@@ -19,7 +19,7 @@ struct TransformerOptions {
   Index blocks = 2;
   Index heads = 1;
   float dropout = 0.5f;  // on the input embeddings and each block's branches, in training
-  int epochs = 200;      // passes over the fitted rows (at most, with validate)
+  int epochs = 100;      // passes over the fitted rows (at most, with validate)
   float learning_rate = 1e-3f;
   Index batch_size = 128;  // sequences a step
   std::uint64_t seed = 42;
