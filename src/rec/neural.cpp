@@ -265,13 +265,7 @@ NeuralModel::NeuralModel(NeuralOptions options) : options_(options) {
 nlohmann::json NeuralModel::params() const {
   nlohmann::json p = option_schema().write(options_);
   if (!final_losses_.empty()) p["final_loss"] = final_losses_.back();
-  if (!validation_.empty()) {
-    p["epochs_trained"] = trained_epochs_;
-    p["epochs_tuned_on"] = epochs_tuned_on_;
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& [epoch, value] : validation_) curve.push_back({epoch, value});
-    p["epochs_validation"] = curve;
-  }
+  epochs_.write(p);
   return p;
 }
 
@@ -284,28 +278,14 @@ Sequential NeuralModel::make_head(Index item_count) const {
 }
 
 void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
-  validation_.clear();
+  epochs_.clear();
   int epochs = options_.epochs;
-  if (options_.validate && epochs > 0) epochs = epochs_from_validation(rows, item_count, context);
+  if (options_.validate && epochs > 0)
+    epochs = epochs_.choose(rows, item_count, context, kKind, [&](const Histories& fitted, const auto& after_epoch) {
+      NeuralModel probe(options_);
+      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { after_epoch(epoch, probe); });
+    });
   train(rows, item_count, epochs, context, {});
-}
-
-int NeuralModel::epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context) {
-  const auto split = make_validation_split(rows, item_count, context.validation_protocol);
-  const auto metric = protocol_metrics(context.validation_protocol).back();
-  context.report("neural: choosing epochs on " + std::to_string(split.queries.size()) + " validation users (" +
-                 metric.name() + ")");
-  NeuralModel probe(options_);
-  probe.train(split.fitted, item_count, options_.epochs, context, [&](int epoch) {
-    const double value = evaluate(probe, split, {.metrics = {metric}}).metrics.front().second;
-    validation_.emplace_back(epoch, value);
-    context.report("neural: epoch " + std::to_string(epoch) + " -> validation " + metric.name() + " " +
-                   std::to_string(value));
-  });
-  epochs_tuned_on_ = metric.name() + " of a validation split of the fitted rows";
-  return std::max_element(validation_.begin(), validation_.end(),
-                          [](const auto& a, const auto& b) { return a.second < b.second; })
-      ->first;
 }
 
 void NeuralModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
@@ -339,7 +319,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
     trainer = std::make_unique<FullSoftmaxTrainer>(input_, head_, kernels(), options_);
   std::vector<Index> kept;
   std::vector<std::size_t> ages;
-  trained_epochs_ = epochs;
+  epochs_.set_trained(epochs);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     shuffle(std::span<Index>(trainable), rng);
@@ -445,14 +425,7 @@ void NeuralModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   NeuralOptions before_input_decay;
   before_input_decay.input_decay = 1.0f;  // files from before input_decay weighed every item alike
   options_ = option_schema().read_saved(p, before_input_decay);
-  trained_epochs_ = p.value("epochs_trained", options_.epochs);
-  validation_.clear();
-  epochs_tuned_on_.clear();
-  if (p.contains("epochs_validation")) {
-    for (const auto& point : p.at("epochs_validation"))
-      validation_.emplace_back(point.at(0).get<int>(), point.at(1).get<double>());
-    epochs_tuned_on_ = p.at("epochs_tuned_on").get<std::string>();
-  }
+  epochs_.read(p, options_.epochs);
   final_losses_.clear();
   if (p.contains("final_loss")) final_losses_.push_back(p.at("final_loss").get<float>());
   const auto& weight = file.tensor(kInputWeight);

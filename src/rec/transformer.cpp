@@ -145,13 +145,7 @@ const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
 nlohmann::json TransformerModel::params() const {
   nlohmann::json p = option_schema().write(options_);
   if (!losses_.empty()) p["final_loss"] = losses_.back();
-  if (!validation_.empty()) {
-    p["epochs_trained"] = trained_epochs_;
-    p["epochs_tuned_on"] = epochs_tuned_on_;
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& [epoch, value] : validation_) curve.push_back({epoch, value});
-    p["epochs_validation"] = curve;
-  }
+  epochs_.write(p);
   return p;
 }
 
@@ -180,29 +174,14 @@ std::vector<Matrix*> TransformerModel::parameters() {
 }
 
 void TransformerModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
-  validation_.clear();
-  epochs_tuned_on_.clear();
+  epochs_.clear();
   int epochs = options_.epochs;
-  if (options_.validate && epochs > 0) epochs = epochs_from_validation(rows, item_count, context);
+  if (options_.validate && epochs > 0)
+    epochs = epochs_.choose(rows, item_count, context, kKind, [&](const Histories& fitted, const auto& after_epoch) {
+      TransformerModel probe(options_);
+      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { after_epoch(epoch, probe); });
+    });
   train(rows, item_count, epochs, context, {});
-}
-
-int TransformerModel::epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context) {
-  const auto split = make_validation_split(rows, item_count, context.validation_protocol);
-  const auto metric = protocol_metrics(context.validation_protocol).back();
-  context.report("transformer: choosing epochs on " + std::to_string(split.queries.size()) + " validation users (" +
-                 metric.name() + ")");
-  TransformerModel probe(options_);
-  probe.train(split.fitted, item_count, options_.epochs, context, [&](int epoch) {
-    const double value = evaluate(probe, split, {.metrics = {metric}}).metrics.front().second;
-    validation_.emplace_back(epoch, value);
-    context.report("transformer: epoch " + std::to_string(epoch) + " -> validation " + metric.name() + " " +
-                   std::to_string(value));
-  });
-  epochs_tuned_on_ = metric.name() + " of a validation split of the fitted rows";
-  return std::max_element(validation_.begin(), validation_.end(),
-                          [](const auto& a, const auto& b) { return a.second < b.second; })
-      ->first;
 }
 
 void TransformerModel::forward(Network& net, Rng* rng) const {
@@ -348,7 +327,7 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
   Adam optimizer(AdamOptions{.learning_rate = options_.learning_rate});
   std::vector<Matrix> grads(parameters().size());
   Network net;
-  trained_epochs_ = epochs;
+  epochs_.set_trained(epochs);
   auto last_report = std::chrono::steady_clock::now();
   const auto fit_start = last_report;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
@@ -442,14 +421,7 @@ void TransformerModel::save(io::ModelFile& file) const {
 void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   const auto& p = file.header.at("model").at("params");
   options_ = option_schema().read_saved(p, TransformerOptions{});
-  trained_epochs_ = p.value("epochs_trained", options_.epochs);
-  validation_.clear();
-  epochs_tuned_on_.clear();
-  if (p.contains("epochs_validation")) {
-    for (const auto& point : p.at("epochs_validation"))
-      validation_.emplace_back(point.at(0).get<int>(), point.at(1).get<double>());
-    epochs_tuned_on_ = p.at("epochs_tuned_on").get<std::string>();
-  }
+  epochs_.read(p, options_.epochs);
   losses_.clear();
   if (p.contains("final_loss")) losses_.push_back(p.at("final_loss").get<float>());
   [[maybe_unused]] const TransformerModel validated(options_);  // the constructor's checks and messages

@@ -119,6 +119,24 @@ TEST(RecTransformer, SameSeedSameModelAndTheFileRoundTripsBitForBit) {
   EXPECT_EQ(x, z);
 }
 
+// --validate: the epoch count chosen on a validation split, the curve in
+// params, both kept by the model file.
+TEST(RecTransformer, ChoosesEpochsOnValidationAndKeepsTheCurve) {
+  const Interactions data = test_support::synthetic_store(120, 30, 3);
+  auto options = tiny_options(3);
+  options.validate = true;
+  auto fitted = Recommender::fit(data, std::make_unique<TransformerModel>(options));
+  const auto params = fitted.model().params();
+  ASSERT_EQ(params.at("epochs_validation").size(), 3u);
+  const int chosen = params.at("epochs_trained").get<int>();
+  EXPECT_GE(chosen, 1);
+  EXPECT_LE(chosen, 3);
+  EXPECT_EQ(static_cast<const TransformerModel&>(fitted.model()).epoch_losses().size(), static_cast<std::size_t>(chosen));
+  test_support::TempDir dir;
+  fitted.save(dir / "validated.aisle");
+  EXPECT_EQ(Recommender::load(dir / "validated.aisle").model().params(), params);
+}
+
 TEST(RecTransformer, ThreadsQueryingEqualSerial) {
   const auto& model = trained_walker();
   Histories queries;

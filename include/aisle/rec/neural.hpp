@@ -9,6 +9,7 @@
 #include "aisle/nn/embedding_bag.hpp"
 #include "aisle/nn/sequential.hpp"
 #include "aisle/core/option_schema.hpp"
+#include "aisle/rec/epoch_tuning.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace aisle::rec {
@@ -89,7 +90,6 @@ class NeuralModel final : public Model {
   void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
              const std::function<void(int)>& after_epoch);
   void require_memory_for_training(Index item_count, Index negatives) const;
-  int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
   // The backend of the head, which the input layer shares.
   const Backend& kernels() const { return backend(head_.backend_kind()); }
 
@@ -97,9 +97,7 @@ class NeuralModel final : public Model {
   EmbeddingBag input_;  // h1 = relu(x W1 + b1): W1 [items x hidden], b1 [1 x hidden]
   Sequential head_;
   std::vector<float> final_losses_;  // mean training loss of each epoch
-  int trained_epochs_ = 0;
-  std::string epochs_tuned_on_;  // what chose trained_epochs_, as params() reports it
-  std::vector<std::pair<int, double>> validation_;  // (epoch, validation metric)
+  EpochTuning epochs_;  // the epoch count, and the validation curve that chose it
 };
 
 }  // namespace aisle::rec

@@ -9,6 +9,7 @@
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/layer_norm.hpp"
 #include "aisle/nn/transformer_block.hpp"
+#include "aisle/rec/epoch_tuning.hpp"
 #include "aisle/rec/model.hpp"
 
 namespace aisle::rec {
@@ -69,7 +70,6 @@ class TransformerModel final : public Model {
              const std::function<void(int)>& after_epoch);
   std::vector<std::pair<std::size_t, std::size_t>> batches_by_length(const Histories& rows,
                                                                    std::vector<Index>& trainable, Rng& rng) const;
-  int epochs_from_validation(const Histories& rows, Index item_count, const FitContext& context);
   // The final hidden state of each history's newest position: [histories x dim].
   void encode_last(const Histories& histories, Matrix& last) const;
   std::vector<Matrix*> parameters();
@@ -81,9 +81,7 @@ class TransformerModel final : public Model {
   std::vector<TransformerBlock> blocks_;
   LayerNorm final_norm_;
   std::vector<float> losses_;
-  int trained_epochs_ = 0;
-  std::string epochs_tuned_on_;
-  std::vector<std::pair<int, double>> validation_;
+  EpochTuning epochs_;  // the epoch count, and the validation curve that chose it
 };
 
 }  // namespace aisle::rec
