@@ -57,45 +57,40 @@ double correction_ratio(double log_b1, double log_b2, double step) {
 }  // namespace
 
 void LazyAdam::tabulate_tails() {
-  const double ratio = std::exp(log_b1_ - 0.5 * log_b2_ - log_keep_);
+  log_ratio_ = log_b1_ - 0.5 * log_b2_ - log_keep_;
+  ratio_ = std::exp(log_ratio_);
   tails_.clear();
-  if (!(ratio < 1)) return;  // no finite tail: catch_up_row sums the terms
+  if (!(ratio_ < 1)) return;  // no finite tail: missed_move_sum sums the terms
   // T(N) as a geometric series (f is nearly constant by then), then
   // T(s) = r (f(s + 1) + T(s + 1)) downwards: each step shrinks the error.
-  const std::int64_t last = kClosedFormAfter;
-  tails_.resize(static_cast<std::size_t>(last) + 1);
-  tails_[static_cast<std::size_t>(last)] =
-      correction_ratio(log_b1_, log_b2_, static_cast<double>(last + 1)) * ratio / (1 - ratio);
-  for (std::int64_t s = last - 1; s >= 0; --s)
+  tails_.resize(static_cast<std::size_t>(kClosedFormAfter) + 1);
+  tails_.back() = geometric_tail(kClosedFormAfter);
+  for (std::int64_t s = kClosedFormAfter - 1; s >= 0; --s)
     tails_[static_cast<std::size_t>(s)] =
-        ratio * (correction_ratio(log_b1_, log_b2_, static_cast<double>(s + 1)) + tails_[static_cast<std::size_t>(s + 1)]);
-  ratio_ = ratio;
+        ratio_ * (correction_ratio(log_b1_, log_b2_, static_cast<double>(s + 1)) + tails_[static_cast<std::size_t>(s + 1)]);
+}
+
+// T(s) with f held at f(s + 1): r f(s + 1) / (1 - r).
+double LazyAdam::geometric_tail(std::int64_t s) const {
+  return correction_ratio(log_b1_, log_b2_, static_cast<double>(s + 1)) * ratio_ / (1 - ratio_);
 }
 
 double LazyAdam::missed_move_sum(std::int64_t last, std::int64_t missed) const {
   const auto k = static_cast<double>(missed);
   if (!tails_.empty()) {
-    const double ratio_k = std::exp(k * std::log(ratio_));
-    if (last < kClosedFormAfter) {
-      const std::int64_t end = last + missed;
-      const double tail_after = end <= kClosedFormAfter
-                                    ? tails_[static_cast<std::size_t>(end)]
-                                    : correction_ratio(log_b1_, log_b2_, static_cast<double>(end + 1)) * ratio_ /
-                                          (1 - ratio_);
-      return tails_[static_cast<std::size_t>(last)] - ratio_k * tail_after;
-    }
-    return correction_ratio(log_b1_, log_b2_, static_cast<double>(last + 1)) * ratio_ * -std::expm1(k * std::log(ratio_)) /
-           (1 - ratio_);
+    if (last >= kClosedFormAfter) return geometric_tail(last) * -std::expm1(k * log_ratio_);
+    const std::int64_t end = last + missed;
+    const double tail_after = end <= kClosedFormAfter ? tails_[static_cast<std::size_t>(end)] : geometric_tail(end);
+    return tails_[static_cast<std::size_t>(last)] - std::exp(k * log_ratio_) * tail_after;
   }
   // r >= 1 (weight decay beyond lr * wd = 1 - b1 / sqrt(b2)): the terms
   // themselves, as many as were missed, to at most kMaxTerms.
   constexpr std::int64_t kMaxTerms = 100'000;
   const double b1 = options_.beta1, b2 = options_.beta2;
-  const double ratio = b1 / std::sqrt(b2) * std::exp(-log_keep_);
   double sum = 0, ratio_j = 1;
   double b1_s = std::exp(static_cast<double>(last) * log_b1_), b2_s = std::exp(static_cast<double>(last) * log_b2_);
   for (std::int64_t j = 1; j <= std::min(missed, kMaxTerms); ++j) {
-    ratio_j *= ratio;
+    ratio_j *= ratio_;
     b1_s *= b1;
     b2_s *= b2;
     sum += ratio_j * std::sqrt(1 - b2_s) / (1 - b1_s);

@@ -6,7 +6,7 @@ namespace aisle {
 namespace {
 
 // Where each part's gradients start in the block's parameter order.
-constexpr std::size_t kNorm1 = 0, kAttention = 2, kNorm2 = 6, kInner = 8, kOuter = 10, kParameters = 12;
+constexpr std::size_t kNorm1 = 0, kAttention = 2, kNorm2 = 6, kInner = 8, kOuter = 10;
 
 // The dropout of a branch in training, or the branch itself.
 const Matrix& dropped(const Dropout& dropout, const Matrix& branch, Rng* rng, Matrix& mask, Matrix& scratch) {
@@ -58,8 +58,8 @@ void TransformerBlock::forward(const Backend& backend, ConstMatrixRef x, const S
 
 void TransformerBlock::backward(const Backend& backend, ConstMatrixRef x, const SequenceBatch& batch,
                                 TransformerBlockState& state, std::span<Matrix> grads) const {
-  if (grads.size() != kParameters)
-    throw Error("TransformerBlock: backward needs " + std::to_string(kParameters) + " gradient tensors, got " +
+  if (grads.size() != kParameterCount)
+    throw Error("TransformerBlock: backward needs " + std::to_string(kParameterCount) + " gradient tensors, got " +
                 std::to_string(grads.size()));
   if (state.grad_output.rows() != x.rows() || state.grad_output.cols() != options_.dim)
     throw Error("TransformerBlock: output gradient of shape " + shape_string(state.grad_output) + ", expected " +

@@ -431,7 +431,7 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
   const Index items = item_table.rows();
   io::expect_shape({kItems, item_table}, std::max<Index>(items, 1), options_.dim, path);
   io::expect_shape({kPositions, file.tensor(kPositions)}, options_.max_length, options_.dim, path);
-  const auto needed = static_cast<std::size_t>(options_.blocks) * TransformerBlock({.dim = options_.dim}).parameter_count();
+  const auto needed = static_cast<std::size_t>(options_.blocks) * TransformerBlock::kParameterCount;
   if (needed > file.tensors.size())
     throw Error(path.string() + ": the header names " + std::to_string(options_.blocks) + " blocks, the file holds " +
                 std::to_string(file.tensors.size()) + " tensors");

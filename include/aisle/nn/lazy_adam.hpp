@@ -68,10 +68,11 @@ class LazyAdam {
   // (in units of lr m / sqrt(v) at `last`).
   double missed_move_sum(std::int64_t last, std::int64_t missed) const;
   void tabulate_tails();
+  double geometric_tail(std::int64_t s) const;
 
   AdamOptions options_;
   double log_b1_ = 0, log_b2_ = 0, log_keep_ = 0;  // logs of beta1, beta2, 1 - lr * weight_decay
-  double ratio_ = 0;            // b1 / sqrt(b2) / keep: how a missed step's move shrinks with its distance
+  double ratio_ = 0, log_ratio_ = 0;  // r = b1 / sqrt(b2) / keep: how a missed step's move shrinks with its distance
   std::vector<double> tails_;   // T(s) for the early steps (empty when ratio_ >= 1)
   std::int64_t step_ = 0;
   std::vector<Slot> slots_;

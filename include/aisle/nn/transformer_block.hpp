@@ -58,7 +58,8 @@ class TransformerBlock {
   std::vector<Matrix*> parameters();
   std::vector<const Matrix*> parameters() const;
   std::vector<std::string> parameter_names() const;
-  std::size_t parameter_count() const { return 12; }
+  static constexpr std::size_t kParameterCount = 12;
+  std::size_t parameter_count() const { return kParameterCount; }
   nlohmann::json config() const;
   static TransformerBlock from_config(const nlohmann::json& config);
 
