@@ -9,23 +9,34 @@
 # set-ups (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS=1) and keeps its
 # best. The 10-epoch training time is the median of three runs of one seed.
 #
-# usage: benchmarks/compare.sh [--json] [--rounds N] [--threads N] [--data DIR]
+# Then the transformer recommender against the same architecture in PyTorch
+# (benchmarks/compare_transformer.py) on one interactions.csv: training
+# sequences a second (the median of three one-epoch fits) and one history's
+# scores over the catalogue (the median of 200 queries), PyTorch again in its
+# better thread set-up. --rec-data names the data set's folder; by default a
+# synthetic store of amazon-beauty's shape (22,363 users, 12,101 items,
+# 198,502 rows) made by aisle-recommend synth.
+#
+# usage: benchmarks/compare.sh [--json] [--rounds N] [--threads N] [--data DIR] [--rec-data DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${AISLE_BUILD_DIR:-$root/build}"
-json=0 rounds=5 threads=2 data=/usr/share/datasets/fashion-mnist
+json=0 rounds=5 threads=2 data=/usr/share/datasets/fashion-mnist rec_data=
 while [ $# -gt 0 ]; do
   case "$1" in
     --json) json=1 ;;
     --rounds) rounds="${2-}"; shift ;;
     --threads) threads="${2-}"; shift ;;
     --data) data="${2-}"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --rec-data) rec_data="${2-}"; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   [ $# -gt 0 ] && shift
 done
 [ -d "$data" ] || { echo "compare.sh: no Fashion-MNIST folder at '$data' (--data DIR)" >&2; exit 2; }
+[ -z "$rec_data" ] || [ -f "$rec_data/interactions.csv" ] || {
+  echo "compare.sh: no interactions.csv in '$rec_data' (--rec-data DIR)" >&2; exit 2; }
 for number in "$rounds" "$threads"; do
   [[ "$number" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --rounds and --threads take a positive integer, not '$number'" >&2; exit 2; }
 done
@@ -59,6 +70,19 @@ for run in 1 2 3; do
   log "10 epochs of the classic model on Fashion-MNIST ($run/3)"
   AISLE_NUM_THREADS="$threads" "$bin/aisle-classify" train --data "$data" --epochs 10 --json \
     --out "$work/fashion.model" >"$work/epochs.$run.jsonl"
+done
+
+if [ -z "$rec_data" ]; then
+  rec_data="$work/beauty-shaped"
+  "$bin/aisle-recommend" synth --out "$rec_data" --users 22363 --items 12101 --interactions 198502 >/dev/null
+fi
+log "transformer: aisle"
+AISLE_NUM_THREADS="$threads" "$bin/aisle-transformer-bench" --data "$rec_data" >"$work/transformer-aisle"
+for setup in passive openblas1; do
+  log "transformer: PyTorch ($setup)"
+  if [ "$setup" = passive ]; then environment=(OMP_WAIT_POLICY=PASSIVE); else environment=(OPENBLAS_NUM_THREADS=1); fi
+  env "${environment[@]}" /usr/bin/python3 "$root/benchmarks/compare_transformer.py" \
+    --data "$rec_data" --threads "$threads" >"$work/transformer-torch-$setup"
 done
 
 /usr/bin/python3 - "$work" "$rounds" "$json" <<'PY'
@@ -117,6 +141,18 @@ result = {
     "aisle_predict_b256_sps": a_p256, "torch_predict_b256_sps": t_p256,
     "peak_gflops": peak, "rounds": rounds,
 }
+transformer_aisle = json.load(open(f"{work}/transformer-aisle"))
+transformer_torch = [json.load(open(f"{work}/transformer-torch-{s}")) for s in ("passive", "openblas1")]
+t_train_sps = max(x["train_sequences_per_s"] for x in transformer_torch)
+t_predict1_us = min(x["predict1_us"] for x in transformer_torch)
+result.update({
+    "transformer_train_ratio": transformer_aisle["train_sequences_per_s"] / t_train_sps,
+    "transformer_predict1_ratio": t_predict1_us / transformer_aisle["predict1_us"],
+    "aisle_transformer_train_sps": transformer_aisle["train_sequences_per_s"],
+    "torch_transformer_train_sps": t_train_sps,
+    "aisle_transformer_predict1_us": transformer_aisle["predict1_us"],
+    "torch_transformer_predict1_us": t_predict1_us,
+})
 if as_json:
     print(json.dumps(result))
 else:
@@ -128,4 +164,9 @@ else:
           f"{result['predict_b256_frac_peak']:.1%} of the {peak:.0f} GFLOP/s FMA peak")
     print(f"10 epochs on Fashion-MNIST: {fashion_s:.2f} s of training (median of "
           f"{', '.join(f'{seconds:.2f}' for seconds, _ in runs)}), test accuracy {fashion_accuracy}")
+    a_seq, a_us = result["aisle_transformer_train_sps"], result["aisle_transformer_predict1_us"]
+    print(f"{'transformer train (seq/s)':<28}{a_seq:>14,.0f}{t_train_sps:>14,.0f}"
+          f"{result['transformer_train_ratio']:>9.2f}x")
+    print(f"{'transformer predict 1 (us)':<28}{a_us:>14.1f}{t_predict1_us:>14.1f}"
+          f"{result['transformer_predict1_ratio']:>9.2f}x")
 PY

@@ -24,6 +24,7 @@ add_library(aisle_serve_core STATIC
   ${AISLE_EXAMPLES_DIR}/serve/classify_handler.cpp
   ${AISLE_EXAMPLES_DIR}/serve/admin_handlers.cpp)
 target_include_directories(aisle_serve_core PUBLIC ${AISLE_EXAMPLES_DIR}/serve)
+aisle_precompile_common_headers(aisle_serve_core)
 target_link_libraries(aisle_serve_core PUBLIC aisle::aisle aisle_classifier_model PRIVATE aisle_compile_flags)
 
 # cpp-httplib from Debian (libcpp-httplib-dev, which scripts/install-deps

@@ -80,7 +80,12 @@ std::string Recommender::ranking() const {
 
 Recommender Recommender::fit(const Interactions& data, std::unique_ptr<Model> model, const FitContext& context) {
   if (!model) throw Error("Recommender::fit: no model");
-  model->fit(data.histories(), data.item_count(), context);
+  FitContext with_features = context;
+  if (with_features.item_features == nullptr && data.has_features()) {
+    with_features.item_features = &data.item_features();
+    with_features.feature_count = data.features().size();
+  }
+  model->fit(data.histories(), data.item_count(), with_features);
   return Recommender(data, std::move(model));
 }
 

@@ -28,6 +28,7 @@ constexpr const char* kItems = "transformer.items";
 constexpr const char* kPositions = "transformer.positions";
 constexpr const char* kOutputBias = "transformer.output_bias";
 constexpr const char* kFinalNorm = "transformer.final_norm.";
+constexpr const char* kFeatures = "transformer.features";
 // Histories encoded at once when scoring: bounds the scratch of a batch.
 constexpr Index kScoringChunk = 256;
 
@@ -101,6 +102,8 @@ float softmax_cross_entropy_in_place(Eigen::Map<Matrix> logits, std::span<const 
 // The states of one forward (and backward) pass over a batch.
 struct TransformerModel::Network {
   SequenceLayout layout;
+  const Matrix* item_table = nullptr;  // what the inputs and scores read
+  Matrix composed_items;               // training's E + features, recomposed each step
   Matrix input, input_mask;
   std::vector<TransformerBlockState> blocks;
   LayerState final_norm;
@@ -138,7 +141,8 @@ const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
           .add("learning_rate", &O::learning_rate, "Adam's learning rate")
           .add("batch_size", &O::batch_size, "sequences a step")
           .add("seed", &O::seed, "seed of the initial weights, batches and dropout")
-          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit")
+          .add("features", &O::features, "add the mean of an item's feature embeddings to its own (data with item features)");
   return schema;
 }
 
@@ -149,7 +153,7 @@ nlohmann::json TransformerModel::params() const {
   return p;
 }
 
-void TransformerModel::build(Index item_count, Rng& rng) {
+void TransformerModel::build(Index item_count, Index feature_count, Rng& rng) {
   items_.resize(item_count, options_.dim);
   initialise_weights(items_, Init::glorot_uniform, rng);
   positions_.resize(options_.max_length, options_.dim);
@@ -163,6 +167,18 @@ void TransformerModel::build(Index item_count, Rng& rng) {
   }
   final_norm_ = LayerNorm();
   final_norm_.build(options_.dim, rng);
+  features_.resize(feature_count, options_.dim);
+  if (feature_count > 0) initialise_weights(features_, Init::glorot_uniform, rng);
+}
+
+void TransformerModel::compose_item_table(Matrix& table) const {
+  table = items_;
+  for (Index i = 0; i < item_features_.size(); ++i) {
+    const auto features = item_features_[i];
+    if (features.empty()) continue;
+    const float weight = 1.0f / static_cast<float>(features.size());
+    for (const Index f : features) table.row(i) += weight * features_.row(f);
+  }
 }
 
 std::vector<Matrix*> TransformerModel::parameters() {
@@ -170,6 +186,7 @@ std::vector<Matrix*> TransformerModel::parameters() {
   for (auto& block : blocks_)
     for (Matrix* p : block.parameters()) out.push_back(p);
   for (Matrix& p : final_norm_.parameters()) out.push_back(&p);
+  if (uses_features()) out.push_back(&features_);
   return out;
 }
 
@@ -192,7 +209,7 @@ void TransformerModel::forward(Network& net, Rng* rng) const {
   net.input.setZero(rows, d);
   for (Index r = 0; r < rows; ++r) {
     const Index item = layout.items[static_cast<std::size_t>(r)];
-    if (item >= 0) net.input.row(r) = items_.row(item) * scale + positions_.row(first_position + r % layout.length);
+    if (item >= 0) net.input.row(r) = net.item_table->row(item) * scale + positions_.row(first_position + r % layout.length);
   }
   if (rng != nullptr && options_.dropout > 0) {
     Dropout(options_.dropout).forward_training(net.input, *rng, net.input_mask, net.dropped_input);
@@ -209,6 +226,13 @@ void TransformerModel::forward(Network& net, Rng* rng) const {
 
 // Grads follow parameters(): E, P, b, the blocks', the final norm's.
 float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std::vector<Matrix>& grads) {
+  if (uses_features()) {
+    compose_item_table(net.composed_items);
+    net.item_table = &net.composed_items;
+  } else {
+    net.item_table = &items_;
+  }
+  const Matrix& table = *net.item_table;
   forward(net, &rng);
   const SequenceLayout& layout = net.layout;
   const Index d = options_.dim, rows = layout.rows(), items = items_.rows();
@@ -228,7 +252,7 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
   for (Index i = 0; i < count; ++i) hidden.row(i) = net.final_norm.output.row(scored[static_cast<std::size_t>(i)]);
   if (net.logits.size() < count * items) net.logits.resize(count, items);
   Eigen::Map<Matrix> logits(net.logits.data(), count, items);
-  packed_gemm(GemmOperand::of(hidden), GemmOperand::of(items_).transposed(), {logits.data(), items},
+  packed_gemm(GemmOperand::of(hidden), GemmOperand::of(table).transposed(), {logits.data(), items},
               {.bias = output_bias_.data()}, net.logits_buffers);
   const float loss = softmax_cross_entropy_in_place(logits, targets);
   if (!std::isfinite(loss)) return loss;
@@ -238,7 +262,7 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
   Matrix& grad_items = grads[0];
   grad_items.resize(items, d);
   const std::array<GemmProduct, 2> products{
-      GemmProduct{GemmOperand::of(logits), GemmOperand::of(items_), {grad_hidden.data(), d}, {},
+      GemmProduct{GemmOperand::of(logits), GemmOperand::of(table), {grad_hidden.data(), d}, {},
                   &net.hidden_gradient_buffers},
       GemmProduct{GemmOperand::of(logits).transposed(), GemmOperand::of(hidden), {grad_items.data(), d}, {},
                   &net.item_gradient_buffers}};
@@ -271,6 +295,17 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
     if (item < 0) continue;
     grad_items.row(item) += grad_input.row(r) * scale;
     grads[1].row(first_position + r % layout.length) += grad_input.row(r);
+  }
+  // The table's gradient is E's, and, spread over each item's features, F's.
+  if (uses_features()) {
+    Matrix& grad_features = grads.back();
+    grad_features.setZero(features_.rows(), d);
+    for (Index i = 0; i < item_features_.size(); ++i) {
+      const auto features = item_features_[i];
+      if (features.empty()) continue;
+      const float weight = 1.0f / static_cast<float>(features.size());
+      for (const Index f : features) grad_features.row(f) += weight * grad_items.row(i);
+    }
   }
   const auto params = parameters();
   std::vector<const Matrix*> grad_pointers;
@@ -314,8 +349,11 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
   require_memory(4 * table + logits, "transformer on " + std::to_string(item_count) + " items",
                  "the item table with its gradient and Adam's moments, and a batch's logits over the catalogue",
                  "a smaller batch_size or max_length needs proportionally less");
+  const bool with_features = options_.features && context.item_features != nullptr &&
+                             context.item_features->size() == item_count && context.feature_count > 0;
+  item_features_ = with_features ? *context.item_features : Histories();
   Rng rng(options_.seed);
-  build(item_count, rng);
+  build(item_count, with_features ? context.feature_count : 0, rng);
   losses_.clear();
   std::vector<Index> trainable;
   for (Index r = 0; r < rows.size(); ++r)
@@ -357,8 +395,12 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
                      std::to_string(losses_.back()) + " (" + std::to_string(seconds) + " s; about " +
                      std::to_string(static_cast<long long>(elapsed / epoch * (epochs - epoch))) + " s left)");
     }
-    if (after_epoch) after_epoch(epoch);
+    if (after_epoch) {
+      if (uses_features()) compose_item_table(item_table_);  // what the caller's scoring reads
+      after_epoch(epoch);
+    }
   }
+  if (uses_features()) compose_item_table(item_table_);
 }
 
 void TransformerModel::encode_last(const Histories& histories, Matrix& last) const {
@@ -369,6 +411,7 @@ void TransformerModel::encode_last(const Histories& histories, Matrix& last) con
     std::vector<std::span<const Index>> sequences;
     for (Index h = begin; h < end; ++h) sequences.push_back(histories[h]);
     net.layout = lay_out(sequences, options_.max_length, /*with_targets=*/false);
+    net.item_table = &item_table();
     forward(net, nullptr);
     for (Index h = begin; h < end; ++h)
       last.row(h) = net.final_norm.output.row((h - begin + 1) * net.layout.length - 1);
@@ -381,14 +424,14 @@ void TransformerModel::score_batch(const Histories& histories, Matrix& scores) c
   encode_last(histories, last);
   scores.resize(histories.size(), items_.rows());
   GemmBuffers buffers;
-  packed_gemm(GemmOperand::of(last), GemmOperand::of(items_).transposed(), {scores.data(), items_.rows()},
+  packed_gemm(GemmOperand::of(last), GemmOperand::of(item_table()).transposed(), {scores.data(), items_.rows()},
               {.bias = output_bias_.data()}, buffers);
 }
 
 Matrix TransformerModel::item_vectors() const {
   require_fitted("item_vectors");
   Matrix vectors(items_.rows(), options_.dim + 1);
-  vectors.leftCols(options_.dim) = items_;
+  vectors.leftCols(options_.dim) = item_table();
   vectors.col(options_.dim) = output_bias_.row(0).transpose();
   return vectors;
 }
@@ -416,6 +459,10 @@ void TransformerModel::save(io::ModelFile& file) const {
   const auto norm_names = final_norm_.parameter_names();
   for (std::size_t p = 0; p < norm_names.size(); ++p)
     file.tensors.push_back({kFinalNorm + norm_names[p], final_norm_.parameters()[p]});
+  if (uses_features()) {
+    file.tensors.push_back({kFeatures, features_});
+    file.header["transformer_item_features"] = {{"offsets", item_features_.offsets()}, {"items", item_features_.items()}};
+  }
 }
 
 void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& path) {
@@ -435,8 +482,21 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
   if (needed > file.tensors.size())
     throw Error(path.string() + ": the header names " + std::to_string(options_.blocks) + " blocks, the file holds " +
                 std::to_string(file.tensors.size()) + " tensors");
+  Index feature_count = 0;
+  item_features_ = Histories();
+  if (file.header.contains("transformer_item_features")) {
+    const auto& features = file.tensor(kFeatures);
+    feature_count = features.rows();
+    io::expect_shape({kFeatures, features}, std::max<Index>(feature_count, 1), options_.dim, path);
+    const auto& map = file.header.at("transformer_item_features");
+    item_features_ = Histories::from_arrays(map.at("offsets").get<std::vector<Index>>(),
+                                            map.at("items").get<std::vector<Index>>(), feature_count);
+    if (item_features_.size() != items)
+      throw Error(path.string() + ": the item features list " + std::to_string(item_features_.size()) +
+                  " items, the model has " + std::to_string(items));
+  }
   Rng unused(0);
-  build(items, unused);  // the shapes, then every tensor from the file
+  build(items, feature_count, unused);  // the shapes, then every tensor from the file
   const auto take = [&](const std::string& name, Matrix& into) {
     const auto& value = file.tensor(name);
     io::expect_shape({name, value}, into.rows(), into.cols(), path);
@@ -452,6 +512,10 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
   }
   const auto norm_names = final_norm_.parameter_names();
   for (std::size_t i = 0; i < norm_names.size(); ++i) take(kFinalNorm + norm_names[i], final_norm_.parameters()[i]);
+  if (uses_features()) {
+    take(kFeatures, features_);
+    compose_item_table(item_table_);
+  }
 }
 
 }  // namespace aisle::rec

@@ -137,6 +137,51 @@ TEST(RecTransformer, ChoosesEpochsOnValidationAndKeepsTheCurve) {
   EXPECT_EQ(Recommender::load(dir / "validated.aisle").model().params(), params);
 }
 
+// Shoppers go from item 0 to item 1, and around a ring of items 4 to 11;
+// items 2, 3 and 12 to 15 are in no history. Item 2 shares item 1's feature,
+// the others have features of their own: with features, what was learnt
+// about item 1 lifts item 2 next after it, above the ring's items too
+// (without features it ranked below five of them).
+TEST(RecTransformer, ItemsBorrowFromTheFeaturesTheyShare) {
+  constexpr Index items = 16;
+  Histories rows;
+  for (Index u = 0; u < 200; ++u) {
+    rows.add(std::vector<Index>{0, 1});
+    rows.add(std::vector<Index>{4 + u % 8, 4 + (u + 1) % 8});
+  }
+  Histories features;  // item i has feature i, but item 2 has item 1's
+  for (Index i = 0; i < items; ++i) features.add(std::vector<Index>{i == 2 ? 1 : i});
+  FitContext context;
+  context.item_features = &features;
+  context.feature_count = items;
+  auto options = tiny_options(20);
+  TransformerModel with_features(options);
+  with_features.fit(rows, items, context);
+  const RowVector scores = with_features.score(std::vector<Index>{0});
+  EXPECT_EQ(top_item(with_features, {0}), 1);
+  for (Index other = 3; other < items; ++other) EXPECT_GT(scores(2), scores(other)) << "item " << other;
+
+  options.features = false;  // the switch: no feature table at all
+  TransformerModel without(options);
+  without.fit(rows, items, context);
+  EXPECT_EQ(without.params().at("features"), false);
+  EXPECT_EQ(without.item_vectors().rows(), items);
+  test_support::TempDir dir;
+  io::ModelFile file;
+  with_features.save(file);
+  io::write_model_file(dir / "features.aisle", file);
+  io::ModelFile read = io::read_model_file(dir / "features.aisle");
+  TransformerModel loaded;
+  loaded.load(read, dir / "features.aisle");
+  EXPECT_EQ(loaded.score(std::vector<Index>{0}), scores);
+  EXPECT_EQ(loaded.item_vectors(), with_features.item_vectors());
+  ASSERT_TRUE(read.header.contains("transformer_item_features"));
+  auto& offsets = read.header["transformer_item_features"]["offsets"];
+  offsets.erase(offsets.size() - 1);  // one item's features short
+  TransformerModel refused;
+  EXPECT_THROW(refused.load(read, dir / "features.aisle"), Error);
+}
+
 TEST(RecTransformer, ThreadsQueryingEqualSerial) {
   const auto& model = trained_walker();
   Histories queries;

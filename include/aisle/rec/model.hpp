@@ -28,6 +28,10 @@ struct FitContext {
   // What fits on the same rows build once (auto and blend set one for their
   // parts); null: each fit builds its own.
   std::shared_ptr<FitShare> share;
+  // Each item's features (Interactions::item_features: row i lists item i's
+  // feature indices), for the models that read them; null: none.
+  const Histories* item_features = nullptr;
+  Index feature_count = 0;
 
   void report(const std::string& line) const {
     if (progress) progress(line);

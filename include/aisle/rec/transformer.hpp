@@ -27,6 +27,10 @@ struct TransformerOptions {
   // Choose the epoch count (at most epochs) on a validation split carved from
   // the fitted rows (FitContext::validation_protocol), then refit on all rows.
   bool validate = false;
+  // Add to each item's embedding the mean of its features' embeddings (brand,
+  // category...), when the fit is given item features: items seen rarely
+  // borrow from the others that share their features.
+  bool features = true;
 };
 
 // A self-attentive sequence model (SASRec's architecture, trained with a
@@ -61,7 +65,7 @@ class TransformerModel final : public Model {
 
  private:
   struct Network;  // a batch's layout and the states of its forward and backward pass
-  void build(Index item_count, Rng& rng);
+  void build(Index item_count, Index feature_count, Rng& rng);
   // The final hidden states of the batch laid out in net; rng: training.
   void forward(Network& net, Rng* rng) const;
   // One Adam step on the batch laid out in net: its mean loss.
@@ -73,11 +77,19 @@ class TransformerModel final : public Model {
   // The final hidden state of each history's newest position: [histories x dim].
   void encode_last(const Histories& histories, Matrix& last) const;
   std::vector<Matrix*> parameters();
+  bool uses_features() const { return features_.rows() > 0; }
+  // E, plus each item's mean feature embedding when the model has features.
+  void compose_item_table(Matrix& table) const;
+  // What inputs and scores read: E, or E composed with the features.
+  const Matrix& item_table() const { return uses_features() ? item_table_ : items_; }
 
   TransformerOptions options_;
   Matrix items_;      // E [items x dim]
   Matrix positions_;  // P [max_length x dim]
   Matrix output_bias_;  // b [1 x items]
+  Histories item_features_;  // each item's feature indices (none: no features)
+  Matrix features_;          // F [features x dim]
+  Matrix item_table_;        // E + the mean of F over each item's features, when features_ has rows
   std::vector<TransformerBlock> blocks_;
   LayerNorm final_norm_;
   std::vector<float> losses_;
