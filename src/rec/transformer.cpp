@@ -142,7 +142,8 @@ const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
           .add("batch_size", &O::batch_size, "sequences a step")
           .add("seed", &O::seed, "seed of the initial weights, batches and dropout")
           .add("validate", &O::validate, "choose the epoch count on a validation split, then refit")
-          .add("features", &O::features, "add the mean of an item's feature embeddings to its own (data with item features)");
+          .add("ignore_features", &O::ignore_features, "read no item features, even where the data has them")
+          .add("decay", &O::decay, "let the learning rate fall linearly over the epochs");
   return schema;
 }
 
@@ -349,7 +350,7 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
   require_memory(4 * table + logits, "transformer on " + std::to_string(item_count) + " items",
                  "the item table with its gradient and Adam's moments, and a batch's logits over the catalogue",
                  "a smaller batch_size or max_length needs proportionally less");
-  const bool with_features = options_.features && context.item_features != nullptr &&
+  const bool with_features = !options_.ignore_features && context.item_features != nullptr &&
                              context.item_features->size() == item_count && context.feature_count > 0;
   item_features_ = with_features ? *context.item_features : Histories();
   Rng rng(options_.seed);
@@ -370,6 +371,9 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
   const auto fit_start = last_report;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    if (options_.decay)
+      optimizer.set_learning_rate(options_.learning_rate * static_cast<float>(epochs - epoch + 1) /
+                                  static_cast<float>(epochs));
     const auto batches_of_epoch = batches_by_length(rows, trainable, rng);
     double loss_sum = 0;
     Index batches = 0;

@@ -161,10 +161,10 @@ TEST(RecTransformer, ItemsBorrowFromTheFeaturesTheyShare) {
   EXPECT_EQ(top_item(with_features, {0}), 1);
   for (Index other = 3; other < items; ++other) EXPECT_GT(scores(2), scores(other)) << "item " << other;
 
-  options.features = false;  // the switch: no feature table at all
+  options.ignore_features = true;  // the switch: no feature table at all
   TransformerModel without(options);
   without.fit(rows, items, context);
-  EXPECT_EQ(without.params().at("features"), false);
+  EXPECT_EQ(without.params().at("ignore_features"), true);
   EXPECT_EQ(without.item_vectors().rows(), items);
   test_support::TempDir dir;
   io::ModelFile file;

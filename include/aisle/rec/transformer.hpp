@@ -27,10 +27,14 @@ struct TransformerOptions {
   // Choose the epoch count (at most epochs) on a validation split carved from
   // the fitted rows (FitContext::validation_protocol), then refit on all rows.
   bool validate = false;
-  // Add to each item's embedding the mean of its features' embeddings (brand,
-  // category...), when the fit is given item features: items seen rarely
-  // borrow from the others that share their features.
-  bool features = true;
+  // By default each item's embedding gains the mean of its features'
+  // embeddings (brand, category...) when the fit is given item features, so
+  // that items seen rarely borrow from the others that share their features;
+  // true: the item ids alone.
+  bool ignore_features = false;
+  // The learning rate falls linearly over the epochs, from learning_rate to
+  // learning_rate / epochs in the last; false: constant.
+  bool decay = false;
 };
 
 // A self-attentive sequence model (SASRec's architecture, trained with a
