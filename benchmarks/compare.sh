@@ -11,9 +11,10 @@
 #
 # Then the transformer recommender against the same architecture in PyTorch
 # (benchmarks/compare_transformer.py) on one interactions.csv: training
-# sequences a second (the median of three one-epoch fits) and one history's
-# scores over the catalogue (the median of 200 queries), PyTorch again in its
-# better thread set-up. --rec-data names the data set's folder; by default a
+# sequences a second over one epoch from fresh weights (one fit a side: an
+# epoch is over a minute in PyTorch) and one history's scores over the
+# catalogue (the median of 200 queries), PyTorch again in its better thread
+# set-up. --rec-data names the data set's folder; by default a
 # synthetic store of amazon-beauty's shape (22,363 users, 12,101 items,
 # 198,502 rows) made by aisle-recommend synth.
 #
@@ -77,12 +78,12 @@ if [ -z "$rec_data" ]; then
   "$bin/aisle-recommend" synth --out "$rec_data" --users 22363 --items 12101 --interactions 198502 >/dev/null
 fi
 log "transformer: aisle"
-AISLE_NUM_THREADS="$threads" "$bin/aisle-transformer-bench" --data "$rec_data" >"$work/transformer-aisle"
+AISLE_NUM_THREADS="$threads" "$bin/aisle-transformer-bench" --data "$rec_data" --fits 1 >"$work/transformer-aisle"
 for setup in passive openblas1; do
   log "transformer: PyTorch ($setup)"
   if [ "$setup" = passive ]; then environment=(OMP_WAIT_POLICY=PASSIVE); else environment=(OPENBLAS_NUM_THREADS=1); fi
   env "${environment[@]}" /usr/bin/python3 "$root/benchmarks/compare_transformer.py" \
-    --data "$rec_data" --threads "$threads" >"$work/transformer-torch-$setup"
+    --data "$rec_data" --threads "$threads" --fits 1 >"$work/transformer-torch-$setup"
 done
 
 /usr/bin/python3 - "$work" "$rounds" "$json" <<'PY'

@@ -107,7 +107,9 @@ class Transformer(torch.nn.Module):
         return self.final_norm(x)
 
     def scores(self, hidden):
-        return hidden @ self.items.weight.t() + self.output_bias
+        # addmm: the bias added inside the product, not in a second pass over
+        # the [positions x catalogue] scores.
+        return F.linear(hidden, self.items.weight, self.output_bias)
 
 
 def lay_out(sequences, max_length, with_targets):
