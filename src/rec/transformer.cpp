@@ -97,6 +97,18 @@ float softmax_cross_entropy_in_place(Eigen::Map<Matrix> logits, std::span<const 
   return static_cast<float>(sum / static_cast<double>(std::max<Index>(rows, 1)));
 }
 
+// Calls visit(item, feature, weight) for each feature of each item, weight
+// 1 / the item's feature count: the mean that composes an item's vector,
+// and the share of its gradient each feature takes.
+template <typename Visit>
+void for_each_feature_share(const Histories& item_features, Visit&& visit) {
+  for (Index i = 0; i < item_features.size(); ++i) {
+    const auto features = item_features[i];
+    const float weight = features.empty() ? 0.0f : 1.0f / static_cast<float>(features.size());
+    for (const Index f : features) visit(i, f, weight);
+  }
+}
+
 }  // namespace
 
 // The states of one forward (and backward) pass over a batch.
@@ -123,9 +135,9 @@ struct TransformerModel::Network {
 TransformerModel::TransformerModel(TransformerOptions options) : options_(options) {
   if (options_.max_length <= 0 || options_.dim <= 0 || options_.blocks <= 0 || options_.heads <= 0 ||
       options_.dim % options_.heads != 0 || !(options_.dropout >= 0 && options_.dropout < 1) || options_.epochs < 0 ||
-      !(options_.learning_rate > 0) || options_.batch_size <= 0)
+      !(options_.learning_rate > 0) || !(options_.weight_decay >= 0) || options_.batch_size <= 0)
     throw Error("transformer: need max_length, dim, blocks, heads, batch_size > 0, dim a multiple of heads, "
-                "0 <= dropout < 1, epochs >= 0, learning_rate > 0");
+                "0 <= dropout < 1, epochs >= 0, learning_rate > 0, weight_decay >= 0");
 }
 
 const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
@@ -139,6 +151,7 @@ const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
           .add("dropout", &O::dropout, "dropout on the input and each block's branches, in training")
           .add("epochs", &O::epochs, "passes over the fitted rows (at most, with validate)")
           .add("learning_rate", &O::learning_rate, "Adam's learning rate")
+          .add("weight_decay", &O::weight_decay, "decoupled weight decay (AdamW), a fraction of learning_rate a step")
           .add("batch_size", &O::batch_size, "sequences a step")
           .add("seed", &O::seed, "seed of the initial weights, batches and dropout")
           .add("validate", &O::validate, "choose the epoch count on a validation split, then refit")
@@ -174,12 +187,8 @@ void TransformerModel::build(Index item_count, Index feature_count, Rng& rng) {
 
 void TransformerModel::compose_item_table(Matrix& table) const {
   table = items_;
-  for (Index i = 0; i < item_features_.size(); ++i) {
-    const auto features = item_features_[i];
-    if (features.empty()) continue;
-    const float weight = 1.0f / static_cast<float>(features.size());
-    for (const Index f : features) table.row(i) += weight * features_.row(f);
-  }
+  for_each_feature_share(item_features_,
+                         [&](Index item, Index feature, float weight) { table.row(item) += weight * features_.row(feature); });
 }
 
 std::vector<Matrix*> TransformerModel::parameters() {
@@ -301,12 +310,9 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
   if (uses_features()) {
     Matrix& grad_features = grads.back();
     grad_features.setZero(features_.rows(), d);
-    for (Index i = 0; i < item_features_.size(); ++i) {
-      const auto features = item_features_[i];
-      if (features.empty()) continue;
-      const float weight = 1.0f / static_cast<float>(features.size());
-      for (const Index f : features) grad_features.row(f) += weight * grad_items.row(i);
-    }
+    for_each_feature_share(item_features_, [&](Index item, Index feature, float weight) {
+      grad_features.row(feature) += weight * grad_items.row(item);
+    });
   }
   const auto params = parameters();
   std::vector<const Matrix*> grad_pointers;
@@ -343,16 +349,21 @@ std::vector<std::pair<std::size_t, std::size_t>> TransformerModel::batches_by_le
 
 void TransformerModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
                              const std::function<void(int)>& after_epoch) {
-  // E, its gradient and Adam's two moments, and a batch's logits.
+  const bool with_features = !options_.ignore_features && context.item_features != nullptr &&
+                             context.item_features->size() == item_count && context.feature_count > 0;
+  // E, its gradient and Adam's two moments (with features, also the composed
+  // table of the steps and of scoring), and a batch's logits.
   const auto table = static_cast<std::uint64_t>(item_count) * static_cast<std::uint64_t>(options_.dim) * sizeof(float);
   const auto logits = static_cast<std::uint64_t>(options_.batch_size) * static_cast<std::uint64_t>(options_.max_length) *
                       static_cast<std::uint64_t>(item_count) * sizeof(float);
-  require_memory(4 * table + logits, "transformer on " + std::to_string(item_count) + " items",
+  require_memory((with_features ? 6 : 4) * table + logits, "transformer on " + std::to_string(item_count) + " items",
                  "the item table with its gradient and Adam's moments, and a batch's logits over the catalogue",
                  "a smaller batch_size or max_length needs proportionally less");
-  const bool with_features = !options_.ignore_features && context.item_features != nullptr &&
-                             context.item_features->size() == item_count && context.feature_count > 0;
   item_features_ = with_features ? *context.item_features : Histories();
+  for (const Index f : item_features_.items())
+    if (f < 0 || f >= context.feature_count)
+      throw Error("transformer: an item's feature index " + std::to_string(f) + " is outside [0, " +
+                  std::to_string(context.feature_count) + ") (FitContext::feature_count)");
   Rng rng(options_.seed);
   build(item_count, with_features ? context.feature_count : 0, rng);
   losses_.clear();
@@ -363,7 +374,7 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
   context.report("transformer: " + std::to_string(trainable.size()) + " sequences an epoch, " +
                  std::to_string(item_count) + " items, dim " + std::to_string(options_.dim) + ", " +
                  std::to_string(options_.blocks) + " blocks, max_length " + std::to_string(options_.max_length));
-  Adam optimizer(AdamOptions{.learning_rate = options_.learning_rate});
+  Adam optimizer(AdamOptions{.learning_rate = options_.learning_rate, .weight_decay = options_.weight_decay});
   std::vector<Matrix> grads(parameters().size());
   Network net;
   epochs_.set_trained(epochs);

@@ -180,6 +180,9 @@ TEST(RecTransformer, ItemsBorrowFromTheFeaturesTheyShare) {
   offsets.erase(offsets.size() - 1);  // one item's features short
   TransformerModel refused;
   EXPECT_THROW(refused.load(read, dir / "features.aisle"), Error);
+  context.feature_count = 1;  // item 2's feature 1 is then out of range
+  TransformerModel out_of_range(tiny_options(1));
+  EXPECT_THROW(out_of_range.fit(rows, items, context), Error);
 }
 
 TEST(RecTransformer, ThreadsQueryingEqualSerial) {
@@ -201,6 +204,7 @@ TEST(RecTransformer, MadeByNameAndRefusesBadOptions) {
   EXPECT_THROW(make_model("transformer", {{"dim", 6}, {"heads", 4}}), Error);
   EXPECT_THROW(make_model("transformer", {{"dropout", 1.0}}), Error);
   EXPECT_THROW(make_model("transformer", {{"max_length", 0}}), Error);
+  EXPECT_THROW(make_model("transformer", {{"weight_decay", -0.1}}), Error);
   TransformerModel unfitted(tiny_options());
   EXPECT_THROW(unfitted.score(std::vector<Index>{1}), Error);
   TransformerModel nothing_to_learn(tiny_options(1));

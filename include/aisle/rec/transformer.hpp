@@ -22,7 +22,8 @@ struct TransformerOptions {
   float dropout = 0.5f;  // on the input embeddings and each block's branches, in training
   int epochs = 100;      // passes over the fitted rows (at most, with validate)
   float learning_rate = 1e-3f;
-  Index batch_size = 128;  // sequences a step
+  float weight_decay = 0.0f;  // decoupled (AdamW): each step takes learning_rate * weight_decay of every weight
+  Index batch_size = 128;     // sequences a step
   std::uint64_t seed = 42;
   // Choose the epoch count (at most epochs) on a validation split carved from
   // the fitted rows (FitContext::validation_protocol), then refit on all rows.
