@@ -19,15 +19,23 @@ int EpochTuning::choose(const Histories& rows, Index item_count, const FitContex
   const auto metric = protocol_metrics(context.validation_protocol).back();
   context.report(kind + ": choosing epochs on " + std::to_string(split.queries.size()) + " validation users (" +
                  metric.name() + ")");
+  const auto best = [&] {
+    return *std::max_element(curve_.begin(), curve_.end(),
+                             [](const auto& a, const auto& b) { return a.second < b.second; });
+  };
   train_probe(split.fitted, [&](int epoch, const Model& probe) {
     const double value = evaluate(probe, split, {.metrics = {metric}}).metrics.front().second;
     curve_.emplace_back(epoch, value);
     context.report(kind + ": epoch " + std::to_string(epoch) + " -> validation " + metric.name() + " " +
                    std::to_string(value));
+    const bool go_on = epoch - best().first < kPatience;
+    if (!go_on)
+      context.report(kind + ": no better epoch than " + std::to_string(best().first) + " in " +
+                     std::to_string(kPatience) + "; stopping the probe");
+    return go_on;
   });
   tuned_on_ = metric.name() + " of a validation split of the fitted rows";
-  return std::max_element(curve_.begin(), curve_.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
-      ->first;
+  return best().first;
 }
 
 void EpochTuning::write(nlohmann::json& params) const {

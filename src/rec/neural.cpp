@@ -283,13 +283,13 @@ void NeuralModel::fit(const Histories& rows, Index item_count, const FitContext&
   if (options_.validate && epochs > 0)
     epochs = epochs_.choose(rows, item_count, context, kKind, [&](const Histories& fitted, const auto& after_epoch) {
       NeuralModel probe(options_);
-      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { after_epoch(epoch, probe); });
+      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { return after_epoch(epoch, probe); });
     });
   train(rows, item_count, epochs, context, {});
 }
 
 void NeuralModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
-                        const std::function<void(int)>& after_epoch) {
+                        const std::function<bool(int)>& after_epoch) {
   const Index negatives = negatives_for(options_, item_count);
   require_memory_for_training(item_count, negatives);
   Rng rng(options_.seed);
@@ -356,7 +356,7 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
                    std::to_string(final_losses_.back()) + " (" + std::to_string(seconds) + " s)");
     if (after_epoch) {
       trainer->finish();  // the callback scores with the weights so far
-      after_epoch(epoch);
+      if (!after_epoch(epoch)) break;
     }
   }
   trainer->finish();

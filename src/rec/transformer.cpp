@@ -206,7 +206,7 @@ void TransformerModel::fit(const Histories& rows, Index item_count, const FitCon
   if (options_.validate && epochs > 0)
     epochs = epochs_.choose(rows, item_count, context, kKind, [&](const Histories& fitted, const auto& after_epoch) {
       TransformerModel probe(options_);
-      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { after_epoch(epoch, probe); });
+      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { return after_epoch(epoch, probe); });
     });
   train(rows, item_count, epochs, context, {});
 }
@@ -348,7 +348,7 @@ std::vector<std::pair<std::size_t, std::size_t>> TransformerModel::batches_by_le
 }
 
 void TransformerModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
-                             const std::function<void(int)>& after_epoch) {
+                             const std::function<bool(int)>& after_epoch) {
   const bool with_features = !options_.ignore_features && context.item_features != nullptr &&
                              context.item_features->size() == item_count && context.feature_count > 0;
   // E, its gradient and Adam's two moments (with features, also the composed
@@ -412,7 +412,7 @@ void TransformerModel::train(const Histories& rows, Index item_count, int epochs
     }
     if (after_epoch) {
       if (uses_features()) compose_item_table(item_table_);  // what the caller's scoring reads
-      after_epoch(epoch);
+      if (!after_epoch(epoch)) break;
     }
   }
   if (uses_features()) compose_item_table(item_table_);

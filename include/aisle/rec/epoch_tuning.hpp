@@ -16,13 +16,19 @@ namespace aisle::rec {
 class EpochTuning {
  public:
   // Trains a probe of the model on the given rows, calling
-  // after_epoch(epoch, probe) after each epoch.
-  using TrainProbe = std::function<void(const Histories& rows,
-                                        const std::function<void(int epoch, const Model& probe)>& after_epoch)>;
+  // after_epoch(epoch, probe) after each epoch and stopping when it returns
+  // false.
+  using AfterEpoch = std::function<bool(int epoch, const Model& probe)>;
+  using TrainProbe = std::function<void(const Histories& rows, const AfterEpoch& after_epoch)>;
+  // The probe stops once this many epochs have passed without a better
+  // validation figure: past its best, a model that overfits rarely recovers,
+  // and the epochs after it would only cost time.
+  static constexpr int kPatience = 10;
 
   void clear();
   // The best epoch on a validation split (FitContext::validation_protocol)
-  // of rows, measured after each epoch of a probe trained by train_probe;
+  // of rows, measured after each epoch of a probe trained by train_probe
+  // (until kPatience epochs bring nothing better);
   // `kind` names the model in progress lines.
   int choose(const Histories& rows, Index item_count, const FitContext& context, const std::string& kind,
              const TrainProbe& train_probe);

@@ -88,7 +88,7 @@ class NeuralModel final : public Model {
  private:
   Sequential make_head(Index item_count) const;
   void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
-             const std::function<void(int)>& after_epoch);
+             const std::function<bool(int)>& after_epoch);
   void require_memory_for_training(Index item_count, Index negatives) const;
   // The backend of the head, which the input layer shares.
   const Backend& kernels() const { return backend(head_.backend_kind()); }

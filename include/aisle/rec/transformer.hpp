@@ -76,7 +76,7 @@ class TransformerModel final : public Model {
   // One Adam step on the batch laid out in net: its mean loss.
   float train_step(Network& net, Rng& rng, Adam& optimizer, std::vector<Matrix>& grads);
   void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
-             const std::function<void(int)>& after_epoch);
+             const std::function<bool(int)>& after_epoch);
   std::vector<std::pair<std::size_t, std::size_t>> batches_by_length(const Histories& rows,
                                                                    std::vector<Index>& trainable, Rng& rng) const;
   // The final hidden state of each history's newest position: [histories x dim].
