@@ -45,6 +45,7 @@ aisle::rec::TransformerOptions options_from(const aisle_cli::Arguments& args) {
   options.max_length = args.integer("max-length", options.max_length, 1);
   options.batch_size = args.integer("batch-size", options.batch_size, 1);
   options.epochs = 1;
+  options.validate = false;  // one epoch, no validation probe
   return options;
 }
 

@@ -61,8 +61,12 @@ nlohmann::json word_list(const Arguments& args, const std::string& flag) {
 
 std::set<std::string> model_switches() {
   std::set<std::string> names;
+  // --NAME turns a boolean option on, --no-NAME off (for those on by default).
   for (const auto& option : all_model_options())
-    if (option.type == OptionInfo::Type::boolean) names.insert(flag_of(option.name));
+    if (option.type == OptionInfo::Type::boolean) {
+      names.insert(flag_of(option.name));
+      names.insert("no-" + flag_of(option.name));
+    }
   return names;
 }
 
@@ -89,6 +93,7 @@ std::string model_options_help() {
       flag.append(flag_of(option.name));
       if (option.type == OptionInfo::Type::number_list || option.type == OptionInfo::Type::word_list) flag.append(" A,B,..");
       if (option.type == OptionInfo::Type::integer || option.type == OptionInfo::Type::number) flag.append(" V");
+      if (option.type == OptionInfo::Type::boolean) flag.append(", --no-").append(flag_of(option.name));
       help.append("    ").append(flag).append(flag.size() < 24 ? 24 - flag.size() : 1, ' ');
       help.append(option.help).append("\n");
     }
@@ -116,7 +121,10 @@ std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args) {
     const auto flag = flag_of(option.name);
     switch (option.type) {
       case OptionInfo::Type::boolean:
+        if (args.flag(flag) && args.flag("no-" + flag))
+          throw UsageError{"--" + flag + " and --no-" + flag + " contradict each other"};
         if (args.flag(flag)) options[option.name] = true;
+        if (args.flag("no-" + flag)) options[option.name] = false;
         break;
       case OptionInfo::Type::integer:
         // The model checks the range (negatives takes -1)

@@ -245,8 +245,21 @@ TEST_F(RecCli, ModelFlagsFromTheOptionSchemasAndTabSeparatedData) {
 
   r = run(dir, "--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* flag : {"--l2-grid", "--neighbours", "--hidden", "--validate", "pop: no options"})
+  for (const char* flag : {"--l2-grid", "--neighbours", "--hidden", "--validate, --no-validate", "pop: no options"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+
+  // A boolean on by default (the transformer's validate) is turned off by --no-NAME.
+  const std::string transformer = "eval --data '" + data.string() +
+                                  "' --sep '\\t' --protocol loo --json --model transformer --epochs 1 --dim 8 ";
+  r = run(dir, transformer + "--no-validate");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["params"]["validate"], false);
+  r = run(dir, transformer);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["params"]["validate"], true);
+  r = run(dir, transformer + "--validate --no-validate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--validate and --no-validate contradict each other"), std::string::npos) << r.err;
 }
 
 TEST_F(RecCli, AutoAndBlendFromTheCommandLine) {
