@@ -94,10 +94,7 @@ int run_eval(int argc, char** argv) {
   const auto split = aisle::rec::make_split(data, protocol);
   aisle::rec::FitContext context;
   context.validation_protocol = protocol;
-  if (data.has_features()) {
-    context.item_features = &data.item_features();
-    context.feature_count = data.features().size();
-  }
+  context = aisle::rec::with_item_features(context, data);
   context.progress = progress_printer(args);
   context.report("split " + std::string(aisle::rec::protocol_name(protocol)) + ": " +
                  std::to_string(split.fitted.size()) + " fitted rows, " + std::to_string(split.queries.size()) +

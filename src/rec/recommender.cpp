@@ -78,14 +78,17 @@ std::string Recommender::ranking() const {
   return retrieval_->index ? "hnsw" : "exact-vectors";
 }
 
+FitContext with_item_features(FitContext context, const Interactions& data) {
+  if (context.item_features == nullptr && data.has_features()) {
+    context.item_features = &data.item_features();
+    context.feature_count = data.features().size();
+  }
+  return context;
+}
+
 Recommender Recommender::fit(const Interactions& data, std::unique_ptr<Model> model, const FitContext& context) {
   if (!model) throw Error("Recommender::fit: no model");
-  FitContext with_features = context;
-  if (with_features.item_features == nullptr && data.has_features()) {
-    with_features.item_features = &data.item_features();
-    with_features.feature_count = data.features().size();
-  }
-  model->fit(data.histories(), data.item_count(), with_features);
+  model->fit(data.histories(), data.item_count(), with_item_features(context, data));
   return Recommender(data, std::move(model));
 }
 

@@ -149,4 +149,9 @@ class Recommender {
   std::shared_ptr<const detail::VectorRetrieval> retrieval_;  // null: dense ranking
 };
 
+// context, given data's item features (FitContext::item_features) when the
+// data has some and the context names none: what every fit on a data set
+// passes its model.
+FitContext with_item_features(FitContext context, const Interactions& data);
+
 }  // namespace aisle::rec
