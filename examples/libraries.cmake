@@ -21,6 +21,8 @@ add_library(aisle_serve_core STATIC
   ${AISLE_EXAMPLES_DIR}/serve/compute_queue.cpp
   ${AISLE_EXAMPLES_DIR}/serve/service.cpp
   ${AISLE_EXAMPLES_DIR}/serve/recommend_handlers.cpp
+  ${AISLE_EXAMPLES_DIR}/serve/shopper_history.cpp
+  ${AISLE_EXAMPLES_DIR}/serve/event_handlers.cpp
   ${AISLE_EXAMPLES_DIR}/serve/classify_handler.cpp
   ${AISLE_EXAMPLES_DIR}/serve/admin_handlers.cpp)
 target_include_directories(aisle_serve_core PUBLIC ${AISLE_EXAMPLES_DIR}/serve)

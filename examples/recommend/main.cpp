@@ -13,6 +13,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: aisle-recommend COMMAND [options]\n"
     "  fit       --data DIR --model pop|itemknn|ease|neural|transformer [model options] --out MODEL [--progress]\n"
+    "            [--no-user-data: keep no user id or history in MODEL; serve it with aisle-serve --events]\n"
     "            [--validation loo|users]  (the shape of the split that tunes ease's l2)\n"
     "            [--index hnsw [--index-links 16] [--index-ef-construction 40] [--index-ef-search 128]]\n"
     "            (an approximate index over the neural model's item vectors, saved as MODEL.hnsw)\n"

@@ -52,7 +52,7 @@ int run_fit(int argc, char** argv) {
   const Arguments args(argc, argv, 2,
                        merged(merged(data_options(), model_options()),
                               {"out", "validation", "index", "index-links", "index-ef-construction", "index-ef-search"}),
-                       merged({"progress"}, model_switches()));
+                       merged({"progress", "no-user-data"}, model_switches()));
   const auto out = args.required("out");
   const auto index = args.value_or("index", "none");
   if (index != "none" && index != "hnsw") throw UsageError{"--index takes none or hnsw, not '" + index + "'"};
@@ -78,6 +78,7 @@ int run_fit(int argc, char** argv) {
     });
     context.report("hnsw index built in " + fixed(seconds_since(index_start), 2) + " s");
   }
+  if (args.flag("no-user-data")) recommender.drop_user_data();
   recommender.save(out);
   std::cout << "fitted " << recommender.model().kind() << " " << recommender.model().params().dump() << " on "
             << data.user_count() << " users, " << data.item_count() << " items in " << fixed(fit_s, 3) << " s; saved "

@@ -4,6 +4,7 @@
 // handlers take an HttpRequest and return an HttpResponse, so that tests and
 // the fuzz target drive them without a server.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -14,7 +15,8 @@ namespace serve {
 
 struct HttpRequest {
   std::string method;        // "GET", "POST", ...
-  std::string path;          // without the query string
+  std::string path;          // without the query string, percent-decoded
+  std::map<std::string, std::string> query;  // the query string's arguments, decoded
   std::string content_type;  // the Content-Type header, as sent
   std::string authorization; // the Authorization header, as sent
   std::string body;

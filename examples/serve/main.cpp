@@ -14,6 +14,7 @@
 
 #include "aisle/core/error.hpp"
 #include "aisle/core/threads.hpp"
+#include "aisle/rec/event_log.hpp"
 #include "cli_arguments.hpp"
 #include "server_options.hpp"
 #include "service.hpp"
@@ -49,6 +50,7 @@ HttpRequest to_request(const httplib::Request& req) {
   out.content_type = req.get_header_value("Content-Type");
   out.authorization = req.get_header_value("Authorization");
   out.body = req.body;
+  for (const auto& [name, value] : req.params) out.query.emplace(name, value);
   out.from_loopback = is_loopback(req.remote_addr);
   return out;
 }
@@ -178,9 +180,21 @@ void handle_signals(serve::Service& service, Server& server, const std::atomic<b
   }
 }
 
-int serve_until_stopped(const serve::ServerOptions& options) {
+// Opens --events before the port opens: a torn record cut off is a warning
+// in the log, a damaged log stops the start (exit 2).
+std::shared_ptr<aisle::rec::EventStore> open_events(const std::string& where) {
+  auto log = std::make_shared<aisle::rec::EventLog>(where);
+  if (!log->opening_warning().empty()) std::cerr << "aisle-serve: warning: " << log->opening_warning() << std::endl;
+  const auto stats = log->stats();
+  std::cerr << "events: " << log->describe() << " (" << stats.events << " events of " << stats.users << " shoppers)"
+            << std::endl;
+  return log;
+}
+
+int serve_until_stopped(serve::ServerOptions options) {
   expect_readable(options.model_path, "model");
   if (options.classifier_path) expect_readable(*options.classifier_path, "classifier");
+  if (options.events) options.service.events = open_events(*options.events);
   aisle::set_num_threads(options.model_threads);
 
   sigset_t set;

@@ -51,7 +51,8 @@ void Metrics::count_reload(std::string_view model, bool succeeded) {
   ++reloads_[{std::string(model), succeeded ? "success" : "failed"}];
 }
 
-std::string Metrics::render(const std::vector<ModelInfo>& models, std::optional<std::size_t> compute_queue_length) const {
+std::string Metrics::render(const std::vector<ModelInfo>& models, std::optional<std::size_t> compute_queue_length,
+                            std::optional<aisle::rec::EventStoreStats> events) const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
   header(out, "aisle_requests_total", "counter", "Requests answered, by endpoint and HTTP status code.");
@@ -79,6 +80,16 @@ std::string Metrics::render(const std::vector<ModelInfo>& models, std::optional<
   if (compute_queue_length) {
     header(out, "aisle_compute_queue_length", "gauge", "Model requests waiting for a compute thread.");
     out << "aisle_compute_queue_length " << *compute_queue_length << '\n';
+  }
+  if (events) {
+    header(out, "aisle_events_stored_total", "counter", "Events this server stored (acknowledged with 202).");
+    out << "aisle_events_stored_total " << events_stored_.load() << '\n';
+    header(out, "aisle_event_store_events", "gauge", "Events in the event store.");
+    out << "aisle_event_store_events " << events->events << '\n';
+    header(out, "aisle_event_store_users", "gauge", "Shoppers with events in the event store.");
+    out << "aisle_event_store_users " << events->users << '\n';
+    header(out, "aisle_event_store_bytes", "gauge", "Bytes of the event store's log (0 where not known).");
+    out << "aisle_event_store_bytes " << events->bytes << '\n';
   }
   header(out, "aisle_model_info", "gauge", "The models serving, by slot and version (always 1).");
   for (const auto& m : models)

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "aisle/rec/event_store.hpp"
 #include "model_slots.hpp"
 
 namespace serve {
@@ -27,6 +28,7 @@ class Metrics {
 
   void observe(std::string_view endpoint, int status, double seconds);
   void count_reload(std::string_view model, bool succeeded);
+  void count_events(std::int64_t stored) { events_stored_ += stored; }
 
   // Counts a request in flight for the guard's lifetime.
   class InflightGuard {
@@ -42,9 +44,11 @@ class Metrics {
   InflightGuard track_inflight() { return InflightGuard(inflight_); }
 
   // compute_queue_length: the compute queue's waiting work, when there is a
-  // queue (aisle_compute_queue_length is left out otherwise).
+  // queue (aisle_compute_queue_length is left out otherwise); events: the
+  // event store's counts, when there is a store.
   std::string render(const std::vector<ModelInfo>& models,
-                     std::optional<std::size_t> compute_queue_length = std::nullopt) const;
+                     std::optional<std::size_t> compute_queue_length = std::nullopt,
+                     std::optional<aisle::rec::EventStoreStats> events = std::nullopt) const;
 
  private:
   struct Histogram {
@@ -65,6 +69,7 @@ class Metrics {
   std::map<std::string, EndpointStats, std::less<>> endpoints_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> reloads_;
   std::atomic<std::int64_t> inflight_{0};
+  std::atomic<std::int64_t> events_stored_{0};
 };
 
 }  // namespace serve

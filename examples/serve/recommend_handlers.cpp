@@ -4,6 +4,7 @@
 
 #include "handlers.hpp"
 #include "request_fields.hpp"
+#include "shopper_history.hpp"
 
 namespace serve {
 namespace {
@@ -68,11 +69,11 @@ HttpResponse handle_recommend(const HttpRequest& request, Service& service) {
   const auto body = json_object_body(request);
   check_known_fields(body, {"user", "history", "k", "exclude", "allow", "feature", "explain"});
   const auto& limits = service.options().limits;
-  const auto query = query_from(body, limits);
   const auto k = integer_in(body, "k", 10, 1, limits.max_k);
   const bool explain = optional_bool(body, "explain", false);
   const auto model = serving_recommender(service);
   const auto& recommender = model->recommender;
+  const auto query = with_live_history(query_from(body, limits), recommender, service.options().events.get());
   const auto result = recommend_one(recommender, query, k, filter_from(body, recommender, limits));
   auto out = recommendations_json(result);
   if (explain && !result.popularity_fallback) {
@@ -109,6 +110,7 @@ HttpResponse handle_recommend_batch(const HttpRequest& request, Service& service
   }
   const auto k = integer_in(body, "k", 10, 1, limits.max_k);
   const auto model = serving_recommender(service);
+  for (auto& query : queries) query = with_live_history(std::move(query), model->recommender, service.options().events.get());
   const auto results = model->recommender.recommend_batch(queries, k, filter_from(body, model->recommender, limits));
   nlohmann::json out_results = nlohmann::json::array();
   for (const auto& r : results) out_results.push_back(recommendations_json(r));

@@ -13,7 +13,7 @@ namespace {
 using Handler = HttpResponse (*)(const HttpRequest&, Service&);
 
 struct Route {
-  std::string_view path;
+  std::string_view path;      // "{id}" matches one segment
   std::string_view method;
   std::string_view endpoint;  // the metrics' label
   Handler handler;            // null: answered by Service itself
@@ -27,15 +27,28 @@ constexpr std::array kRoutes = {
     Route{"/v1/explain", "POST", "explain", handle_explain, true},
     Route{"/v1/classify", "POST", "classify", handle_classify, true},
     Route{"/v1/models", "GET", "models", handle_models},
+    Route{"/v1/events", "POST", "events", handle_events},
+    Route{"/v1/users/{id}/history", "GET", "user_history", handle_user_history},
+    Route{"/v1/users/{id}", "DELETE", "forget_user", handle_forget_user},
     Route{"/admin/reload", "POST", "reload", handle_reload},
     Route{"/healthz", "GET", "healthz", nullptr},
     Route{"/readyz", "GET", "readyz", nullptr},
     Route{"/metrics", "GET", "metrics", nullptr},
 };
 
+bool matches(std::string_view pattern, std::string_view path) {
+  constexpr std::string_view kSegment = "{id}";
+  const auto at = pattern.find(kSegment);
+  if (at == std::string_view::npos) return pattern == path;
+  const auto prefix = pattern.substr(0, at), suffix = pattern.substr(at + kSegment.size());
+  if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) || !path.ends_with(suffix)) return false;
+  const auto segment = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  return segment.find('/') == std::string_view::npos;
+}
+
 const Route* find_route(std::string_view path) {
   for (const auto& route : kRoutes)
-    if (route.path == path) return &route;
+    if (matches(route.path, path)) return &route;
   return nullptr;
 }
 
@@ -67,7 +80,8 @@ HttpResponse Service::route(const HttpRequest& request, std::string_view& endpoi
   }
   HttpResponse metrics;
   metrics.content_type = "text/plain; version=0.0.4";
-  metrics.body = metrics_.render(slots_.infos(), compute_ ? std::optional(compute_->queued()) : std::nullopt);
+  metrics.body = metrics_.render(slots_.infos(), compute_ ? std::optional(compute_->queued()) : std::nullopt,
+                                 options_.events ? std::optional(options_.events->stats()) : std::nullopt);
   return metrics;
 }
 

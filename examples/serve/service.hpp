@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "aisle/rec/event_store.hpp"
 #include "compute_queue.hpp"
 #include "http_types.hpp"
 #include "metrics.hpp"
@@ -22,6 +23,8 @@ struct ServiceLimits {
   std::size_t max_history = 10000;     // items in one history
   std::size_t max_batch = 1000;        // queries in one recommend_batch
   std::size_t max_list = 1000000;      // entries of an "exclude" or "allow" list
+  std::size_t max_events = 10000;      // events in one POST /v1/events
+  std::size_t max_id_bytes = 1024;     // a user or item id of an event
 };
 
 struct ServiceOptions {
@@ -33,6 +36,11 @@ struct ServiceOptions {
   // When set, admin calls need "Authorization: Bearer <token>"; when empty,
   // they are taken from loopback peers only.
   std::string admin_token;
+  // Live shopper events (--events): POST /v1/events stores them, queries by
+  // user are scored with them, GET and DELETE /v1/users/{id} read and erase
+  // them. Null: those endpoints answer 501 and queries use the model's
+  // fitted histories only.
+  std::shared_ptr<aisle::rec::EventStore> events;
 };
 
 class Service {

@@ -303,6 +303,11 @@ std::optional<std::vector<std::string>> Recommender::history_of(std::string_view
   return history;
 }
 
+void Recommender::drop_user_data() {
+  users_ = IdMap();
+  user_histories_ = Histories();
+}
+
 void Recommender::save(const std::filesystem::path& path) const {
   io::ModelFile file;
   file.kind = kKindPrefix + model_->kind();

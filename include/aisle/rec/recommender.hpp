@@ -91,6 +91,12 @@ class Recommender {
   // the model does not know.
   std::optional<std::vector<std::string>> history_of(std::string_view user) const;
 
+  // Drops every fitted user's id and history, the only personal data a
+  // recommender holds (popularity stays: counts, not people). Queries by
+  // user then fall back to popularity; a server takes histories from an
+  // EventStore instead. What `aisle-recommend fit --no-user-data` saves.
+  void drop_user_data();
+
   // Ranking through the model's item vectors, for models whose scores are
   // inner products (Model::vector_dim() > 0; others throw aisle::Error):
   //   use_exact_vector_search: an exact scan that streams the item matrix
