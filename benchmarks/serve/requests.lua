@@ -2,6 +2,8 @@
 -- from BODIES_FILE (one JSON body a line: real users and histories drawn
 -- from the data), each connection walking the list from its own offset,
 -- and prints one JSON line of results at the end (WRK_RESULT {...}).
+-- A line "SHOPPER<TAB>BODY" also sends "X-Aisle-User: SHOPPER", on which a
+-- load balancer keeps the shopper on one replica (scripts/serve-cluster).
 
 local bodies = {}
 local threads = {}
@@ -13,7 +15,14 @@ end
 function init(args)
   local path = os.getenv("BODIES_FILE")
   if path and path ~= "" then
-    for line in io.lines(path) do table.insert(bodies, line) end
+    for line in io.lines(path) do
+      local shopper, body = line:match("^([^\t]*)\t(.*)$")
+      if shopper then
+        table.insert(bodies, {body = body, headers = {["Content-Type"] = "application/json", ["X-Aisle-User"] = shopper}})
+      else
+        table.insert(bodies, {body = line, headers = {["Content-Type"] = "application/json"}})
+      end
+    end
   end
   next_body = math.random(1, math.max(#bodies, 1))
   non_2xx = 0
@@ -22,7 +31,7 @@ end
 function request()
   if #bodies == 0 then return wrk.format("GET") end
   next_body = next_body % #bodies + 1
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[next_body])
+  return wrk.format("POST", nil, bodies[next_body].headers, bodies[next_body].body)
 end
 
 function response(status, headers, body)

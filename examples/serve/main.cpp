@@ -15,6 +15,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/core/threads.hpp"
 #include "aisle/rec/event_log.hpp"
+#include "aisle/rec/redis_event_store.hpp"
 #include "cli_arguments.hpp"
 #include "server_options.hpp"
 #include "service.hpp"
@@ -43,6 +44,9 @@ bool is_loopback(const std::string& address) {
   return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
 }
 
+// X-Aisle-Replica's value, set once before the server starts.
+std::string replica_name;
+
 HttpRequest to_request(const httplib::Request& req) {
   HttpRequest out;
   out.method = req.method;
@@ -57,6 +61,7 @@ HttpRequest to_request(const httplib::Request& req) {
 
 void send(const HttpResponse& response, httplib::Response& res) {
   res.status = response.status;
+  res.set_header("X-Aisle-Replica", replica_name);
   for (const auto& [name, value] : response.headers) res.set_header(name, value);
   res.set_content(response.body, response.content_type);
 }
@@ -180,15 +185,27 @@ void handle_signals(serve::Service& service, Server& server, const std::atomic<b
   }
 }
 
-// Opens --events before the port opens: a torn record cut off is a warning
-// in the log, a damaged log stops the start (exit 2).
+// Opens --events before the port opens: a Redis server (redis://HOST:PORT)
+// or the log in a folder. What could lose events (a torn record cut off, a
+// Redis that does not fsync) is a warning in the log; a damaged log or an
+// unreachable Redis stops the start (exit 2).
 std::shared_ptr<aisle::rec::EventStore> open_events(const std::string& where) {
-  auto log = std::make_shared<aisle::rec::EventLog>(where);
-  if (!log->opening_warning().empty()) std::cerr << "aisle-serve: warning: " << log->opening_warning() << std::endl;
-  const auto stats = log->stats();
-  std::cerr << "events: " << log->describe() << " (" << stats.events << " events of " << stats.users << " shoppers)"
+  std::shared_ptr<aisle::rec::EventStore> store;
+  std::string warning;
+  if (where.starts_with("redis://")) {
+    auto redis = std::make_shared<aisle::rec::RedisEventStore>(aisle::rec::parse_redis_url(where));
+    warning = redis->durability_warning();
+    store = std::move(redis);
+  } else {
+    auto log = std::make_shared<aisle::rec::EventLog>(where);
+    warning = log->opening_warning();
+    store = std::move(log);
+  }
+  if (!warning.empty()) std::cerr << "aisle-serve: warning: " << warning << std::endl;
+  const auto stats = store->stats();
+  std::cerr << "events: " << store->describe() << " (" << stats.events << " events of " << stats.users << " shoppers)"
             << std::endl;
-  return log;
+  return store;
 }
 
 int serve_until_stopped(serve::ServerOptions options) {
@@ -212,6 +229,7 @@ int serve_until_stopped(serve::ServerOptions options) {
   const int port = options.port == 0 ? server.bind_to_any_port(options.host) : options.port;
   if (port < 0 || (options.port != 0 && !server.bind_to_port(options.host, options.port)))
     throw aisle::Error("cannot listen on " + options.host + ":" + std::to_string(options.port));
+  replica_name = options.replica.empty() ? options.host + ":" + std::to_string(port) : options.replica;
   if (!server.widen_backlog(kListenBacklog)) std::cerr << "aisle-serve: note: cannot widen the listen backlog" << std::endl;
 
   std::atomic<int> exit_code{0};

@@ -11,18 +11,20 @@ const char* const kServerUsage =
     "                   [--workers 128] [--model-threads 1] [--admin-token TOKEN] [--max-body 1048576]\n"
     "                   [--read-timeout 5] [--write-timeout 5] [--keep-alive-timeout 5]\n"
     "                   [--max-history 10000] [--max-batch 1000] [--compute-threads 0]\n"
-    "                   [--events DIR] [--max-events 10000]\n"
+    "                   [--events DIR|redis://HOST:PORT] [--max-events 10000] [--replica NAME]\n"
     "  An HTTP JSON service: POST /v1/recommend, /v1/recommend_batch, /v1/similar, /v1/explain,\n"
     "  /v1/classify, /v1/events; GET /v1/models, /healthz, /readyz, /metrics; POST /admin/reload;\n"
     "  admin: GET /v1/users/{id}/history, DELETE /v1/users/{id}[?compact=true].\n"
-    "  --events DIR: live shopper events in DIR/events.log, used by every query by user.\n"
+    "  Every response carries X-Aisle-Replica: --replica, or HOST:PORT.\n"
+    "  --events DIR | redis://HOST:PORT: live shopper events, in DIR/events.log or in a Redis\n"
+    "  server shared by every replica; used by every query by user.\n"
     "  SIGHUP reloads the models from disk; SIGTERM and SIGINT drain requests in flight and exit 0.\n";
 
 ServerOptions parse_server_options(int argc, char** argv) {
   const aisle_cli::Arguments args(argc, argv, 1,
                                   {"model", "classifier", "host", "port", "workers", "model-threads", "admin-token",
                                    "max-body", "read-timeout", "write-timeout", "keep-alive-timeout", "max-history",
-                                   "max-batch", "compute-threads", "events", "max-events"},
+                                   "max-batch", "compute-threads", "events", "max-events", "replica"},
                                   {});
   ServerOptions o;
   o.model_path = args.required("model");
@@ -44,6 +46,8 @@ ServerOptions parse_server_options(int argc, char** argv) {
   o.service.limits.max_events = static_cast<std::size_t>(small("max-events", 10000, 1, 1000000));
   o.events = args.get("events");
   if (o.events && o.events->empty()) throw aisle_cli::UsageError{"--events is empty"};
+  o.replica = args.value_or("replica", "");
+  if (args.has("replica") && o.replica.empty()) throw aisle_cli::UsageError{"--replica is empty"};
   o.service.admin_token = args.value_or("admin-token", "");
   if (args.has("admin-token") && o.service.admin_token.empty())
     throw aisle_cli::UsageError{"--admin-token is empty"};

@@ -12,7 +12,10 @@ namespace serve {
 struct ServerOptions {
   std::string model_path;                       // --model: the recommender
   std::optional<std::string> classifier_path;   // --classifier
-  std::optional<std::string> events;            // --events: a folder for the event log
+  std::optional<std::string> events;
+  // --replica: sent as X-Aisle-Replica on every response, so that a client
+  // behind a load balancer sees which replica answered; default HOST:PORT.
+  std::string replica;            // --events: a folder for the event log, or redis://HOST:PORT
   std::string host = "127.0.0.1";
   int port = 8080;                              // 0: any free port (the line on stderr says which)
   // A keep-alive connection holds a worker while it is open, so the pool

@@ -1,5 +1,6 @@
 // aisle-serve's event store over real sockets: every event acknowledged
-// with a 202 survives a SIGKILL mid-stream, and a shopper's deletion leaves
+// with a 202 survives a SIGKILL mid-stream (of aisle-serve, and with the
+// Redis store of Redis too), and a shopper's deletion leaves
 // no byte of their id in the event log or in a --no-user-data model file.
 
 #include <signal.h>
@@ -7,12 +8,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <map>
+#include <set>
 #include <fstream>
 #include <iterator>
 #include <mutex>
 #include <thread>
 
 #include "serve_process_fixture.hpp"
+#include "support/redis_process.hpp"
 
 namespace aisle::test_support {
 namespace {
@@ -30,6 +35,39 @@ std::string bytes_under(const std::filesystem::path& folder) {
   return all;
 }
 
+constexpr int kStreamClients = 4, kUsersPerClient = 5, kKillAfter = 300;
+
+std::string stream_user(int client, std::int64_t t) {
+  return "stream-" + std::to_string(client) + "-" + std::to_string(t % kUsersPerClient);
+}
+
+// Streams events from kStreamClients connections until the server stops
+// answering, recording every (user, timestamp) acknowledged with a 202.
+// kill runs once kKillAfter events are acknowledged.
+std::vector<std::pair<std::string, std::int64_t>> stream_until_killed(int port, const std::function<void()>& kill) {
+  std::atomic<int> acknowledged{0};
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::int64_t>> acked;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kStreamClients; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client http("127.0.0.1", port);
+      http.set_read_timeout(10);
+      for (std::int64_t t = 0;; ++t) {
+        const nlohmann::json event{{"user", stream_user(c, t)}, {"item", "item-" + std::to_string(t % 50)}, {"timestamp", t}};
+        if (status_of(http.Post("/v1/events", event.dump(), "application/json")) != 202) return;  // the server is gone
+        std::lock_guard lock(mutex);
+        acked.emplace_back(stream_user(c, t), t);
+        ++acknowledged;
+      }
+    });
+  }
+  while (acknowledged < kKillAfter) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  kill();
+  for (auto& thread : clients) thread.join();
+  return acked;
+}
+
 class ServeEventsServerTest : public ServeServerTest {
  protected:
   // The stored history of user, as the admin endpoint gives it.
@@ -45,51 +83,50 @@ class ServeEventsServerTest : public ServeServerTest {
     return out;
   }
 
+  // Every acknowledged event is in the (restarted) server's histories.
+  void expect_stored(const std::vector<std::pair<std::string, std::int64_t>>& acked) const {
+    ASSERT_GE(acked.size(), static_cast<std::size_t>(kKillAfter));
+    std::map<std::string, std::set<std::int64_t>> stored;
+    for (int c = 0; c < kStreamClients; ++c)
+      for (int u = 0; u < kUsersPerClient; ++u) {
+        const auto user = stream_user(c, u);
+        for (const auto& [item, t] : stored_history(user)) {
+          EXPECT_EQ(item, "item-" + std::to_string(t % 50));
+          stored[user].insert(t);
+        }
+      }
+    for (const auto& [user, t] : acked) EXPECT_EQ(stored[user].count(t), 1u) << user << " lost the acknowledged event at " << t;
+  }
+
   TempDir events;
 };
 
 TEST_F(ServeEventsServerTest, EveryAcknowledgedEventSurvivesASigkillMidStream) {
   auto server = start({"--events", events.path().string()});
-  constexpr int kClients = 4, kKillAfter = 300;
-  std::atomic<int> acknowledged{0};
-  std::mutex mutex;
-  std::vector<std::pair<std::string, std::int64_t>> acked;  // (user, timestamp); each client its own users
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back([&, c] {
-      auto http = client();
-      for (std::int64_t t = 0;; ++t) {
-        const std::string user = "stream-" + std::to_string(c) + "-" + std::to_string(t % 5);
-        const nlohmann::json event{{"user", user}, {"item", "item-" + std::to_string(t % 50)}, {"timestamp", t}};
-        const auto response = http.Post("/v1/events", event.dump(), "application/json");
-        if (status_of(response) != 202) return;  // the server is gone
-        std::lock_guard lock(mutex);
-        acked.emplace_back(user, t);
-        ++acknowledged;
-      }
-    });
-  }
-  while (acknowledged < kKillAfter) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  server->signal(SIGKILL);
-  for (auto& thread : clients) thread.join();
+  const auto acked = stream_until_killed(port, [&] { server->signal(SIGKILL); });
   server->wait_for_exit(std::chrono::seconds(10));
-
   auto restarted = start({"--events", events.path().string()});
-  std::map<std::string, std::vector<std::int64_t>> stored;
-  for (int c = 0; c < kClients; ++c)
-    for (int u = 0; u < 5; ++u) {
-      const auto user = "stream-" + std::to_string(c) + "-" + std::to_string(u);
-      for (const auto& [item, t] : stored_history(user)) {
-        EXPECT_EQ(item, "item-" + std::to_string(t % 50));
-        stored[user].push_back(t);
-      }
-    }
-  ASSERT_GE(acked.size(), static_cast<std::size_t>(kKillAfter));
-  for (const auto& [user, t] : acked) {
-    const auto& times = stored[user];
-    EXPECT_NE(std::find(times.begin(), times.end(), t), times.end()) << user << " lost the acknowledged event at " << t;
-  }
+  expect_stored(acked);
   EXPECT_NE(restarted->log().find("events: log:"), std::string::npos) << restarted->log();
+}
+
+TEST_F(ServeEventsServerTest, WithRedisAcknowledgedEventsSurviveKillingTheServerAndRedis) {
+  if (!std::filesystem::exists(kRedisServer)) GTEST_SKIP() << "redis-server is not installed";
+  const int redis_port = free_loopback_port();
+  auto redis = std::make_unique<RedisProcess>(events.path(), redis_port);
+  ASSERT_TRUE(redis->up()) << redis->process().log();
+  auto server = start({"--events", redis->url()});
+  EXPECT_EQ(server->log().find("warning"), std::string::npos) << server->log();
+  const auto acked = stream_until_killed(port, [&] {
+    redis->process().signal(SIGKILL);
+    server->signal(SIGKILL);
+  });
+  server->wait_for_exit(std::chrono::seconds(10));
+  redis->process().wait_for_exit(std::chrono::seconds(10));
+  redis = std::make_unique<RedisProcess>(events.path(), redis_port);  // replays its append-only file
+  ASSERT_TRUE(redis->up()) << redis->process().log();
+  auto restarted = start({"--events", redis->url()});
+  expect_stored(acked);
 }
 
 TEST_F(ServeEventsServerTest, ADeletedShopperLeavesNoByteInTheLogNorInANoUserDataModel) {

@@ -37,6 +37,19 @@ TEST_F(ServeServerTest, RecommendOverHttpEqualsTheCommandLinesJson) {
   EXPECT_EQ(served.at("items"), cli.at("items"));
 }
 
+TEST_F(ServeServerTest, EveryAnswerNamesTheReplica) {
+  auto named = start({"--replica", "replica-7"});
+  auto c = client();
+  for (const char* path : {"/healthz", "/no-such-endpoint"}) {
+    const auto response = c.Get(path);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->get_header_value("X-Aisle-Replica"), "replica-7") << path;
+  }
+  named.reset();
+  auto unnamed = start();
+  EXPECT_EQ(client().Get("/healthz")->get_header_value("X-Aisle-Replica"), "127.0.0.1:" + std::to_string(port));
+}
+
 TEST_F(ServeServerTest, HttpLevelErrorsAreJsonToo) {
   auto server = start({"--max-body", "1000"});
   auto c = client();

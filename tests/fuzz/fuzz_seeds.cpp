@@ -15,6 +15,7 @@
 
 #include "aisle/aisle.hpp"
 #include "aisle/io/idx.hpp"
+#include "aisle/rec/event_log.hpp"
 #include "aisle/rec/interactions.hpp"
 #include "aisle/rec/model.hpp"
 #include "aisle/rec/recommender.hpp"
@@ -106,6 +107,29 @@ void serve_request_seeds(const fs::path& dir) {
   seed("classify-pixels", 4, 0, pixels + "]}");
   seed("classify-pgm", 4, 1, "P5\n28 28\n255\n" + std::string(784, '\x40'));
   seed("reload", static_cast<char>(0x86), 0, R"({"model":"rec"})");
+  seed("event", 12, 0, R"({"user":"shopper-000001","item":"item-00003","timestamp":1733312345})");
+  seed("events", 12, 0, R"({"events":[{"user":"u9","item":"item-00001"},{"user":"u9","item":"new-item","timestamp":7}]})");
+  seed("history", static_cast<char>(0x8d), 2, "");
+  seed("forget", static_cast<char>(0x8e), 2, "");
+}
+
+// The records of logs EventLog wrote, without the 12-byte header that
+// fuzz_event_log.cpp writes itself.
+void event_log_seeds(const fs::path& dir, const fs::path& scratch) {
+  const auto records = [&](const fs::path& folder) { return slurp(folder / "events.log").substr(12); };
+  {
+    aisle::rec::EventLog log(scratch / "events");
+    log.append(std::vector<aisle::rec::Event>{{"u1", "i1", 10}, {"u1", "i2", 11}, {"u2", "i1", 12}});
+  }
+  put(dir / "event_log" / "events", records(scratch / "events"));
+  {
+    aisle::rec::EventLog log(scratch / "forgotten");
+    log.append(std::vector<aisle::rec::Event>{{"u1", "i1", 10}, {"u2", "i2", 11}});
+    log.forget("u1");
+    put(dir / "event_log" / "tombstone", records(scratch / "forgotten"));
+    log.compact();
+  }
+  put(dir / "event_log" / "compacted", records(scratch / "forgotten"));
 }
 
 }  // namespace
@@ -124,6 +148,7 @@ int main(int argc, char** argv) {
     sequential_seeds(dir, scratch);
     recommender_seeds(dir, scratch);
     serve_request_seeds(dir);
+    event_log_seeds(dir, scratch);
     fs::remove_all(scratch);
   } catch (const std::exception& e) {
     std::cerr << "aisle-fuzz-seeds: " << e.what() << '\n';

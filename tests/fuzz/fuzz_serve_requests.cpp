@@ -9,6 +9,7 @@
 #include <iostream>
 #include <string>
 
+#include "aisle/rec/event_log.hpp"
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
 #include "classifier.hpp"
@@ -22,7 +23,7 @@ struct Endpoint {
   const char* path;
 };
 
-constexpr std::array<Endpoint, 12> kEndpoints = {{{"POST", "/v1/recommend"},
+constexpr std::array<Endpoint, 15> kEndpoints = {{{"POST", "/v1/recommend"},
                                                   {"POST", "/v1/recommend_batch"},
                                                   {"POST", "/v1/similar"},
                                                   {"POST", "/v1/explain"},
@@ -33,7 +34,10 @@ constexpr std::array<Endpoint, 12> kEndpoints = {{{"POST", "/v1/recommend"},
                                                   {"GET", "/metrics"},
                                                   {"GET", "/v1/recommend"},
                                                   {"POST", "/v1/nothing"},
-                                                  {"DELETE", "/v1/similar"}}};
+                                                  {"DELETE", "/v1/similar"},
+                                                  {"POST", "/v1/events"},
+                                                  {"GET", "/v1/users/shopper-000001/history"},
+                                                  {"DELETE", "/v1/users/shopper-000001"}}};
 constexpr std::array<const char*, 4> kContentTypes = {"application/json", "image/x-portable-graymap", "",
                                                       "text/plain"};
 
@@ -56,9 +60,19 @@ serve::ModelSlots& loaded_slots() {
   return slots;
 }
 
+// Events go to a log of this process's own, removed at exit.
+serve::ServiceOptions options_with_events() {
+  static const auto folder = aisle::fuzz::input_path("serve-events");
+  static const aisle::fuzz::RemovedAtExit cleanup{folder};
+  std::filesystem::remove_all(folder);
+  serve::ServiceOptions options;
+  options.events = std::make_shared<aisle::rec::EventLog>(folder);
+  return options;
+}
+
 serve::Service& service() {
   static serve::Metrics metrics;
-  static serve::Service instance(loaded_slots(), metrics, {});
+  static serve::Service instance(loaded_slots(), metrics, options_with_events());
   instance.set_loaded(true);
   return instance;
 }
@@ -72,7 +86,7 @@ serve::Service& service() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const auto& endpoint = kEndpoints[data[0] % kEndpoints.size()];
+  const auto& endpoint = kEndpoints[(data[0] & 0x7f) % kEndpoints.size()];
   serve::HttpRequest request{.method = endpoint.method,
                              .path = endpoint.path,
                              .content_type = kContentTypes[data[1] % kContentTypes.size()],
