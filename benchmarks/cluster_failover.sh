@@ -62,7 +62,8 @@ model="$cache/$key-ease.model" other="$cache/$key-ease-l2-1000.model"
 [ -f "$other" ] || { say "fitting a second EASE (l2 1000), once"; "$bin/aisle-recommend" fit --data "$data" --model ease --l2 1000 --out "$other" >&2; }
 
 # Real queries: 2,000 of the data's shoppers, by id, each with its header.
-awk -F, 'NR > 1 && !seen[$1]++ { print $1 }' "$data/interactions.csv" | shuf --random-source=<(yes) | head -2000 >"$work/users"
+awk -F, 'NR > 1 && !seen[$1]++ { print $1 }' "$data/interactions.csv" | shuf --random-source=<(yes) >"$work/all-users"
+head -2000 "$work/all-users" >"$work/users"
 awk '{ printf "%s\t{\"user\":\"%s\",\"k\":10}\n", $1, $1 }' "$work/users" >"$work/bodies.jsonl"
 head -300 "$work/users" >"$work/affinity-users"
 
