@@ -1,9 +1,12 @@
 #include "aisle/nn/layer.hpp"
 
 #include "aisle/core/error.hpp"
+#include "aisle/nn/conv2d.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/nn/flatten.hpp"
 #include "aisle/nn/gelu.hpp"
 #include "aisle/nn/layer_norm.hpp"
+#include "aisle/nn/max_pool2d.hpp"
 #include "aisle/nn/relu.hpp"
 #include "aisle/nn/softmax.hpp"
 
@@ -54,6 +57,10 @@ LayerRegistry& layer_registry() {
     layers.add("layer_norm",
                [](const nlohmann::json& config) { return std::make_unique<LayerNorm>(LayerNorm::from_config(config)); });
     layers.add("gelu", [](const nlohmann::json& config) { return std::make_unique<GELU>(GELU::from_config(config)); });
+    layers.add("conv2d", [](const nlohmann::json& config) { return std::make_unique<Conv2D>(Conv2D::from_config(config)); });
+    layers.add("max_pool2d",
+               [](const nlohmann::json& config) { return std::make_unique<MaxPool2D>(MaxPool2D::from_config(config)); });
+    layers.add("flatten", [](const nlohmann::json&) { return std::make_unique<Flatten>(); });
     return layers;
   }();
   return registry;

@@ -1,0 +1,70 @@
+#pragma once
+
+// A 2-D convolution over images in rows (ImageShape: HWC), with square
+// kernels, a stride, 'valid' or 'same' padding (TensorFlow's: the extra
+// padding row or column of an odd total goes at the bottom and right), and
+// a fusable ReLU.
+//
+// It runs as im2col then the backend's dense kernel: each output position's
+// receptive field becomes a row of a [positions x kernel*kernel*channels]
+// matrix, multiplied by the weights [kernel*kernel*channels x filters]. The
+// product's rows are the batch's output pixels with the filters fastest,
+// which is already the output's HWC layout, so the same GEMM that runs Dense
+// (native packed, oneDNN or Eigen, by backend) runs the convolution, and the
+// backward pass is the dense backward then col2im.
+
+#include "aisle/backend/backend.hpp"
+#include "aisle/nn/image_shape.hpp"
+#include "aisle/nn/layer.hpp"
+
+namespace aisle {
+
+enum class Padding { valid, same };
+std::string_view to_string(Padding padding);
+Padding padding_from_string(const std::string& name);
+
+struct Conv2DOptions {
+  ImageShape input;
+  Index filters = 32;
+  Index kernel = 3;
+  Index stride = 1;
+  Padding padding = Padding::same;
+  Activation activation = Activation::none;  // none or relu
+};
+
+class Conv2D final : public Layer {
+ public:
+  // Throws aisle::Error for sizes that make no output (a kernel larger than
+  // a 'valid' image, a non-positive size) or a softmax activation.
+  explicit Conv2D(Conv2DOptions options);
+
+  std::string kind() const override { return "conv2d"; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Conv2D>(*this); }
+  Index declared_input_size() const override { return options_.input.size(); }
+  std::vector<std::string> parameter_names() const override { return {"weight", "bias"}; }
+  nlohmann::json config() const override;
+  static Conv2D from_config(const nlohmann::json& config);
+
+  const Conv2DOptions& options() const { return options_; }
+  ImageShape output_shape() const { return output_; }
+  // [kernel*kernel*channels x filters]: row (ky * kernel + kx) * channels + c.
+  const Matrix& weight() const { return params_[0]; }
+  const Matrix& bias() const { return params_[1]; }
+
+ private:
+  Index output_size_for(Index input_size) const override;
+  void init_parameters(Rng& rng) override;
+  void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const override;
+  void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
+                     const BackwardPlan& plan) const override;
+
+  Index patch_size() const { return options_.kernel * options_.kernel * options_.input.channels; }
+  void im2col(ConstMatrixRef x, Matrix& cols) const;
+  void col2im(const Matrix& cols, Matrix& dx) const;
+
+  Conv2DOptions options_;
+  ImageShape output_;
+  Index pad_top_ = 0, pad_left_ = 0;
+};
+
+}  // namespace aisle

@@ -1,0 +1,42 @@
+#pragma once
+
+// Max pooling over images in rows (ImageShape: HWC): each channel's
+// pool x pool windows, `stride` apart (default: the pool size), 'valid'
+// (windows that do not fit at the right or bottom edge are dropped). The
+// backward pass routes each output's gradient to the input its maximum came
+// from (the first one on ties).
+
+#include "aisle/nn/image_shape.hpp"
+#include "aisle/nn/layer.hpp"
+
+namespace aisle {
+
+struct MaxPool2DOptions {
+  ImageShape input;
+  Index pool = 2;
+  Index stride = 0;  // 0: the pool size
+};
+
+class MaxPool2D final : public Layer {
+ public:
+  explicit MaxPool2D(MaxPool2DOptions options);
+
+  std::string kind() const override { return "max_pool2d"; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<MaxPool2D>(*this); }
+  Index declared_input_size() const override { return options_.input.size(); }
+  nlohmann::json config() const override;
+  static MaxPool2D from_config(const nlohmann::json& config);
+
+  ImageShape output_shape() const { return output_; }
+
+ private:
+  Index output_size_for(Index input_size) const override { (void)input_size; return output_.size(); }
+  void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const override;
+  void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
+                     const BackwardPlan& plan) const override;
+
+  MaxPool2DOptions options_;
+  ImageShape output_;
+};
+
+}  // namespace aisle

@@ -1,0 +1,172 @@
+// Conv2D on every backend: outputs against a direct convolution written
+// out in loops (double), gradients of the input, the weights and the bias
+// against central differences, for 'same' and 'valid' padding, strides 1
+// and 2 and several channels; the config's round trip; refusals.
+
+#include <gtest/gtest.h>
+
+#include <tuple>
+
+#include "aisle/core/error.hpp"
+#include "aisle/nn/conv2d.hpp"
+#include "aisle/nn/sequential.hpp"
+#include "support/backends.hpp"
+#include "support/gradient_check.hpp"
+
+namespace aisle {
+namespace {
+
+struct ConvCase {
+  const char* name;
+  Conv2DOptions options;
+};
+
+const ConvCase kCases[] = {
+    {"same_stride1", {.input = {5, 6, 2}, .filters = 3, .kernel = 3, .stride = 1, .padding = Padding::same}},
+    {"valid_stride1", {.input = {5, 6, 2}, .filters = 3, .kernel = 3, .stride = 1, .padding = Padding::valid}},
+    {"same_stride2", {.input = {7, 6, 3}, .filters = 2, .kernel = 3, .stride = 2, .padding = Padding::same}},
+    {"valid_stride2_even_kernel", {.input = {6, 7, 1}, .filters = 4, .kernel = 2, .stride = 2, .padding = Padding::valid}},
+    {"same_even_kernel", {.input = {4, 5, 2}, .filters = 2, .kernel = 4, .stride = 1, .padding = Padding::same}},
+};
+
+Conv2D built(const Conv2DOptions& options, std::uint64_t seed = 3) {
+  Conv2D conv(options);
+  Rng rng(seed);
+  conv.build(options.input.size(), rng);
+  conv.parameters()[1] = test_support::random_matrix(1, options.filters, seed + 1, 0.5f);  // a non-zero bias
+  return conv;
+}
+
+// The convolution by its definition, with TensorFlow's 'same' padding.
+Matrix direct_convolution(const Conv2D& conv, const Matrix& x) {
+  const auto& o = conv.options();
+  const auto out = conv.output_shape();
+  const Index k = o.kernel, c = o.input.channels;
+  Index pad_top = 0, pad_left = 0;
+  if (o.padding == Padding::same) {
+    pad_top = std::max<Index>((out.height - 1) * o.stride + k - o.input.height, 0) / 2;
+    pad_left = std::max<Index>((out.width - 1) * o.stride + k - o.input.width, 0) / 2;
+  }
+  Matrix y(x.rows(), out.size());
+  for (Index b = 0; b < x.rows(); ++b)
+    for (Index oy = 0; oy < out.height; ++oy)
+      for (Index ox = 0; ox < out.width; ++ox)
+        for (Index f = 0; f < o.filters; ++f) {
+          double sum = conv.bias()(0, f);
+          for (Index ky = 0; ky < k; ++ky)
+            for (Index kx = 0; kx < k; ++kx) {
+              const Index iy = oy * o.stride + ky - pad_top, ix = ox * o.stride + kx - pad_left;
+              if (iy < 0 || iy >= o.input.height || ix < 0 || ix >= o.input.width) continue;
+              for (Index ch = 0; ch < c; ++ch)
+                sum += double{x(b, (iy * o.input.width + ix) * c + ch)} * conv.weight()((ky * k + kx) * c + ch, f);
+            }
+          if (o.activation == Activation::relu) sum = std::max(sum, 0.0);
+          y(b, (oy * out.width + ox) * o.filters + f) = static_cast<float>(sum);
+        }
+  return y;
+}
+
+class Conv2DTest : public ::testing::TestWithParam<std::tuple<BackendKind, ConvCase>> {
+ protected:
+  const Backend& be() const { return backend(std::get<0>(GetParam())); }
+  const Conv2DOptions& options() const { return std::get<1>(GetParam()).options; }
+};
+
+TEST_P(Conv2DTest, ForwardEqualsTheDirectConvolution) {
+  for (const auto activation : {Activation::none, Activation::relu}) {
+    auto o = options();
+    o.activation = activation;
+    const Conv2D conv = built(o);
+    const Matrix x = test_support::random_matrix(3, o.input.size(), 11);
+    LayerState state;
+    conv.forward(be(), x, state);
+    ASSERT_EQ(state.output.rows(), 3);
+    ASSERT_EQ(state.output.cols(), conv.output_shape().size());
+    test_support::expect_close(state.output, direct_convolution(conv, x), 1e-4, "conv2d output");
+  }
+}
+
+TEST_P(Conv2DTest, GradientsMatchFiniteDifferences) {
+  Conv2D conv = built(options());
+  Matrix x = test_support::random_matrix(2, options().input.size(), 21);
+  const Matrix r = test_support::random_matrix(2, conv.output_shape().size(), 22);
+  LayerState scratch;
+  const auto objective = [&] {
+    conv.forward(be(), x, scratch);
+    return test_support::weighted_sum(scratch.output, r);
+  };
+  LayerState state;
+  conv.forward(be(), x, state);
+  state.grad_output = r;
+  std::vector<Matrix> grads(2);
+  conv.backward(be(), x, state, grads);
+  test_support::expect_gradient_matches(state.grad_input, test_support::numeric_gradient(x, objective, 1e-2f), 2e-3, "dx");
+  test_support::expect_gradient_matches(grads[0], test_support::numeric_gradient(conv.parameters()[0], objective, 1e-2f),
+                                        2e-3, "dweight");
+  test_support::expect_gradient_matches(grads[1], test_support::numeric_gradient(conv.parameters()[1], objective, 1e-2f),
+                                        2e-3, "dbias");
+}
+
+TEST_P(Conv2DTest, ReluGradientIsZeroWhereTheOutputIs) {
+  auto o = options();
+  o.activation = Activation::relu;
+  const Conv2D conv = built(o);
+  auto linear_options = o;
+  linear_options.activation = Activation::none;
+  Conv2D linear(linear_options);
+  Rng rng(0);
+  linear.build(o.input.size(), rng);
+  linear.parameters()[0] = conv.weight();
+  linear.parameters()[1] = conv.bias();
+  const Matrix x = test_support::random_matrix(2, o.input.size(), 31);
+  const Matrix r = test_support::random_matrix(2, conv.output_shape().size(), 32);
+  LayerState relu_state, linear_state;
+  conv.forward(be(), x, relu_state);
+  linear.forward(be(), x, linear_state);
+  relu_state.grad_output = r;
+  linear_state.grad_output = (relu_state.output.array() > 0).select(r, 0.0f);  // ReLU's backward, by hand
+  std::vector<Matrix> relu_grads(2), linear_grads(2);
+  conv.backward(be(), x, relu_state, relu_grads);
+  linear.backward(be(), x, linear_state, linear_grads);
+  test_support::expect_close(relu_state.grad_input, linear_state.grad_input, 1e-5, "dx");
+  test_support::expect_close(relu_grads[0], linear_grads[0], 1e-5, "dweight");
+}
+
+std::string case_name(const ::testing::TestParamInfo<std::tuple<BackendKind, ConvCase>>& info) {
+  return std::string(to_string(std::get<0>(info.param))) + "_" + std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(BackendsAndShapes, Conv2DTest,
+                         ::testing::Combine(test_support::all_backends(), ::testing::ValuesIn(kCases)), case_name);
+
+TEST(Conv2D, ConfigRoundTripsThroughTheRegistry) {
+  const Conv2D conv({.input = {28, 28, 1}, .filters = 32, .kernel = 5, .stride = 2, .padding = Padding::valid,
+                     .activation = Activation::relu});
+  const auto restored = Layer::from_config(conv.config());
+  ASSERT_EQ(restored->kind(), "conv2d");
+  const auto& back = dynamic_cast<const Conv2D&>(*restored);
+  EXPECT_EQ(back.config(), conv.config());
+  EXPECT_EQ(back.output_shape(), (ImageShape{12, 12, 32}));
+  EXPECT_EQ(Conv2D({.input = {28, 28, 1}, .filters = 8}).output_shape(), (ImageShape{28, 28, 8}));
+}
+
+TEST(Conv2D, RefusesShapesThatMakeNoOutput) {
+  EXPECT_THROW(Conv2D({.input = {2, 2, 1}, .kernel = 3, .padding = Padding::valid}), Error);
+  EXPECT_THROW(Conv2D({.input = {0, 2, 1}}), Error);
+  EXPECT_THROW(Conv2D({.input = {4, 4, 1}, .filters = 0}), Error);
+  EXPECT_THROW(Conv2D({.input = {4, 4, 1}, .activation = Activation::softmax}), Error);
+  EXPECT_THROW(Layer::from_config({{"type", "conv2d"}, {"input", {{"height", 4}, {"width", 4}}}, {"filters", 2}, {"kernel", 3}}),
+               Error);
+  EXPECT_THROW(Layer::from_config({{"type", "conv2d"},
+                                   {"input", {{"height", 4}, {"width", 4}, {"channels", 1}}},
+                                   {"filters", 2},
+                                   {"kernel", 3},
+                                   {"padding", "full"}}),
+               Error);
+  Conv2D conv({.input = {4, 4, 1}, .filters = 2});
+  Rng rng(0);
+  EXPECT_THROW(conv.build(15, rng), Error);
+}
+
+}  // namespace
+}  // namespace aisle
