@@ -8,7 +8,10 @@
 #include "aisle/io/fashion_mnist.hpp"
 #include "aisle/nn/adam.hpp"
 #include "aisle/nn/cross_entropy.hpp"
+#include "aisle/nn/conv2d.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/nn/flatten.hpp"
+#include "aisle/nn/max_pool2d.hpp"
 #include "aisle/nn/functional.hpp"
 
 namespace classify {
@@ -40,6 +43,26 @@ aisle::Sequential build_classic_model(std::uint64_t seed, std::optional<aisle::B
                           .input_size = aisle::io::kFashionMnistPixels, .init = relu_init}));
   model.add(aisle::Dense({.units = 128, .activation = aisle::Activation::relu, .init = relu_init}));
   model.add(aisle::Dense({.units = kClasses, .activation = aisle::Activation::softmax, .init = aisle::Init::glorot_uniform}));
+  model.compile(aisle::Adam({.learning_rate = learning_rate}), aisle::SparseCategoricalCrossentropy(),
+                {aisle::Metric::accuracy});
+  return model;
+}
+
+aisle::Sequential build_cnn_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend, float learning_rate) {
+  using aisle::Activation;
+  aisle::Sequential model({.seed = seed, .backend = backend});
+  const aisle::ImageShape image{28, 28, 1};
+  const aisle::Conv2D first({.input = image, .filters = 32, .kernel = 3, .activation = Activation::relu});
+  model.add(first);
+  const aisle::MaxPool2D first_pool({.input = first.output_shape(), .pool = 2});
+  model.add(first_pool);
+  const aisle::Conv2D second({.input = first_pool.output_shape(), .filters = 64, .kernel = 3, .activation = Activation::relu});
+  model.add(second);
+  const aisle::MaxPool2D second_pool({.input = second.output_shape(), .pool = 2});
+  model.add(second_pool);
+  model.add(aisle::Flatten());
+  model.add(aisle::Dense({.units = 128, .activation = Activation::relu, .init = aisle::Init::he_uniform}));
+  model.add(aisle::Dense({.units = kClasses, .activation = Activation::softmax, .init = aisle::Init::glorot_uniform}));
   model.compile(aisle::Adam({.learning_rate = learning_rate}), aisle::SparseCategoricalCrossentropy(),
                 {aisle::Metric::accuracy});
   return model;

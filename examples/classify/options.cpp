@@ -13,7 +13,8 @@ namespace {
 using aisle_cli::Arguments;
 using aisle_cli::UsageError;
 
-const std::set<std::string> kTrainOptions = {"data", "epochs", "batch", "lr", "seed", "validation", "backend", "threads", "out"};
+const std::set<std::string> kTrainOptions = {"data", "epochs", "batch", "lr",      "seed",
+                                             "validation", "backend", "threads", "out", "arch"};
 const std::set<std::string> kEvalOptions = {"model", "data"};
 const std::set<std::string> kPredictOptions = {"model", "index", "image", "data"};
 const std::set<std::string> kSwitches = {"json"};
@@ -79,6 +80,8 @@ TrainOptions parse_train(std::span<const std::string> words) {
     options.threads = static_cast<int>(args.integer("threads", 0, 0, 4096));
     options.json = args.flag("json");
     options.out = required_path(args, "out");
+    options.arch = args.value_or("arch", options.arch);
+    if (options.arch != "mlp" && options.arch != "cnn") fail("--arch takes mlp or cnn, not '" + options.arch + "'");
     return options;
   });
 }
@@ -131,10 +134,13 @@ commands:
 std::string_view train_help() {
   return R"(usage: aisle-classify train [options] --out MODEL
 
-Trains the classic 784-128-128-10 classifier and saves it to MODEL; then
-reports its accuracy on the test set.
+Trains a product-image classifier and saves it to MODEL; then reports its
+accuracy on the test set.
 
 options:
+  --arch mlp|cnn      mlp (default): the classic 784-128-128-10 network;
+                      cnn: conv 32 3x3 - max pool 2 - conv 64 3x3 - max pool 2 -
+                      dense 128 - dense 10 (ReLU, 'same' padding)
   --data DIR          Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
   --epochs N          passes over the training set (default 10)
   --batch N           samples per Adam step (default 128)

@@ -14,6 +14,7 @@ namespace classify {
 
 struct TrainOptions {
   std::filesystem::path data;
+  std::string arch = "mlp";  // or "cnn"
   int epochs = 10;
   aisle::Index batch = 128;
   float learning_rate = 1e-3f;

@@ -156,6 +156,7 @@ TEST_F(ClassifyCliTest, BadArgumentsExitTwo) {
   expect_usage_failure({"train", "--lr", "-1", "--out", out}, "--lr must be a positive number");
   expect_usage_failure({"train", "--validation", "1", "--out", out}, "--validation");
   expect_usage_failure({"train", "--backend", "cuda", "--out", out}, "--backend must be native, onednn or eigen");
+  expect_usage_failure({"train", "--arch", "resnet", "--out", out}, "--arch takes mlp or cnn, not 'resnet'");
   expect_usage_failure({"train", "--json=yes", "--out", out}, "--json takes no value");
   expect_usage_failure({"train", "--seed", "1", "--seed", "2", "--out", out}, "--seed is given twice");
   expect_usage_failure({"eval"}, "--model is required");
@@ -304,6 +305,28 @@ TEST_F(ClassifyCliEndToEndTest, TrainJsonEvalPredict) {
 
   expect_usage_failure({"predict", "--model", path("fm.model"), "--index", "50", "--data", path("data")},
                        "beyond the test set, which has 50 images");
+}
+
+// The convolutional network trains, saves, evaluates and predicts through
+// the same commands; its model file names its layers.
+TEST_F(ClassifyCliEndToEndTest, CnnTrainsEvaluatesAndPredicts) {
+  auto args = train_args(path("cnn.model"));
+  args.insert(args.end(), {"--arch", "cnn", "--json"});
+  const CliResult trained = run(args);
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const auto final = nlohmann::json::parse(lines_of(trained.out).back());
+  EXPECT_GE(final.at("test_accuracy").get<double>(), 0.9);
+  const auto model = Sequential::load(path("cnn.model"));
+  ASSERT_EQ(model.layer_count(), 7u);
+  EXPECT_EQ(model.layer(0).kind(), "conv2d");
+  EXPECT_EQ(model.layer(1).kind(), "max_pool2d");
+  EXPECT_EQ(model.layer(4).kind(), "flatten");
+  const CliResult evaluated = run({"eval", "--model", path("cnn.model"), "--data", path("data"), "--json"});
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+  EXPECT_NEAR(nlohmann::json::parse(evaluated.out).at("accuracy").get<double>(), final.at("test_accuracy").get<double>(), 1e-5);
+  const CliResult predicted = run({"predict", "--model", path("cnn.model"), "--index", "13", "--data", path("data"), "--json"});
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  EXPECT_EQ(nlohmann::json::parse(predicted.out).at("top").size(), 3u);
 }
 
 TEST_F(ClassifyCliEndToEndTest, PlainLinesAndPgmPrediction) {
