@@ -15,7 +15,7 @@ aisle::Sequential build_classic_model(std::uint64_t seed, std::optional<aisle::B
                                       float learning_rate);
 
 // The convolutional network: conv 32 3x3 - max pool 2 - conv 64 3x3 - max
-// pool 2 - flatten - dense 128 - dense 10 (ReLU, 'same' padding), compiled
+// pool 2 - flatten - dense 128 - dropout 0.5 - dense 10 (ReLU, 'same' padding), compiled
 // like the classic one.
 aisle::Sequential build_cnn_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend, float learning_rate);
 

@@ -140,7 +140,7 @@ accuracy on the test set.
 options:
   --arch mlp|cnn      mlp (default): the classic 784-128-128-10 network;
                       cnn: conv 32 3x3 - max pool 2 - conv 64 3x3 - max pool 2 -
-                      dense 128 - dense 10 (ReLU, 'same' padding)
+                      dense 128 - dropout 0.5 - dense 10 (ReLU, 'same' padding)
   --data DIR          Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
   --epochs N          passes over the training set (default 10)
   --batch N           samples per Adam step (default 128)

@@ -31,7 +31,7 @@ void print_setup(std::ostream& out, const TrainOptions& options, const aisle::io
   out << "Fashion-MNIST from " << options.data.string() << ": " << samples - held_out << " training images, ";
   if (held_out > 0) out << held_out << " for validation, ";
   out << data.test.images.rows() << " test images\n"
-      << "model " << (options.arch == "cnn" ? "cnn (conv32-pool-conv64-pool-128-10)" : "784-128-128-10") << ", " << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
+      << "model " << (options.arch == "cnn" ? "cnn (conv32-pool-conv64-pool-128-dropout-10)" : "784-128-128-10") << ", " << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
       << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
       << aisle::to_string(model.backend_kind()) << ", " << aisle::num_threads() << " threads\n";
 }

@@ -3,6 +3,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/nn/conv2d.hpp"
 #include "aisle/nn/dense.hpp"
+#include "aisle/nn/dropout_layer.hpp"
 #include "aisle/nn/flatten.hpp"
 #include "aisle/nn/gelu.hpp"
 #include "aisle/nn/layer_norm.hpp"
@@ -61,6 +62,8 @@ LayerRegistry& layer_registry() {
     layers.add("max_pool2d",
                [](const nlohmann::json& config) { return std::make_unique<MaxPool2D>(MaxPool2D::from_config(config)); });
     layers.add("flatten", [](const nlohmann::json&) { return std::make_unique<Flatten>(); });
+    layers.add("dropout",
+               [](const nlohmann::json& config) { return std::make_unique<DropoutLayer>(DropoutLayer::from_config(config)); });
     return layers;
   }();
   return registry;

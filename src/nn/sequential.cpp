@@ -224,6 +224,8 @@ float Sequential::train_step(ConstMatrixRef x, const Targets& y) {
   if (!compiled()) throw Error("train_on_batch: the model is not compiled");
   if (!train_ws_) train_ws_ = std::make_unique<Workspace>(make_workspace());
   if (!train_grads_) train_grads_ = std::make_unique<Gradients>(make_gradients());
+  if (!training_rng_) training_rng_ = std::make_unique<Rng>(options_.seed ^ 0x5eed0d50u);
+  for (auto& state : train_ws_->layers) state.training_rng = training_rng_.get();
   forward(x, *train_ws_);
   const float value = loss(*train_ws_, y);
   if (!std::isfinite(value)) return value;

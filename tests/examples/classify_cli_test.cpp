@@ -317,7 +317,7 @@ TEST_F(ClassifyCliEndToEndTest, CnnTrainsEvaluatesAndPredicts) {
   const auto final = nlohmann::json::parse(lines_of(trained.out).back());
   EXPECT_GE(final.at("test_accuracy").get<double>(), 0.9);
   const auto model = Sequential::load(path("cnn.model"));
-  ASSERT_EQ(model.layer_count(), 7u);
+  ASSERT_EQ(model.layer_count(), 8u);
   EXPECT_EQ(model.layer(0).kind(), "conv2d");
   EXPECT_EQ(model.layer(1).kind(), "max_pool2d");
   EXPECT_EQ(model.layer(4).kind(), "flatten");

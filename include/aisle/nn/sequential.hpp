@@ -165,6 +165,9 @@ class Sequential {
   // Training scratch, reused across batches so the steady state allocates nothing.
   std::unique_ptr<Workspace> train_ws_;
   std::unique_ptr<Gradients> train_grads_;
+  // Dropout's masks in training, seeded from the model's seed: the same seed
+  // and data give the same model.
+  std::unique_ptr<Rng> training_rng_;
   std::vector<Matrix*> param_ptrs_;
   std::vector<const Matrix*> grad_ptrs_;
 };

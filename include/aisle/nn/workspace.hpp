@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "aisle/backend/backend.hpp"
+#include "aisle/core/random.hpp"
 #include "aisle/core/tensor.hpp"
 
 namespace aisle {
@@ -15,6 +16,9 @@ struct LayerState {
   Matrix grad_output;     // scratch: the gradient at this layer's output or pre-activation
   Matrix grad_input;      // the gradient at this layer's input (after backward)
   KernelSlot kernels;
+  // Training: the generator random layers (dropout) draw from; null in
+  // inference, where they are the identity. Set by Sequential's training step.
+  Rng* training_rng = nullptr;
 };
 
 // Per-call buffers of a Sequential model. Make one per thread (or per
