@@ -43,16 +43,20 @@ Padding padding_from_string(const std::string& name) {
 
 Conv2D::Conv2D(Conv2DOptions options) : options_(options) {
   const auto& in = options_.input;
-  if (in.height <= 0 || in.width <= 0 || in.channels <= 0)
-    throw Error("conv2d layer: input shape " + in.text() + " must be positive");
-  if (options_.filters <= 0 || options_.kernel <= 0 || options_.stride <= 0)
-    throw Error("conv2d layer: filters, kernel and stride must be positive");
+  in.check("conv2d layer input");
+  for (const Index v : {options_.filters, options_.kernel, options_.stride})
+    if (v <= 0 || v > kMaxImageExtent)
+      throw Error("conv2d layer: filters, kernel and stride must be from 1 to " + std::to_string(kMaxImageExtent));
+  if (options_.kernel * options_.kernel * in.channels * options_.filters > kMaxImageValues)
+    throw Error("conv2d layer: " + std::to_string(options_.kernel * options_.kernel * in.channels * options_.filters) +
+                " weights; at most " + std::to_string(kMaxImageValues));
   if (options_.activation == Activation::softmax) throw Error("conv2d layer: activation must be none or relu");
   if (options_.padding == Padding::valid && (options_.kernel > in.height || options_.kernel > in.width))
     throw Error("conv2d layer: a " + std::to_string(options_.kernel) + "x" + std::to_string(options_.kernel) +
                 " kernel does not fit a " + in.text() + " image without padding");
   output_ = {output_extent(in.height, options_.kernel, options_.stride, options_.padding),
              output_extent(in.width, options_.kernel, options_.stride, options_.padding), options_.filters};
+  output_.check("conv2d layer output");
   pad_top_ = leading_padding(in.height, output_.height, options_.kernel, options_.stride, options_.padding);
   pad_left_ = leading_padding(in.width, output_.width, options_.kernel, options_.stride, options_.padding);
 }

@@ -20,9 +20,9 @@ struct PoolScratch final : KernelCache {
 MaxPool2D::MaxPool2D(MaxPool2DOptions options) : options_(options) {
   if (options_.stride == 0) options_.stride = options_.pool;
   const auto& in = options_.input;
-  if (in.height <= 0 || in.width <= 0 || in.channels <= 0)
-    throw Error("max_pool2d layer: input shape " + in.text() + " must be positive");
-  if (options_.pool <= 0 || options_.stride <= 0) throw Error("max_pool2d layer: pool and stride must be positive");
+  in.check("max_pool2d layer input");
+  if (options_.pool <= 0 || options_.stride <= 0 || options_.pool > kMaxImageExtent || options_.stride > kMaxImageExtent)
+    throw Error("max_pool2d layer: pool and stride must be from 1 to " + std::to_string(kMaxImageExtent));
   if (options_.pool > in.height || options_.pool > in.width)
     throw Error("max_pool2d layer: a " + std::to_string(options_.pool) + "x" + std::to_string(options_.pool) +
                 " pool does not fit a " + in.text() + " image");

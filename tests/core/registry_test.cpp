@@ -37,7 +37,8 @@ TEST(Registry, MakesByNameAndListsTheKnownNamesWhenOneIsMissing) {
 
 TEST(Registry, BuiltInFamiliesKnowTheirTypes) {
   EXPECT_EQ(layer_registry().names(),
-            (std::vector<std::string>{"dense", "gelu", "layer_norm", "relu", "softmax"}));
+            (std::vector<std::string>{"conv2d", "dense", "dropout", "flatten", "gelu", "layer_norm", "max_pool2d", "relu",
+                                      "softmax"}));
   EXPECT_EQ(loss_registry().names(),
             (std::vector<std::string>{"categorical_crossentropy", "mean_squared_error", "sparse_categorical_crossentropy"}));
   EXPECT_EQ(optimizer_registry().names(), (std::vector<std::string>{"adam", "sgd"}));
@@ -45,7 +46,8 @@ TEST(Registry, BuiltInFamiliesKnowTheirTypes) {
   std::erase_if(kinds, [](const std::string& kind) { return kind.starts_with("test."); });  // other tests' own
   EXPECT_EQ(kinds, (std::vector<std::string>{"auto", "blend", "ease", "itemknn", "neural", "pop", "transformer"}));
   EXPECT_NE(test_support::error_message<Error>([] { Layer::from_config({{"type", "conv"}}); })
-                .find("unknown layer 'conv' (expected dense, gelu, layer_norm, relu or softmax)"),
+                .find("unknown layer 'conv' (expected conv2d, dense, dropout, flatten, gelu, layer_norm, max_pool2d, "
+                      "relu or softmax)"),
             std::string::npos);
 }
 

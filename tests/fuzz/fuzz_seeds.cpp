@@ -72,6 +72,17 @@ void sequential_seeds(const fs::path& dir, const fs::path& scratch) {
   model.compile(aisle::Adam(), aisle::SparseCategoricalCrossentropy(), {aisle::Metric::accuracy});
   model.save(scratch / "sequential.aisle");
   put_model(dir / "sequential_file" / "adam", scratch / "sequential.aisle");
+
+  aisle::Sequential cnn({.seed = 2});
+  const aisle::Conv2D conv({.input = {4, 4, 1}, .filters = 2, .kernel = 3, .activation = aisle::Activation::relu});
+  cnn.add(conv);
+  cnn.add(aisle::MaxPool2D({.input = conv.output_shape(), .pool = 2}));
+  cnn.add(aisle::Flatten());
+  cnn.add(aisle::DropoutLayer(0.5f));
+  cnn.add(aisle::Dense(2, aisle::Activation::softmax));
+  cnn.compile(aisle::Adam(), aisle::SparseCategoricalCrossentropy(), {aisle::Metric::accuracy});
+  cnn.save(scratch / "cnn.aisle");
+  put_model(dir / "sequential_file" / "cnn", scratch / "cnn.aisle");
 }
 
 void recommender_seeds(const fs::path& dir, const fs::path& scratch) {

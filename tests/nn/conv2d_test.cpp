@@ -163,6 +163,9 @@ TEST(Conv2D, RefusesShapesThatMakeNoOutput) {
                                    {"kernel", 3},
                                    {"padding", "full"}}),
                Error);
+  EXPECT_THROW(Conv2D({.input = {100000, 4, 1}}), Error);  // a model file's config asking for too much
+  EXPECT_THROW(Conv2D({.input = {4096, 4096, 64}}), Error);
+  EXPECT_THROW(Conv2D({.input = {4, 4, 4096}, .filters = 4096, .kernel = 7}), Error);
   Conv2D conv({.input = {4, 4, 1}, .filters = 2});
   Rng rng(0);
   EXPECT_THROW(conv.build(15, rng), Error);
