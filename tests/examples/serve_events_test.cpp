@@ -31,18 +31,6 @@ HttpRequest admin(HttpRequest request) {
   return request;
 }
 
-std::vector<std::string> item_ids(const nlohmann::json& items) {
-  std::vector<std::string> out;
-  for (const auto& entry : items) out.push_back(entry.at("item").get<std::string>());
-  return out;
-}
-
-std::vector<std::string> item_ids(const rec::Recommendations& r) {
-  std::vector<std::string> out;
-  for (const auto& s : r.items) out.push_back(s.item);
-  return out;
-}
-
 std::string bytes_of(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

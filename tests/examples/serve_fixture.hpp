@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "aisle/rec/recommender.hpp"
 #include "aisle/rec/synthetic.hpp"
@@ -45,5 +46,18 @@ inline serve::HttpRequest post_text(const std::string& path, const std::string& 
 inline serve::HttpRequest get(const std::string& path) { return {.method = "GET", .path = path}; }
 
 inline nlohmann::json body_of(const serve::HttpResponse& response) { return nlohmann::json::parse(response.body); }
+
+// The item ids of an answer's "items", or of the library's Recommendations.
+inline std::vector<std::string> item_ids(const nlohmann::json& items) {
+  std::vector<std::string> out;
+  for (const auto& entry : items) out.push_back(entry.at("item").get<std::string>());
+  return out;
+}
+
+inline std::vector<std::string> item_ids(const rec::Recommendations& r) {
+  std::vector<std::string> out;
+  for (const auto& s : r.items) out.push_back(s.item);
+  return out;
+}
 
 }  // namespace aisle::test_support

@@ -38,18 +38,6 @@ class ServeServiceTest : public ::testing::Test {
   std::unique_ptr<rec::Recommender> reference;
 };
 
-std::vector<std::string> item_ids(const nlohmann::json& items) {
-  std::vector<std::string> out;
-  for (const auto& entry : items) out.push_back(entry.at("item").get<std::string>());
-  return out;
-}
-
-std::vector<std::string> item_ids(const rec::Recommendations& r) {
-  std::vector<std::string> out;
-  for (const auto& s : r.items) out.push_back(s.item);
-  return out;
-}
-
 TEST_F(ServeServiceTest, RecommendForAUserAnswersTheLibrarysListWithTheModelVersion) {
   const auto response = call(post_json("/v1/recommend", {{"user", some_user()}, {"k", 5}}));
   ASSERT_EQ(response.status, 200) << response.body;
