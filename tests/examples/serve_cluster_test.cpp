@@ -79,7 +79,7 @@ TEST_F(ServeClusterTest, ShoppersStickToAReplicaAndMoveWithTheirEventsWhenItDies
   ASSERT_EQ(cluster("--model '" + models.rec.string() + "' --replicas 2 --events redis --port " + std::to_string(front)), 0)
       << output();
   std::map<std::string, std::string> replica_of;
-  for (int s = 0; s < 12; ++s) {
+  for (int s = 0; s < 20; ++s) {
     const auto shopper = "shopper-" + std::to_string(s);
     std::set<std::string> seen;
     for (int i = 0; i < 3; ++i) {
@@ -92,7 +92,7 @@ TEST_F(ServeClusterTest, ShoppersStickToAReplicaAndMoveWithTheirEventsWhenItDies
   }
   std::set<std::string> replicas;
   for (const auto& [shopper, replica] : replica_of) replicas.insert(replica);
-  EXPECT_EQ(replicas, (std::set<std::string>{"replica-1", "replica-2"})) << "12 shoppers all on one replica";
+  EXPECT_EQ(replicas, (std::set<std::string>{"replica-1", "replica-2"})) << "20 shoppers all on one replica";
 
   ASSERT_EQ(cluster("--reload '" + models.rec_other.string() + "'"), 0) << output();
   EXPECT_NE(output().find("serves " + std::filesystem::canonical(models.rec_other).string()), std::string::npos);
