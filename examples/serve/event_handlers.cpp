@@ -110,14 +110,8 @@ HttpResponse handle_user_history(const HttpRequest& request, Service& service) {
   auto& store = event_store(service);
   const auto user = user_in_path(request);
   const auto model = service.slots().recommender();
-  std::vector<HistoryEntry> history;
-  if (model) {
-    history = shopper_history(model->recommender, store, user);
-  } else {
-    for (auto& e : store.history(user)) history.push_back({std::move(e.item), e.timestamp});
-  }
   nlohmann::json entries = nlohmann::json::array();
-  for (const auto& entry : history) {
+  for (const auto& entry : shopper_history(model ? &model->recommender : nullptr, store, user)) {
     nlohmann::json j{{"item", entry.item}, {"timestamp", nullptr}};
     if (entry.timestamp) j["timestamp"] = *entry.timestamp;
     entries.push_back(std::move(j));
@@ -129,10 +123,12 @@ HttpResponse handle_forget_user(const HttpRequest& request, Service& service) {
   require_admin(request, service.options());
   auto& store = event_store(service);
   const auto user = user_in_path(request);
-  const auto compact_it = request.query.find("compact");
-  const bool compact = compact_it != request.query.end() && compact_it->second == "true";
-  if (compact_it != request.query.end() && compact_it->second != "true" && compact_it->second != "false")
-    throw RequestError(400, "query argument 'compact' must be true or false, not '" + compact_it->second + "'");
+  bool compact = false;
+  if (const auto it = request.query.find("compact"); it != request.query.end()) {
+    if (it->second != "true" && it->second != "false")
+      throw RequestError(400, "query argument 'compact' must be true or false, not '" + it->second + "'");
+    compact = it->second == "true";
+  }
   const auto model = service.slots().recommender();
   const bool in_model = model && model->recommender.users().find(user).has_value();
   std::int64_t removed = 0;

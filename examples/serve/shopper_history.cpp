@@ -2,12 +2,14 @@
 
 namespace serve {
 
-std::vector<HistoryEntry> shopper_history(const aisle::rec::Recommender& recommender,
+std::vector<HistoryEntry> shopper_history(const aisle::rec::Recommender* recommender,
                                           const aisle::rec::EventStore& events, std::string_view user) {
   std::vector<HistoryEntry> history;
-  if (!events.was_forgotten(user))
-    if (auto fitted = recommender.history_of(user))
-      for (auto& item : *fitted) history.push_back({std::move(item), std::nullopt});
+  // The store is asked about forgetting only when the model file knows the
+  // user: a model fitted --no-user-data costs one store read a query, not two.
+  auto fitted = recommender != nullptr ? recommender->history_of(user) : std::nullopt;
+  if (fitted && !events.was_forgotten(user))
+    for (auto& item : *fitted) history.push_back({std::move(item), std::nullopt});
   for (auto& e : events.history(user)) history.push_back({std::move(e.item), e.timestamp});
   return history;
 }
@@ -15,7 +17,7 @@ std::vector<HistoryEntry> shopper_history(const aisle::rec::Recommender& recomme
 std::vector<std::string> live_history(const aisle::rec::Recommender& recommender,
                                       const aisle::rec::EventStore& events, std::string_view user) {
   std::vector<std::string> items;
-  for (auto& entry : shopper_history(recommender, events, user)) items.push_back(std::move(entry.item));
+  for (auto& entry : shopper_history(&recommender, events, user)) items.push_back(std::move(entry.item));
   return items;
 }
 

@@ -21,7 +21,8 @@ struct HistoryEntry {
   std::optional<std::int64_t> timestamp;  // none for the model file's history, which keeps no times
 };
 
-std::vector<HistoryEntry> shopper_history(const aisle::rec::Recommender& recommender,
+// recommender may be null (no model loaded yet): the stored events alone.
+std::vector<HistoryEntry> shopper_history(const aisle::rec::Recommender* recommender,
                                           const aisle::rec::EventStore& events, std::string_view user);
 
 // The items of shopper_history.

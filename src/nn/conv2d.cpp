@@ -166,14 +166,15 @@ void Conv2D::backward_impl(const Backend& backend, ConstMatrixRef x, LayerState&
                            const BackwardPlan& plan) const {
   auto& scratch = state.kernels.get<ConvScratch>();
   if (scratch.cols.rows() != x.rows() * output_.pixels()) im2col(x, scratch.cols);  // backward without its forward
+  // The output gradient as [pixels x filters]: the dense product's shape.
   const Eigen::Map<const Matrix> dy(state.grad_output.data(), x.rows() * output_.pixels(), options_.filters);
-  if (options_.activation == Activation::relu) {
+  const bool relu = options_.activation == Activation::relu;
+  if (relu) {
     const Eigen::Map<const Matrix> y(state.output.data(), dy.rows(), dy.cols());
     scratch.dz = (y.array() > 0.0f).select(dy, 0.0f);
-  } else {
-    scratch.dz = dy;
   }
-  backend.dense_backward(scratch.cols, weight(), scratch.dz, grads[0], grads[1],
+  const ConstMatrixRef dz = relu ? ConstMatrixRef(scratch.dz) : ConstMatrixRef(dy);
+  backend.dense_backward(scratch.cols, weight(), dz, grads[0], grads[1],
                          plan.need_input_gradient ? &scratch.dcols : nullptr, false, scratch.dense);
   if (plan.need_input_gradient) col2im(scratch.dcols, state.grad_input);
 }

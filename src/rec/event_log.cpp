@@ -233,15 +233,7 @@ void EventLog::replay() {
   const auto bytes = read_whole_file(file);
   EventLogVisitor visitor;
   visitor.on_event = [this](Event&& e) { apply_event(e); };
-  visitor.on_forget = [this](std::string&& user) {
-    const auto it = shoppers_.find(user);
-    if (it != shoppers_.end()) {
-      events_ -= static_cast<std::int64_t>(it->second.events.size());
-      shoppers_.erase(it);
-    }
-    forgotten_.insert(forgotten_user_hash(user));
-    ++tombstones_;
-  };
+  visitor.on_forget = [this](std::string&& user) { apply_forget(user); };
   visitor.on_forgotten_hash = [this](std::uint64_t hash) { forgotten_.insert(hash); };
   const auto intact = parse_event_log(bytes, file.string(), visitor);
   log_bytes_ = static_cast<std::int64_t>(intact);
@@ -352,16 +344,20 @@ std::int64_t EventLog::forget(std::string_view user) {
   std::string record;
   put_record(record, forget_payload(user));
   std::int64_t removed = 0;
-  commit(std::move(record), [this, user, &removed] {
-    const auto it = shoppers_.find(std::string(user));
-    if (it != shoppers_.end()) {
-      removed = static_cast<std::int64_t>(it->second.events.size());
-      events_ -= removed;
-      shoppers_.erase(it);
-    }
-    forgotten_.insert(forgotten_user_hash(user));
-    ++tombstones_;
-  });
+  commit(std::move(record), [this, user, &removed] { removed = apply_forget(user); });
+  return removed;
+}
+
+std::int64_t EventLog::apply_forget(std::string_view user) {
+  std::int64_t removed = 0;
+  const auto it = shoppers_.find(std::string(user));
+  if (it != shoppers_.end()) {
+    removed = static_cast<std::int64_t>(it->second.events.size());
+    events_ -= removed;
+    shoppers_.erase(it);
+  }
+  forgotten_.insert(forgotten_user_hash(user));
+  ++tombstones_;
   return removed;
 }
 

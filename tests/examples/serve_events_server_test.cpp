@@ -11,8 +11,6 @@
 #include <functional>
 #include <map>
 #include <set>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -22,16 +20,11 @@
 namespace aisle::test_support {
 namespace {
 
-std::string bytes_of(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Every byte of the regular files under folder.
 std::string bytes_under(const std::filesystem::path& folder) {
   std::string all;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(folder))
-    if (entry.is_regular_file()) all += bytes_of(entry.path());
+    if (entry.is_regular_file()) all += read_text(entry.path());
   return all;
 }
 
@@ -134,7 +127,7 @@ TEST_F(ServeEventsServerTest, ADeletedShopperLeavesNoByteInTheLogNorInANoUserDat
   const auto fitted = run_and_capture("'" + kRecommend + "' fit --data '" + models.data.string() +
                                       "' --model ease --no-user-data --out '" + model.string() + "' 2>&1");
   ASSERT_TRUE(std::filesystem::exists(model)) << fitted;
-  const auto model_bytes = bytes_of(model);
+  const auto model_bytes = read_text(model);
   const auto data = rec::read_dataset(models.data);
   for (Index u = 0; u < data.user_count(); ++u)
     ASSERT_EQ(model_bytes.find(data.users().id(u)), std::string::npos) << data.users().id(u) << " is in the model file";

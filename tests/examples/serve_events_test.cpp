@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 
 #include "aisle/rec/event_log.hpp"
 #include "model_slots.hpp"
@@ -29,11 +27,6 @@ serve::ServiceOptions options_with(std::shared_ptr<rec::EventStore> events) {
 HttpRequest admin(HttpRequest request) {
   request.from_loopback = true;
   return request;
-}
-
-std::string bytes_of(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 class ServeEventsTest : public ::testing::Test {
@@ -180,7 +173,7 @@ TEST_F(ServeEventsTest, DeleteForgetsTheEventsAndTheFittedHistory) {
   EXPECT_TRUE(listed.at("popularity_fallback").get<bool>());
   EXPECT_TRUE(body_of(call(admin(get("/v1/users/" + shopper + "/history")))).at("history").empty());
   for (const auto& entry : std::filesystem::directory_iterator(events_dir.path()))
-    EXPECT_EQ(bytes_of(entry.path()).find(shopper), std::string::npos) << entry.path();
+    EXPECT_EQ(read_text(entry.path()).find(shopper), std::string::npos) << entry.path();
   EXPECT_EQ(events->history("someone-else").size(), 1u);
 }
 

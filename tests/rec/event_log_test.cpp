@@ -15,11 +15,6 @@ namespace {
 
 using test_support::TempDir;
 
-std::string file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void overwrite_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
@@ -69,7 +64,7 @@ TEST(EventLog, CutsOffATornLastRecordWithAWarning) {
     log.append(events_of("alice", {{"torn", 13}}));
   }
   const auto path = dir.path() / "events.log";
-  const auto whole = file_bytes(path);
+  const auto whole = test_support::read_text(path);
   // Every way a crash can cut the last write: inside its frame or its payload.
   for (std::size_t keep = static_cast<std::size_t>(intact_bytes) + 1; keep < whole.size(); keep += 3) {
     overwrite_bytes(path, whole.substr(0, keep));
@@ -92,12 +87,12 @@ TEST(EventLog, CutsOffZerosAndAFlippedByteInTheLastRecord) {
     intact_bytes = log.stats().bytes;
   }
   const auto path = dir.path() / "events.log";
-  const auto intact = file_bytes(path);
+  const auto intact = test_support::read_text(path);
   overwrite_bytes(path, intact + std::string(4096, '\0'));  // blocks allocated, data never written
   EXPECT_EQ(EventLog(dir.path()).history("alice"), kAliceHistory);
 
   EventLog(dir.path()).append(events_of("alice", {{"d", 13}}));
-  auto flipped = file_bytes(path);
+  auto flipped = test_support::read_text(path);
   flipped.back() ^= 0x40;
   overwrite_bytes(path, flipped);
   EventLog log(dir.path());
@@ -116,7 +111,7 @@ TEST(EventLog, RefusesDamageBeforeTheLastRecordNamingTheByte) {
     log.append(events_of("alice", {{"b", 11}, {"c", 12}}));
   }
   const auto path = dir.path() / "events.log";
-  auto bytes = file_bytes(path);
+  auto bytes = test_support::read_text(path);
   bytes[static_cast<std::size_t>(first_record_end) - 1] ^= 0x01;  // the first record's timestamp
   overwrite_bytes(path, bytes);
   try {
@@ -141,10 +136,10 @@ TEST(EventLog, ForgetRemovesTheUserAndCompactionLeavesNoByteOfTheirId) {
     EXPECT_TRUE(log.history(id).empty());
     EXPECT_TRUE(log.was_forgotten(id));
     EXPECT_FALSE(log.was_forgotten("bob"));
-    EXPECT_NE(file_bytes(log.path()).find(id), std::string::npos);  // the tombstone, until compaction
+    EXPECT_NE(test_support::read_text(log.path()).find(id), std::string::npos);  // the tombstone, until compaction
     log.compact();
     for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
-      EXPECT_EQ(file_bytes(entry.path()).find(id), std::string::npos) << entry.path();
+      EXPECT_EQ(test_support::read_text(entry.path()).find(id), std::string::npos) << entry.path();
     EXPECT_EQ(log.history("bob"), (std::vector<TimedItem>{{"x", 3}}));
     log.append(events_of(id, {{"after", 4}}));  // a forgotten shopper who comes back
   }
@@ -163,7 +158,7 @@ TEST(EventLog, OpeningALogWithTombstonesCompactsIt) {
     log.forget(id);
   }
   EventLog reopened(dir.path());
-  EXPECT_EQ(file_bytes(reopened.path()).find(id), std::string::npos);
+  EXPECT_EQ(test_support::read_text(reopened.path()).find(id), std::string::npos);
   EXPECT_TRUE(reopened.was_forgotten(id));
 }
 

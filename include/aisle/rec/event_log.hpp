@@ -68,6 +68,9 @@ class EventLog final : public EventStore {
   void write_durably(const std::string& bytes);
   void commit(std::string records, const std::function<void()>& apply);
   void apply_event(const Event& event);
+  // Removes user's events from memory and remembers them as forgotten;
+  // returns how many there were.
+  std::int64_t apply_forget(std::string_view user);
   void rewrite();
   void check_id(std::string_view id, const char* what) const;
 
