@@ -12,12 +12,14 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: aisle-recommend COMMAND [options]\n"
-    "  fit       --data DIR --model pop|itemknn|ease|neural|transformer [model options] --out MODEL [--progress]\n"
+    "  fit       --data DIR --model KIND [model options] --out MODEL [--progress]\n"
+    "            (KIND: pop, itemknn, ease, neural, transformer, hybrid, featpop, featknn, blend, auto)\n"
     "            [--no-user-data: keep no user id or history in MODEL; serve it with aisle-serve --events]\n"
     "            [--validation loo|users]  (the shape of the split that tunes ease's l2)\n"
     "            [--index hnsw [--index-links 16] [--index-ef-construction 40] [--index-ef-search 128]]\n"
     "            (an approximate index over the neural model's item vectors, saved as MODEL.hnsw)\n"
-    "  eval      --data DIR --protocol loo|users --model pop|itemknn|ease|neural|transformer [model options] [--json]\n"
+    "  eval      --data DIR --protocol loo|users|cold --model KIND [model options] [--json]\n"
+    "            (cold: new items from their features; needs items.csv)\n"
     "  recommend --model MODEL (--user U | --history a,b,c) [--k 10] [--exclude x,y] [--allow FILE]\n"
     "            [--feature category:x] [--json]\n"
     "  similar   --model MODEL --item X [--k 10] [--json]\n"

@@ -92,8 +92,9 @@ int run_eval(int argc, char** argv) {
   const auto protocol = aisle::rec::parse_protocol(args.required("protocol"));
   auto model = make_model_from(args);
   const auto data = read_data(args);
-  const auto split = aisle::rec::make_split(data, protocol);
+  const auto split = aisle::rec::make_split(data, protocol);  // cold: refused without items.csv
   aisle::rec::FitContext context;
+  // Tuning on a cold split is shaped like loo (make_validation_split).
   context.validation_protocol = protocol;
   context = aisle::rec::with_item_features(context, data);
   context.progress = progress_printer(args);

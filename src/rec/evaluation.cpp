@@ -34,7 +34,7 @@ void evaluate_batch(const Model& model, const EvalSplit& split, Index begin, Ind
     const auto* row = scores.row(q).data();
     const auto ranked = top_k(std::span<const float>(row, static_cast<std::size_t>(scores.cols())), cutoff,
                               [&](Index item) {
-                                return split.fitted_items[static_cast<std::size_t>(item)] &&
+                                return split.candidate_items[static_cast<std::size_t>(item)] &&
                                        !in_history[static_cast<std::size_t>(item)];
                               });
     for (const Index item : history) in_history[static_cast<std::size_t>(item)] = 0;
@@ -60,6 +60,7 @@ double EvalResult::metric(const std::string& name) const {
 
 std::vector<MetricSpec> protocol_metrics(Protocol protocol) {
   if (protocol == Protocol::loo) return {MetricSpec::parse("HR@10"), MetricSpec::parse("NDCG@10")};
+  if (protocol == Protocol::cold) return {MetricSpec::parse("Recall@20"), MetricSpec::parse("NDCG@20")};
   return {MetricSpec::parse("Recall@20"), MetricSpec::parse("NDCG@100")};
 }
 

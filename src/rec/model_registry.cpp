@@ -3,6 +3,9 @@
 #include "aisle/rec/auto_model.hpp"
 #include "aisle/rec/blend.hpp"
 #include "aisle/rec/ease.hpp"
+#include "aisle/rec/feature_knn.hpp"
+#include "aisle/rec/feature_popularity.hpp"
+#include "aisle/rec/hybrid.hpp"
 #include "aisle/rec/item_knn.hpp"
 #include "aisle/rec/neural.hpp"
 #include "aisle/rec/popularity.hpp"
@@ -27,6 +30,9 @@ ModelRegistry built_in_models() {
   add_model<EaseModel>(registry);
   add_model<NeuralModel>(registry);
   add_model<TransformerModel>(registry);
+  add_model<FeaturePopularityModel>(registry);
+  add_model<FeatureKnnModel>(registry);
+  add_model<HybridModel>(registry);
   add_model<BlendModel>(registry);
   add_model<AutoModel>(registry);
   return registry;

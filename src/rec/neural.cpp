@@ -17,6 +17,7 @@
 #include "aisle/nn/sampled_softmax.hpp"
 #include "aisle/rec/evaluation.hpp"
 #include "core/parallel_for.hpp"
+#include "rec/cut_training.hpp"
 #include "rec/sampled_output_layer.hpp"
 
 namespace aisle::rec {
@@ -27,86 +28,17 @@ constexpr const char* kInputBias = "neural.input.bias";
 
 std::string head_tensor_name(std::size_t i) { return "neural.head." + std::to_string(i); }
 
+using detail::bags_of;
+using detail::CutBatch;
+using detail::input_weights;
 using detail::TargetEntry;
 
-// The inputs and targets of one training batch.
-struct Batch {
-  Histories inputs;
-  std::vector<float> weights;  // the input value of each of inputs.items()
-  // Example r's targets, divided by target_totals[r], sum to 1.
-  std::vector<TargetEntry> targets;
-  std::vector<float> target_totals;
-
-  Index size() const { return inputs.size(); }
-  // The targets over the whole catalogue, rows summing to 1.
-  Matrix dense_targets(Index item_count) const {
-    Matrix dense = Matrix::Zero(size(), item_count);
-    for (const auto& t : targets) dense(t.example, t.item) += t.weight;
-    for (Index r = 0; r < size(); ++r) dense.row(r) /= target_totals[static_cast<std::size_t>(r)];
-    return dense;
-  }
-};
-
-// Appends the input values of items of the given ages (0: the newest):
-// decay^age, scaled so that the row has unit length.
-void append_input_weights(std::span<const std::size_t> ages, float decay, std::vector<float>& weights) {
-  const auto first = weights.size();
-  double squares = 0;
-  for (const auto age : ages) {
-    const auto w = std::pow(decay, static_cast<float>(age));
-    weights.push_back(w);
-    squares += static_cast<double>(w) * w;
-  }
-  const auto scale = static_cast<float>(1.0 / std::sqrt(squares));
-  for (auto i = first; i < weights.size(); ++i) weights[i] *= scale;
-}
-
-// The input values of every item of histories, the newest of each row last.
-std::vector<float> input_weights(const Histories& histories, float decay) {
-  std::vector<float> weights;
-  weights.reserve(static_cast<std::size_t>(histories.total()));
-  std::vector<std::size_t> ages;
-  for (Index r = 0; r < histories.size(); ++r) {
-    const auto n = histories[r].size();
-    ages.resize(n);
-    for (std::size_t i = 0; i < n; ++i) ages[i] = n - 1 - i;
-    if (n > 0) append_input_weights(ages, decay, weights);
-  }
-  return weights;
-}
-
-// histories with their input values as the input layer's bags.
-WeightedBags bags_of(const Histories& histories, std::span<const float> weights) {
-  return {histories.offsets(), histories.items(), weights};
-}
-
-// Cuts row at a random point; the prefix, less dropped items, is the input
-// and the suffix, weighted by decay^distance, the target.
-void add_example(std::span<const Index> row, const NeuralOptions& options, Rng& rng, Batch& batch,
-                 std::vector<Index>& kept, std::vector<std::size_t>& ages) {
-  const auto cut = 1 + static_cast<std::size_t>(rng.below(row.size() - 1));
-  kept.clear();
-  ages.clear();
-  for (std::size_t i = 0; i < cut; ++i) {
-    if (rng.uniform() >= options.dropout) {
-      kept.push_back(row[i]);
-      ages.push_back(cut - 1 - i);
-    }
-  }
-  if (kept.empty()) {  // never an empty input: keep the latest item
-    kept.push_back(row[cut - 1]);
-    ages.push_back(0);
-  }
-  batch.inputs.add(kept);
-  append_input_weights(ages, options.input_decay, batch.weights);
-  const Index example = batch.inputs.size() - 1;
-  float weight = 1.0f, total = 0.0f;
-  for (std::size_t i = cut; i < row.size() && weight > 1e-4f; ++i) {
-    batch.targets.push_back({.example = example, .item = row[i], .weight = weight});
-    total += weight;
-    weight *= options.target_decay;
-  }
-  batch.target_totals.push_back(total);
+detail::CutOptions cut_options(const NeuralOptions& options) {
+  return {.dropout = options.dropout,
+          .target_decay = options.target_decay,
+          .input_decay = options.input_decay,
+          .cuts_per_row = options.cuts_per_row,
+          .batch_size = options.batch_size};
 }
 
 // The training steps of one fit: forward, loss, backward and update for a
@@ -115,7 +47,7 @@ class Trainer {
  public:
   virtual ~Trainer() = default;
   // The batch's mean loss (weights already updated).
-  virtual float step(const Batch& batch) = 0;
+  virtual float step(const CutBatch& batch) = 0;
   // After the last step: the trained weights into the model's layers.
   virtual void finish() {}
 };
@@ -131,7 +63,7 @@ class FullSoftmaxTrainer final : public Trainer {
         ws_(head.make_workspace()),
         grads_(head.make_gradients()) {}
 
-  float step(const Batch& batch) override {
+  float step(const CutBatch& batch) override {
     const WeightedBags bags = bags_of(batch.inputs, batch.weights);
     input_.forward(kernels_, bags, input_state_);
     head_.forward(input_state_.output, ws_);
@@ -197,7 +129,7 @@ class SampledSoftmaxTrainer final : public Trainer {
         dense_optimizer_(AdamOptions{.learning_rate = options.learning_rate}),
         table_optimizer_(AdamOptions{.learning_rate = options.learning_rate}) {}
 
-  float step(const Batch& batch) override {
+  float step(const CutBatch& batch) override {
     const WeightedBags bags = bags_of(batch.inputs, batch.weights);
     const auto input_params = input_.parameters();
     table_optimizer_.begin_step();
@@ -297,16 +229,8 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
   head_ = make_head(item_count);
   final_losses_.clear();
 
-  // An epoch cuts each row of n >= 2 items n - 1 times (at random points):
-  // one example per interaction after the first.
-  std::vector<Index> trainable;
-  for (Index r = 0; r < rows.size(); ++r) {
-    const auto cuts = rows[r].size() < 2 ? 0 : rows[r].size() - 1;
-    const auto limit = options_.cuts_per_row > 0 ? static_cast<std::size_t>(options_.cuts_per_row) : cuts;
-    for (std::size_t i = 0; i < std::min(cuts, limit); ++i) trainable.push_back(r);
-  }
-  if (trainable.empty()) throw Error("neural: no fitted row has 2 items to learn from");
-  context.report("neural: " + std::to_string(trainable.size()) + " examples an epoch, " +
+  const auto cuts = cut_options(options_);
+  context.report("neural: " + std::to_string(detail::trainable_rows(rows, cuts, kKind).size()) + " examples an epoch, " +
                  std::to_string(item_count) + " items, hidden " + std::to_string(options_.hidden) + ", " +
                  (negatives > 0 ? "sampled softmax over " + std::to_string(negatives) + " negatives a batch"
                                 : std::string("softmax over the whole catalogue")));
@@ -317,48 +241,16 @@ void NeuralModel::train(const Histories& rows, Index item_count, int epochs, con
                                                       rows, negatives);
   else
     trainer = std::make_unique<FullSoftmaxTrainer>(input_, head_, kernels(), options_);
-  std::vector<Index> kept;
-  std::vector<std::size_t> ages;
   epochs_.set_trained(epochs);
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    shuffle(std::span<Index>(trainable), rng);
-    double loss_sum = 0;
-    Index batches = 0;
-    const auto batch_count = static_cast<Index>(
-        (trainable.size() + static_cast<std::size_t>(options_.batch_size) - 1) / static_cast<std::size_t>(options_.batch_size));
-    auto last_report = start;
-    for (std::size_t begin = 0; begin < trainable.size(); begin += static_cast<std::size_t>(options_.batch_size)) {
-      const auto end = std::min(trainable.size(), begin + static_cast<std::size_t>(options_.batch_size));
-      Batch batch;
-      for (std::size_t i = begin; i < end; ++i) add_example(rows[trainable[i]], options_, rng, batch, kept, ages);
-      const float batch_loss = trainer->step(batch);
-      ++batches;
-      if (!std::isfinite(batch_loss))
-        throw Error("neural: the loss became " + value_string(batch_loss) + " at epoch " + std::to_string(epoch) +
-                    ", batch " + std::to_string(batches) + " (a learning_rate too high?)");
-      loss_sum += batch_loss;
-      // On large stores an epoch takes minutes: a line every half minute.
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_report >= std::chrono::seconds(30)) {
-        last_report = now;
-        const double elapsed = std::chrono::duration<double>(now - start).count();
-        const double left = elapsed * static_cast<double>(batch_count - batches) / static_cast<double>(batches);
-        context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + ", batch " +
-                       std::to_string(batches) + " of " + std::to_string(batch_count) + ", loss " +
-                       std::to_string(loss_sum / static_cast<double>(batches)) + ", about " +
-                       std::to_string(static_cast<long long>(left)) + " s left in the epoch");
-      }
-    }
-    final_losses_.push_back(static_cast<float>(loss_sum / static_cast<double>(std::max<Index>(batches, 1))));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    context.report("neural: epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " loss " +
-                   std::to_string(final_losses_.back()) + " (" + std::to_string(seconds) + " s)");
-    if (after_epoch) {
+  detail::EpochLoop loop{.kind = kKind, .cuts = cuts, .epochs = epochs, .step = [&](const CutBatch& batch) {
+                           return trainer->step(batch);
+                         }};
+  if (after_epoch)
+    loop.after_epoch = [&](int epoch) {
       trainer->finish();  // the callback scores with the weights so far
-      if (!after_epoch(epoch)) break;
-    }
-  }
+      return after_epoch(epoch);
+    };
+  final_losses_ = detail::run_epochs(rows, loop, rng, context);
   trainer->finish();
 }
 

@@ -15,8 +15,8 @@ std::uint64_t mix(std::uint64_t x) {
 }
 
 void mark_fitted_items(EvalSplit& split) {
-  split.fitted_items.assign(static_cast<std::size_t>(split.item_count), 0);
-  for (const Index item : split.fitted.items()) split.fitted_items[static_cast<std::size_t>(item)] = 1;
+  split.candidate_items.assign(static_cast<std::size_t>(split.item_count), 0);
+  for (const Index item : split.fitted.items()) split.candidate_items[static_cast<std::size_t>(item)] = 1;
 }
 
 void add_leave_last_out(EvalSplit& split, std::span<const Index> history, Index user) {
@@ -72,12 +72,20 @@ EvalSplit split_rows(const Histories& histories, Index item_count, Protocol prot
 Protocol parse_protocol(std::string_view name) {
   if (name == "loo") return Protocol::loo;
   if (name == "users") return Protocol::users;
-  throw Error("unknown protocol '" + std::string(name) + "' (expected loo or users)");
+  if (name == "cold") return Protocol::cold;
+  throw Error("unknown protocol '" + std::string(name) + "' (expected loo, users or cold)");
 }
 
-std::string_view protocol_name(Protocol protocol) { return protocol == Protocol::loo ? "loo" : "users"; }
+std::string_view protocol_name(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::loo: return "loo";
+    case Protocol::users: return "users";
+    case Protocol::cold: return "cold";
+  }
+  return "?";
+}
 
-Index min_user_items(Protocol protocol) { return protocol == Protocol::loo ? 3 : 5; }
+Index min_user_items(Protocol protocol) { return protocol == Protocol::users ? 5 : 3; }
 
 std::uint64_t fnv1a64(std::string_view s) {
   std::uint64_t hash = 14695981039346656037ULL;
@@ -90,8 +98,20 @@ std::uint64_t fnv1a64(std::string_view s) {
 
 bool held_out_user(std::string_view user_id) { return fnv1a64(user_id) % 5 == 0; }
 
+bool cold_item_hash(std::string_view item_id) { return fnv1a64(item_id) % 5 == 1; }
+
+std::vector<std::uint8_t> cold_items(const Interactions& data) {
+  std::vector<std::uint8_t> cold(static_cast<std::size_t>(data.item_count()), 0);
+  if (!data.has_features()) return cold;
+  for (Index item = 0; item < data.item_count(); ++item)
+    cold[static_cast<std::size_t>(item)] = !data.item_features()[item].empty() && cold_item_hash(data.items().id(item));
+  return cold;
+}
+
 EvalSplit make_split(const Histories& histories, Index item_count, Protocol protocol,
                      const std::vector<std::string>& user_ids) {
+  if (protocol == Protocol::cold)
+    throw Error("make_split: the cold protocol needs the items' features (make_split(data, ...) or make_cold_split)");
   if (protocol == Protocol::users && static_cast<Index>(user_ids.size()) != histories.size())
     throw Error("make_split: " + std::to_string(user_ids.size()) + " user ids for " +
                 std::to_string(histories.size()) + " histories");
@@ -100,10 +120,43 @@ EvalSplit make_split(const Histories& histories, Index item_count, Protocol prot
 }
 
 EvalSplit make_split(const Interactions& data, Protocol protocol) {
+  if (protocol == Protocol::cold) {
+    if (!data.has_features()) throw Error("the cold protocol needs item features (items.csv), and the data has none");
+    return make_cold_split(data.histories(), cold_items(data));
+  }
   return make_split(data.histories(), data.item_count(), protocol, data.users().ids());
 }
 
+EvalSplit make_cold_split(const Histories& histories, const std::vector<std::uint8_t>& cold) {
+  const Index item_count = static_cast<Index>(cold.size());
+  EvalSplit split;
+  split.protocol = Protocol::cold;
+  split.item_count = item_count;
+  split.candidate_items = cold;
+  std::vector<Index> warm, targets;
+  for (Index row = 0; row < histories.size(); ++row) {
+    const auto history = histories[row];
+    if (static_cast<Index>(history.size()) < min_user_items(Protocol::cold)) {
+      ++split.dropped_users;
+      continue;
+    }
+    warm.clear();
+    targets.clear();
+    for (const Index item : history) {
+      if (item < 0 || item >= item_count) throw Error("make_cold_split: item " + std::to_string(item) + " out of range");
+      (cold[static_cast<std::size_t>(item)] ? targets : warm).push_back(item);
+    }
+    if (!warm.empty()) split.fitted.add(warm);
+    if (warm.empty() || targets.empty()) continue;
+    split.queries.add(warm);
+    split.targets.add(targets);
+    split.query_users.push_back(row);
+  }
+  return split;
+}
+
 EvalSplit make_validation_split(const Histories& fitted, Index item_count, Protocol protocol) {
+  if (protocol == Protocol::cold) protocol = Protocol::loo;
   return split_rows(fitted, item_count, protocol, ShortRows::fit,
                     [](Index row) { return mix(static_cast<std::uint64_t>(row)) % 5 == 0; });
 }

@@ -44,7 +44,8 @@ TEST(Registry, BuiltInFamiliesKnowTheirTypes) {
   EXPECT_EQ(optimizer_registry().names(), (std::vector<std::string>{"adam", "sgd"}));
   auto kinds = rec::model_kinds();
   std::erase_if(kinds, [](const std::string& kind) { return kind.starts_with("test."); });  // other tests' own
-  EXPECT_EQ(kinds, (std::vector<std::string>{"auto", "blend", "ease", "itemknn", "neural", "pop", "transformer"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"auto", "blend", "ease", "featknn", "featpop", "hybrid", "itemknn",
+                                             "neural", "pop", "transformer"}));
   EXPECT_NE(test_support::error_message<Error>([] { Layer::from_config({{"type", "conv"}}); })
                 .find("unknown layer 'conv' (expected conv2d, dense, dropout, flatten, gelu, layer_norm, max_pool2d, "
                       "relu or softmax)"),

@@ -91,7 +91,7 @@ void recommender_seeds(const fs::path& dir, const fs::path& scratch) {
   const aisle::rec::Interactions data = aisle::rec::read_dataset(scratch / "shop");
   for (const std::string& kind : aisle::rec::model_kinds()) {
     const nlohmann::json model_options =
-        kind == "neural" ? nlohmann::json{{"epochs", 1}, {"hidden", 4}} : nlohmann::json::object();
+        kind == "neural" || kind == "hybrid" ? nlohmann::json{{"epochs", 1}, {"hidden", 4}} : nlohmann::json::object();
     const auto recommender = aisle::rec::Recommender::fit(data, aisle::rec::make_model(kind, model_options));
     recommender.save(scratch / (kind + ".aisle"));
     put_model(dir / "recommender_file" / kind, scratch / (kind + ".aisle"));

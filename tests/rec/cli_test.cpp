@@ -150,6 +150,20 @@ TEST_F(RecCli, SynthFitEvalAndQueries) {
   EXPECT_NE(r.out.find("Recall@20 "), std::string::npos);
   EXPECT_NE(r.out.find("NDCG@100  "), std::string::npos);
 
+  // cold: new items ranked from their features, with the protocol's metrics.
+  r = run(dir, "eval --data '" + data.string() + "' --protocol cold --model featknn --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto cold = nlohmann::json::parse(r.out);
+  EXPECT_EQ(cold["protocol"], "cold");
+  EXPECT_GT(cold["users"].get<int>(), 0);
+  EXPECT_TRUE(cold["metrics"].contains("Recall@20"));
+  EXPECT_TRUE(cold["metrics"].contains("NDCG@20"));
+  std::filesystem::remove(data / "items.csv");
+  r = run(dir, "eval --data '" + data.string() + "' --protocol cold --model featpop");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("the cold protocol needs item features (items.csv)"), std::string::npos) << r.err;
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 300 --items 80 --seed 3").code, 0);
+
   // --progress: time-stamped lines on stderr, here the l2 tuning's.
   r = run(dir, "fit --data '" + data.string() + "' --model ease --progress --out '" + (dir / "tuned.aisle").string() + "'");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -48,7 +48,7 @@ TEST(RecProtocols, LeaveLastOutSplit) {
   // f and g appear only as test items, x and y only in a dropped user.
   for (const auto& [id, fitted] : std::vector<std::pair<std::string, int>>{
            {"a", 1}, {"d", 1}, {"f", 0}, {"g", 0}, {"x", 0}})
-    EXPECT_EQ(split.fitted_items[static_cast<std::size_t>(*data.items().find(id))], fitted) << id;
+    EXPECT_EQ(split.candidate_items[static_cast<std::size_t>(*data.items().find(id))], fitted) << id;
 }
 
 // Popularity over the fitted rows: c 3, a 2, b 2, d 1, e 1.

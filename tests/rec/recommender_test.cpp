@@ -144,7 +144,7 @@ TEST(RecRecommender, ExplainGivesSharesOfTheScore) {
 }
 
 TEST(RecRecommender, BatchEqualsSingle) {
-  for (const auto& kind : {"pop", "itemknn", "ease"}) {
+  for (const auto& kind : {"pop", "itemknn", "ease", "featpop", "featknn"}) {
     const auto rec = fitted(kind);
     std::vector<Query> queries{Query::for_history(kHistory), Query::for_user(rec.users().id(3)),
                                Query::for_user("nobody"), Query::for_history({"ghost", kHistory[1]})};
@@ -188,7 +188,7 @@ TEST(RecRecommender, ConcurrentQueriesMatchSerial) {
 
 TEST(RecRecommender, SaveLoadRoundTripIsBitForBit) {
   aisle::test_support::TempDir dir;
-  for (const auto& kind : {"pop", "itemknn", "ease"}) {
+  for (const auto& kind : {"pop", "itemknn", "ease", "featpop", "featknn"}) {
     const auto rec = fitted(kind);
     const auto path = dir / (std::string(kind) + ".aisle");
     rec.save(path);

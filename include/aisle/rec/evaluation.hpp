@@ -11,7 +11,7 @@
 namespace aisle::rec {
 
 struct EvalOptions {
-  std::vector<MetricSpec> metrics;  // empty: the protocol's (HR@10, NDCG@10 | Recall@20, NDCG@100)
+  std::vector<MetricSpec> metrics;  // empty: the protocol's (loo: HR@10, NDCG@10; users: Recall@20, NDCG@100; cold: Recall@20, NDCG@20)
   Index batch_size = 256;           // queries scored by one matrix product
 };
 
@@ -25,7 +25,7 @@ struct EvalResult {
 
 std::vector<MetricSpec> protocol_metrics(Protocol protocol);
 
-// Ranks the whole candidate pool (split.fitted_items minus the query's own
+// Ranks the whole candidate pool (split.candidate_items minus the query's own
 // items) for every query of split and averages the metrics.
 EvalResult evaluate(const Model& model, const EvalSplit& split, const EvalOptions& options = {});
 

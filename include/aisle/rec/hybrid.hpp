@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aisle/core/option_schema.hpp"
+#include "aisle/nn/embedding_bag.hpp"
+#include "aisle/rec/epoch_tuning.hpp"
+#include "aisle/rec/model.hpp"
+
+namespace aisle::rec {
+
+struct HybridOptions {
+  Index hidden = 512;  // width of the item representations and the hidden layers
+  int epochs = 4;      // an epoch: one example per fitted interaction
+  Index batch_size = 128;
+  float learning_rate = 1e-3f;
+  float dropout = 0.5f;        // input dropout, as the neural model's
+  float target_decay = 0.7f;   // as the neural model's
+  float input_decay = 0.6f;    // as the neural model's
+  // The chance that a training step scores an item with features from its
+  // features alone, its id embedding left out: what teaches the feature
+  // embeddings to rank items that have no id embedding (new items).
+  float id_dropout = 0.5f;
+  std::uint64_t seed = 42;
+  // Choose the epoch count (at most epochs) on a validation split of the
+  // fitted rows, then refit on all rows.
+  bool validate = false;
+};
+
+// The neural model (NeuralModel) with items represented by what they are as
+// well as by who bought them. Item i's representation, on both the input and
+// the output side, is
+//   r_i = [has_id_i] E[i] + mean over i's features f of F[f]
+// where has_id_i says whether the fitted rows hold i. Then
+//   h1 = relu(sum over the history of w_j r_in_j + b1)   (w: recency, unit length)
+//   h2 = relu(h1 W2 + b2)
+//   score_i = [h2, 1] . r_out_i                          (the bias is r_out's last column)
+// trained like the neural model (cut histories, input dropout, Adam, a
+// softmax over the items the fitted rows hold), with id dropout (see
+// HybridOptions). An item no one has bought, or added after the fit, is
+// scored from its features alone. Without item features it is the neural
+// model with id embeddings on both sides.
+class HybridModel final : public Model {
+ public:
+  static constexpr const char* kKind = "hybrid";
+  static const OptionSchema<HybridOptions>& option_schema();
+
+  explicit HybridModel(HybridOptions options = {});
+
+  std::string kind() const override { return kKind; }
+  nlohmann::json params() const override;
+  void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
+  Index item_count() const override { return output_table_.rows(); }
+  void score_batch(const Histories& histories, Matrix& scores) const override;
+  Index vector_dim() const override { return fitted() ? options_.hidden + 1 : 0; }
+  Matrix item_vectors() const override { return output_table_; }
+  void query_vectors(const Histories& histories, Matrix& queries) const override;
+  void save(io::ModelFile& file) const override;
+  void load(io::ModelFile& file, const std::filesystem::path& path) override;
+
+  const HybridOptions& options() const { return options_; }
+  bool uses_features() const { return feature_count_ > 0; }
+  // Whether item has an id embedding (the fit's rows held it).
+  bool has_id(Index item) const { return has_id_[static_cast<std::size_t>(item)] != 0; }
+  const std::vector<float>& epoch_losses() const { return losses_; }
+
+  // The trained parameters; fit and load fill them, the composed tables come from them.
+  struct Parameters {
+    Matrix item_in, feature_in, bias_in;  // E_in [items x d], F_in [features x d], b1 [1 x d]
+    Matrix hidden_weight, hidden_bias;    // W2 [d x d], b2 [1 x d]
+    Matrix item_out, feature_out;         // E_out [items x (d+1)], F_out [features x (d+1)]
+  };
+  const Parameters& parameters() const { return params_; }
+
+ private:
+  void train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
+             const std::function<bool(int)>& after_epoch);
+  void require_memory_for_training(Index item_count, Index feature_count) const;
+  // The composed tables scoring reads, from params_.
+  void compose();
+  void hidden_forward(const Histories& histories, Matrix& h2) const;
+
+  HybridOptions options_;
+  Parameters params_;
+  std::vector<std::uint8_t> has_id_;  // per item
+  Histories item_features_;           // each item's feature indices
+  Index feature_count_ = 0;
+  EmbeddingBag input_;                // the composed input table and b1
+  Matrix output_table_;               // the composed r_out [items x (d+1)]
+  Matrix output_weight_, output_bias_;  // its transpose split for the kernels: [d x items], [1 x items]
+  std::vector<float> losses_;
+  EpochTuning epochs_;
+};
+
+}  // namespace aisle::rec

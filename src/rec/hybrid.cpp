@@ -1,0 +1,234 @@
+#include "aisle/rec/hybrid.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aisle/core/error.hpp"
+#include "aisle/core/memory.hpp"
+#include "aisle/core/random.hpp"
+#include "aisle/nn/dense.hpp"
+#include "rec/cut_training.hpp"
+#include "rec/hybrid_trainer.hpp"
+#include "rec/item_features.hpp"
+
+namespace aisle::rec {
+namespace {
+
+constexpr const char* kItemIn = "hybrid.item_in";
+constexpr const char* kFeatureIn = "hybrid.feature_in";
+constexpr const char* kBiasIn = "hybrid.bias_in";
+constexpr const char* kHiddenWeight = "hybrid.hidden.weight";
+constexpr const char* kHiddenBias = "hybrid.hidden.bias";
+constexpr const char* kItemOut = "hybrid.item_out";
+constexpr const char* kFeatureOut = "hybrid.feature_out";
+constexpr const char* kHasId = "hybrid.has_id";
+constexpr const char* kItemFeatures = "hybrid_item_features";
+
+using detail::CutBatch;
+
+Histories item_rows_without_features(Index item_count) {
+  return Histories::from_arrays(std::vector<Index>(static_cast<std::size_t>(item_count) + 1, 0), {}, 0);
+}
+
+}  // namespace
+
+HybridModel::HybridModel(HybridOptions options) : options_(options) {
+  if (options_.hidden <= 0 || options_.epochs < 0 || options_.batch_size <= 0 || !(options_.learning_rate > 0) ||
+      !(options_.dropout >= 0 && options_.dropout < 1) || !(options_.target_decay >= 0 && options_.target_decay <= 1) ||
+      !(options_.input_decay > 0 && options_.input_decay <= 1) || !(options_.id_dropout >= 0 && options_.id_dropout <= 1))
+    throw Error("hybrid: need hidden > 0, epochs >= 0, batch_size > 0, learning_rate > 0, 0 <= dropout < 1, "
+                "0 <= target_decay <= 1, 0 < input_decay <= 1, 0 <= id_dropout <= 1");
+}
+
+nlohmann::json HybridModel::params() const {
+  nlohmann::json p = option_schema().write(options_);
+  if (!losses_.empty()) p["final_loss"] = losses_.back();
+  if (fitted()) p["features"] = feature_count_;
+  epochs_.write(p);
+  return p;
+}
+
+void HybridModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
+  auto features = detail::optional_item_features(context, item_count);
+  // Without features, every item's list is empty.
+  item_features_ = features.feature_count > 0 ? std::move(features.rows) : item_rows_without_features(item_count);
+  feature_count_ = features.feature_count;
+  has_id_.assign(static_cast<std::size_t>(item_count), 0);
+  for (const Index item : rows.items()) has_id_[static_cast<std::size_t>(item)] = 1;
+  epochs_.clear();
+  int epochs = options_.epochs;
+  if (options_.validate && epochs > 0)
+    epochs = epochs_.choose(rows, item_count, context, kKind, [&](const Histories& fitted, const auto& after_epoch) {
+      HybridModel probe(options_);
+      probe.item_features_ = item_features_;
+      probe.feature_count_ = feature_count_;
+      probe.has_id_.assign(static_cast<std::size_t>(item_count), 0);
+      for (const Index item : fitted.items()) probe.has_id_[static_cast<std::size_t>(item)] = 1;
+      probe.train(fitted, item_count, options_.epochs, context, [&](int epoch) { return after_epoch(epoch, probe); });
+    });
+  train(rows, item_count, epochs, context, {});
+}
+
+void HybridModel::train(const Histories& rows, Index item_count, int epochs, const FitContext& context,
+                        const std::function<bool(int)>& after_epoch) {
+  require_memory_for_training(item_count, feature_count_);
+  const Index d = options_.hidden;
+  Rng rng(options_.seed);
+  // Every table at the scale of a glorot-uniform items x d table, so that an
+  // item's features weigh from the start as much as its id.
+  const float limit = std::sqrt(6.0f / static_cast<float>(item_count + d));
+  detail::draw_table(params_.item_in, item_count, d, limit, rng);
+  detail::draw_table(params_.feature_in, feature_count_, d, limit, rng);
+  params_.bias_in.setZero(1, d);
+  params_.hidden_weight.resize(d, d);
+  initialise_weights(params_.hidden_weight, Init::glorot_uniform, rng);
+  params_.hidden_bias.setZero(1, d);
+  detail::draw_table(params_.item_out, item_count, d + 1, limit, rng);
+  params_.item_out.col(d).setZero();
+  detail::draw_table(params_.feature_out, feature_count_, d + 1, limit, rng);
+  params_.feature_out.col(d).setZero();
+  losses_.clear();
+
+  const detail::CutOptions cuts{.dropout = options_.dropout,
+                                .target_decay = options_.target_decay,
+                                .input_decay = options_.input_decay,
+                                .cuts_per_row = 0,
+                                .batch_size = options_.batch_size};
+  const auto warm = std::count(has_id_.begin(), has_id_.end(), std::uint8_t{1});
+  context.report("hybrid: " + std::to_string(detail::trainable_rows(rows, cuts, kKind).size()) + " examples an epoch, " +
+                 std::to_string(warm) + " items with interactions of " + std::to_string(item_count) + ", " +
+                 std::to_string(feature_count_) + " features, hidden " + std::to_string(d));
+  detail::HybridTrainer trainer(params_, has_id_, item_features_, feature_count_, options_);
+  epochs_.set_trained(epochs);
+  detail::EpochLoop loop{.kind = kKind, .cuts = cuts, .epochs = epochs,
+                         .step = [&](const CutBatch& batch) { return trainer.step(batch); }};
+  if (after_epoch)
+    loop.after_epoch = [&](int epoch) {
+      compose();  // the callback scores with the weights so far
+      return after_epoch(epoch);
+    };
+  losses_ = detail::run_epochs(rows, loop, rng, context);
+  compose();
+}
+
+// The id and feature tables of both sides with their gradients and Adam's
+// two moments, the composed tables, and a batch's logits and their gradient.
+void HybridModel::require_memory_for_training(Index item_count, Index feature_count) const {
+  const auto floats = static_cast<std::uint64_t>(item_count + feature_count) * static_cast<std::uint64_t>(options_.hidden);
+  const auto batch = 2 * static_cast<std::uint64_t>(options_.batch_size) * static_cast<std::uint64_t>(item_count);
+  require_memory((12 * floats + batch) * sizeof(float), "hybrid on " + std::to_string(item_count) + " items",
+                 "12 tables of " + std::to_string(item_count + feature_count) + " x " +
+                     std::to_string(options_.hidden) + " floats and a batch's logits",
+                 "a smaller hidden (--hidden) needs proportionally less");
+}
+
+void HybridModel::compose() {
+  const Index d = options_.hidden;
+  const auto means = detail::feature_means(item_features_, feature_count_);
+  const auto compose_side = [&](const Matrix& ids, const Matrix& features) {
+    Matrix table = ids;
+    for (std::size_t i = 0; i < has_id_.size(); ++i) {
+      if (!has_id_[i]) table.row(static_cast<Index>(i)).setZero();
+    }
+    if (feature_count_ > 0) table.noalias() += means * features;
+    return table;
+  };
+  input_ = EmbeddingBag(compose_side(params_.item_in, params_.feature_in), params_.bias_in, Activation::relu);
+  output_table_ = compose_side(params_.item_out, params_.feature_out);
+  output_weight_ = output_table_.leftCols(d).transpose();
+  output_bias_ = output_table_.col(d).transpose();
+}
+
+void HybridModel::hidden_forward(const Histories& histories, Matrix& h2) const {
+  const auto weights = detail::input_weights(histories, options_.input_decay);
+  const Backend& kernels = backend(default_backend());
+  LayerState input_state;
+  input_.forward(kernels, detail::bags_of(histories, weights), input_state);
+  KernelSlot slot;
+  kernels.dense_forward(input_state.output, params_.hidden_weight, params_.hidden_bias, Activation::relu, h2, slot);
+}
+
+void HybridModel::score_batch(const Histories& histories, Matrix& scores) const {
+  require_fitted("score_batch");
+  Matrix h2;
+  hidden_forward(histories, h2);
+  KernelSlot slot;
+  backend(default_backend()).dense_forward(h2, output_weight_, output_bias_, Activation::none, scores, slot);
+}
+
+void HybridModel::query_vectors(const Histories& histories, Matrix& queries) const {
+  require_fitted("query_vectors");
+  Matrix h2;
+  hidden_forward(histories, h2);
+  queries.resize(histories.size(), options_.hidden + 1);
+  queries.leftCols(options_.hidden) = h2;
+  queries.col(options_.hidden).setOnes();
+}
+
+void HybridModel::save(io::ModelFile& file) const {
+  require_fitted("save");
+  file.header["model"] = {{"kind", kind()}, {"params", params()}};
+  Matrix has_id(1, static_cast<Index>(has_id_.size()));
+  for (std::size_t i = 0; i < has_id_.size(); ++i) has_id(0, static_cast<Index>(i)) = has_id_[i];
+  file.tensors.push_back({kItemIn, params_.item_in});
+  file.tensors.push_back({kFeatureIn, params_.feature_in});
+  file.tensors.push_back({kBiasIn, params_.bias_in});
+  file.tensors.push_back({kHiddenWeight, params_.hidden_weight});
+  file.tensors.push_back({kHiddenBias, params_.hidden_bias});
+  file.tensors.push_back({kItemOut, params_.item_out});
+  file.tensors.push_back({kFeatureOut, params_.feature_out});
+  file.tensors.push_back({kHasId, has_id});
+  detail::write_item_features(file, kItemFeatures, {item_features_, feature_count_});
+}
+
+void HybridModel::load(io::ModelFile& file, const std::filesystem::path& path) {
+  const auto& p = file.header.at("model").at("params");
+  options_ = option_schema().read_saved(p, HybridOptions{});
+  [[maybe_unused]] const HybridModel validated(options_);  // the constructor's checks and messages
+  epochs_.read(p, options_.epochs);
+  losses_.clear();
+  if (p.contains("final_loss")) losses_.push_back(p.at("final_loss").get<float>());
+  auto features = detail::read_item_features(file, kItemFeatures, path);
+  const Index items = features.item_count();
+  const Index d = options_.hidden;
+  if (items == 0) throw Error(path.string() + ": " + kItemFeatures + " lists no items");
+  const auto take = [&](const char* name, Index rows, Index cols, Matrix& into) {
+    io::expect_shape({name, file.tensor(name)}, rows, cols, path);
+    into = file.take_tensor(name);
+  };
+  Parameters params;
+  Matrix has_id;
+  take(kItemIn, items, d, params.item_in);
+  take(kFeatureIn, features.feature_count, d, params.feature_in);
+  take(kBiasIn, 1, d, params.bias_in);
+  take(kHiddenWeight, d, d, params.hidden_weight);
+  take(kHiddenBias, 1, d, params.hidden_bias);
+  take(kItemOut, items, d + 1, params.item_out);
+  take(kFeatureOut, features.feature_count, d + 1, params.feature_out);
+  take(kHasId, 1, items, has_id);
+  params_ = std::move(params);
+  has_id_.resize(static_cast<std::size_t>(items));
+  for (Index i = 0; i < items; ++i) has_id_[static_cast<std::size_t>(i)] = has_id(0, i) != 0.0f;
+  item_features_ = std::move(features.rows);
+  feature_count_ = features.feature_count;
+  compose();
+}
+
+const OptionSchema<HybridOptions>& HybridModel::option_schema() {
+  using O = HybridOptions;
+  static const auto schema =
+      OptionSchema<O>("hybrid model")
+          .add("hidden", &O::hidden, "width of the item representations and the hidden layer")
+          .add("epochs", &O::epochs, "passes over the fitted interactions (at most, with validate)")
+          .add("batch_size", &O::batch_size, "training examples a step")
+          .add("learning_rate", &O::learning_rate, "Adam's learning rate")
+          .add("dropout", &O::dropout, "input dropout, the denoising corruption")
+          .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
+          .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
+          .add("id_dropout", &O::id_dropout, "chance a training step scores an item from its features alone")
+          .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
+          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+  return schema;
+}
+
+}  // namespace aisle::rec
