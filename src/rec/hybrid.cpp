@@ -21,6 +21,7 @@ constexpr const char* kHiddenWeight = "hybrid.hidden.weight";
 constexpr const char* kHiddenBias = "hybrid.hidden.bias";
 constexpr const char* kItemOut = "hybrid.item_out";
 constexpr const char* kFeatureOut = "hybrid.feature_out";
+constexpr const char* kFeatureMatch = "hybrid.feature_match";
 constexpr const char* kHasId = "hybrid.has_id";
 constexpr const char* kItemFeatures = "hybrid_item_features";
 
@@ -87,6 +88,9 @@ void HybridModel::train(const Histories& rows, Index item_count, int epochs, con
   params_.item_out.col(d).setZero();
   detail::draw_table(params_.feature_out, feature_count_, d + 1, limit, rng);
   params_.feature_out.col(d).setZero();
+  // A shared feature counts from the start as it does in featknn; training
+  // then weighs each feature by what it predicts.
+  params_.feature_match = Matrix::Ones(1, feature_count_);
   losses_.clear();
 
   const detail::CutOptions cuts{.dropout = options_.dropout,
@@ -137,6 +141,8 @@ void HybridModel::compose() {
   output_table_ = compose_side(params_.item_out, params_.feature_out);
   output_weight_ = output_table_.leftCols(d).transpose();
   output_bias_ = output_table_.col(d).transpose();
+  unit_features_ = detail::unit_feature_matrix({item_features_, feature_count_});
+  unit_features_transposed_ = unit_features_.transpose();
 }
 
 void HybridModel::hidden_forward(const Histories& histories, Matrix& h2) const {
@@ -154,15 +160,39 @@ void HybridModel::score_batch(const Histories& histories, Matrix& scores) const 
   hidden_forward(histories, h2);
   KernelSlot slot;
   backend(default_backend()).dense_forward(h2, output_weight_, output_bias_, Activation::none, scores, slot);
+  if (uses_features()) {
+    Matrix profiles;
+    weighted_profiles(histories, profiles);
+    scores.noalias() += profiles * unit_features_transposed_;
+  }
+}
+
+void HybridModel::weighted_profiles(const Histories& histories, Matrix& profiles) const {
+  const auto weights = detail::input_weights(histories, options_.input_decay);
+  detail::feature_profiles(detail::bags_of(histories, weights), unit_features_, profiles);
+  profiles.array().rowwise() *= params_.feature_match.row(0).array();
+}
+
+Matrix HybridModel::item_vectors() const {
+  require_fitted("item_vectors");
+  Matrix vectors(output_table_.rows(), vector_dim());
+  vectors.leftCols(output_table_.cols()) = output_table_;
+  if (uses_features()) vectors.rightCols(feature_count_) = Matrix(unit_features_);
+  return vectors;
 }
 
 void HybridModel::query_vectors(const Histories& histories, Matrix& queries) const {
   require_fitted("query_vectors");
   Matrix h2;
   hidden_forward(histories, h2);
-  queries.resize(histories.size(), options_.hidden + 1);
+  queries.resize(histories.size(), vector_dim());
   queries.leftCols(options_.hidden) = h2;
   queries.col(options_.hidden).setOnes();
+  if (uses_features()) {
+    Matrix profiles;
+    weighted_profiles(histories, profiles);
+    queries.rightCols(feature_count_) = profiles;
+  }
 }
 
 void HybridModel::save(io::ModelFile& file) const {
@@ -177,6 +207,7 @@ void HybridModel::save(io::ModelFile& file) const {
   file.tensors.push_back({kHiddenBias, params_.hidden_bias});
   file.tensors.push_back({kItemOut, params_.item_out});
   file.tensors.push_back({kFeatureOut, params_.feature_out});
+  file.tensors.push_back({kFeatureMatch, params_.feature_match});
   file.tensors.push_back({kHasId, has_id});
   detail::write_item_features(file, kItemFeatures, {item_features_, feature_count_});
 }
@@ -205,6 +236,7 @@ void HybridModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   take(kHiddenBias, 1, d, params.hidden_bias);
   take(kItemOut, items, d + 1, params.item_out);
   take(kFeatureOut, features.feature_count, d + 1, params.feature_out);
+  take(kFeatureMatch, 1, features.feature_count, params.feature_match);
   take(kHasId, 1, items, has_id);
   params_ = std::move(params);
   has_id_.resize(static_cast<std::size_t>(items));

@@ -5,6 +5,7 @@
 
 #include "aisle/core/error.hpp"
 #include "core/parallel_for.hpp"
+#include "rec/item_features.hpp"
 
 namespace aisle::rec::detail {
 
@@ -18,6 +19,20 @@ SparseMatrix feature_means(const Histories& item_features, Index feature_count) 
   }
   means.setFromTriplets(entries.begin(), entries.end());
   return means;
+}
+
+void feature_profiles(const WeightedBags& bags, const SparseMatrix& unit, Matrix& profiles) {
+  profiles.setZero(bags.size(), unit.cols());
+  aisle::detail::parallel_for(bags.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
+    auto row = profiles.row(r);
+    const auto begin = static_cast<std::size_t>(bags.offsets[static_cast<std::size_t>(r)]);
+    const auto end = static_cast<std::size_t>(bags.offsets[static_cast<std::size_t>(r) + 1]);
+    for (std::size_t k = begin; k < end; ++k) {
+      for (SparseMatrix::InnerIterator it(unit, bags.ids[k]); it; ++it) row[it.col()] += bags.weights[k] * it.value();
+    }
+    const float norm = row.norm();
+    if (norm > 0) row /= norm;
+  });
 }
 
 void draw_table(Matrix& table, Index rows, Index cols, float limit, Rng& rng) {
@@ -76,6 +91,15 @@ HybridTrainer::HybridTrainer(HybridModel::Parameters& params, const std::vector<
   }
   warm_means_.resize(static_cast<Index>(warm_.size()), feature_count);
   warm_means_.setFromTriplets(entries.begin(), entries.end());
+  unit_ = unit_feature_matrix({item_features, feature_count});
+  entries.clear();
+  for (std::size_t j = 0; j < warm_.size(); ++j) {
+    for (SparseMatrix::InnerIterator it(unit_, warm_[j]); it; ++it)
+      entries.emplace_back(static_cast<Index>(j), it.col(), it.value());
+  }
+  warm_unit_.resize(static_cast<Index>(warm_.size()), feature_count);
+  warm_unit_.setFromTriplets(entries.begin(), entries.end());
+  warm_unit_transposed_ = warm_unit_.transpose();
   grad_item_in_.setZero(p_.item_in.rows(), p_.item_in.cols());
   grad_item_out_.setZero(p_.item_out.rows(), p_.item_out.cols());
 }
@@ -86,6 +110,11 @@ float HybridTrainer::forward(const CutBatch& batch, const WeightedBags& bags) {
   kernels_.dense_forward(input_state_.output, p_.hidden_weight, p_.hidden_bias, Activation::relu, h2_, hidden_slot_);
   compose_output();
   kernels_.dense_forward(h2_, output_weight_, output_bias_, Activation::none, logits_, output_slot_);
+  if (with_features_) {  // the feature match: (P diag(m)) U_warm^T
+    feature_profiles(bags, unit_, profiles_);
+    match_ = profiles_.array().rowwise() * p_.feature_match.row(0).array();
+    logits_.noalias() += match_ * warm_unit_transposed_;
+  }
   targets_.assign(batch.targets.begin(), batch.targets.end());
   for (auto& t : targets_) {
     t.item = warm_position_[static_cast<std::size_t>(t.item)];
@@ -120,19 +149,25 @@ float HybridTrainer::loss_and_gradients(const CutBatch& batch) {
   }
   if (with_features_) grad_feature_out_.noalias() = warm_means_.transpose() * grad_rows_;
   else grad_feature_out_.setZero(p_.feature_out.rows(), p_.feature_out.cols());
+  if (with_features_) {  // dm_f = sum over examples r of P[r, f] (dlogits U_warm)[r, f]
+    Matrix through_units = grad_logits_ * warm_unit_;
+    grad_match_ = (profiles_.array() * through_units.array()).colwise().sum();
+  } else {
+    grad_match_.setZero(1, p_.feature_match.cols());
+  }
   return loss;
 }
 
 std::array<const Matrix*, HybridTrainer::kTensors> HybridTrainer::gradients() const {
   return {&grad_item_in_, &grad_feature_in_, &input_grads_[1], &grad_hidden_weight_,
-          &grad_hidden_bias_, &grad_item_out_, &grad_feature_out_};
+          &grad_hidden_bias_, &grad_item_out_, &grad_feature_out_, &grad_match_};
 }
 
 float HybridTrainer::step(const CutBatch& batch) {
   const float loss = loss_and_gradients(batch);
   if (!std::isfinite(loss)) return loss;  // the caller stops the fit before any update
   const std::array<Matrix*, kTensors> params{&p_.item_in, &p_.feature_in, &p_.bias_in, &p_.hidden_weight,
-                                             &p_.hidden_bias, &p_.item_out, &p_.feature_out};
+                                             &p_.hidden_bias, &p_.item_out, &p_.feature_out, &p_.feature_match};
   optimizer_.step(params, gradients());
   return loss;
 }

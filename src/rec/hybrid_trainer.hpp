@@ -21,6 +21,11 @@ namespace aisle::rec::detail {
 // so that a product with a feature table gives each item its features' mean.
 SparseMatrix feature_means(const Histories& item_features, Index feature_count);
 
+// The feature match's profiles: row r is the sum of weights[j] U[j] over
+// history r's items j, scaled to unit length (zero when it has no feature);
+// unit is unit_feature_matrix's items x features.
+void feature_profiles(const WeightedBags& bags, const SparseMatrix& unit, Matrix& profiles);
+
 // U(+-limit) into a rows x cols table.
 void draw_table(Matrix& table, Index rows, Index cols, float limit, Rng& rng);
 
@@ -35,7 +40,7 @@ float softmax_cross_entropy(const Matrix& logits, std::span<const TargetEntry> t
 // negative, its features with it.
 class HybridTrainer {
  public:
-  static constexpr std::size_t kTensors = 7;  // in Parameters order: item_in .. feature_out
+  static constexpr std::size_t kTensors = 8;  // in Parameters order: item_in .. feature_match
 
   HybridTrainer(HybridModel::Parameters& params, const std::vector<std::uint8_t>& has_id, const Histories& item_features,
                 Index feature_count, const HybridOptions& options);
@@ -65,7 +70,7 @@ class HybridTrainer {
   const Backend& kernels_;
   Rng id_rng_;
   Adam optimizer_;
-  SparseMatrix means_, warm_means_;
+  SparseMatrix means_, warm_means_, unit_, warm_unit_, warm_unit_transposed_;
   std::vector<Index> warm_, warm_position_, touched_;
   std::vector<std::uint8_t> keep_id_;
   EmbeddingBag input_;
@@ -75,6 +80,7 @@ class HybridTrainer {
   Matrix h2_, rows_, output_weight_, output_bias_, logits_, grad_logits_, grad_h2_;
   Matrix grad_output_weight_, grad_output_bias_, grad_hidden_weight_, grad_hidden_bias_, grad_rows_;
   Matrix grad_item_in_, grad_feature_in_, grad_item_out_, grad_feature_out_;
+  Matrix profiles_, match_, grad_match_;
   std::vector<TargetEntry> targets_;
 };
 

@@ -41,6 +41,7 @@ struct TinyHybrid {
     params.hidden_bias = Matrix::Constant(1, d, 0.2f);
     detail::draw_table(params.item_out, 6, d + 1, 0.5f, rng);
     detail::draw_table(params.feature_out, 3, d + 1, 0.5f, rng);
+    params.feature_match = Matrix{{0.8f, 1.3f, -0.4f}};
     // Three examples; the last input holds the item without an id.
     for (const std::vector<Index>& input : std::vector<std::vector<Index>>{{0, 1}, {2}, {3, 5}}) batch.inputs.add(input);
     batch.weights = {0.6f, 0.8f, 1.0f, 0.8f, 0.6f};
@@ -51,14 +52,14 @@ struct TinyHybrid {
     batch.target_totals = {1.5f, 1.0f, 1.0f};
   }
 
-  std::array<Matrix*, 7> tensors() {
+  std::array<Matrix*, 8> tensors() {
     return {&params.item_in, &params.feature_in, &params.bias_in, &params.hidden_weight,
-            &params.hidden_bias, &params.item_out, &params.feature_out};
+            &params.hidden_bias, &params.item_out, &params.feature_out, &params.feature_match};
   }
 };
 
 const char* kTensorNames[] = {"item_in", "feature_in", "bias_in", "hidden_weight", "hidden_bias", "item_out",
-                              "feature_out"};
+                              "feature_out", "feature_match"};
 
 // id_dropout 0 keeps every id, 1 drops every id of an item with features:
 // both make the loss a deterministic function of the parameters.
@@ -117,9 +118,15 @@ TEST(RecHybrid, NewItemsAreScoredFromTheirFeaturesAlone) {
     const auto features = store().item_features()[item];
     for (const Index f : features) expected += p.feature_out.row(f);
     expected /= static_cast<float>(features.size());
-    aisle::test_support::expect_close(vectors.row(item), expected, 1e-5, "cold item vector");
+    aisle::test_support::expect_close(vectors.row(item).head(expected.cols()), expected, 1e-5, "cold item vector");
   }
   EXPECT_GT(cold, 5);
+  // Scores are inner products of the query and item vectors, the feature match included.
+  Matrix queries;
+  const Histories history = select_rows(split.queries, std::vector<Index>{0});
+  model.query_vectors(history, queries);
+  const aisle::RowVector by_vectors = queries.row(0) * vectors.transpose();
+  aisle::test_support::expect_close(by_vectors, model.score(history[0]), 1e-4, "vector scores", 1e-2);
 }
 
 // On the synthetic store, shoppers keep to categories: a new item's category

@@ -37,6 +37,13 @@ struct HybridOptions {
 //   h1 = relu(sum over the history of w_j r_in_j + b1)   (w: recency, unit length)
 //   h2 = relu(h1 W2 + b2)
 //   score_i = [h2, 1] . r_out_i                          (the bias is r_out's last column)
+//           + sum over features f of m_f P_h[f] U_i[f]   (the feature match)
+// where U_i is i's one-hot feature vector scaled to unit length, P_h the
+// history's recency-weighted sum of its items' U scaled to unit length (the
+// profile of the featknn model), and m a learned weight per feature: how much
+// a history sharing feature f with an item says (a brand, more than a broad
+// category). The embeddings generalise across features; the match keeps the
+// exact "same brand as before" signal that a few hundred dimensions blur.
 // trained like the neural model (cut histories, input dropout, Adam, a
 // softmax over the items the fitted rows hold), with id dropout (see
 // HybridOptions). An item no one has bought, or added after the fit, is
@@ -54,8 +61,10 @@ class HybridModel final : public Model {
   void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
   Index item_count() const override { return output_table_.rows(); }
   void score_batch(const Histories& histories, Matrix& scores) const override;
-  Index vector_dim() const override { return fitted() ? options_.hidden + 1 : 0; }
-  Matrix item_vectors() const override { return output_table_; }
+  // Queries [h2, 1, P diag(m)] and items [r_out, U]: hidden + 1 dimensions,
+  // plus one per feature when the model has features.
+  Index vector_dim() const override { return fitted() ? options_.hidden + 1 + feature_count_ : 0; }
+  Matrix item_vectors() const override;
   void query_vectors(const Histories& histories, Matrix& queries) const override;
   void save(io::ModelFile& file) const override;
   void load(io::ModelFile& file, const std::filesystem::path& path) override;
@@ -71,6 +80,7 @@ class HybridModel final : public Model {
     Matrix item_in, feature_in, bias_in;  // E_in [items x d], F_in [features x d], b1 [1 x d]
     Matrix hidden_weight, hidden_bias;    // W2 [d x d], b2 [1 x d]
     Matrix item_out, feature_out;         // E_out [items x (d+1)], F_out [features x (d+1)]
+    Matrix feature_match;                 // m [1 x features]
   };
   const Parameters& parameters() const { return params_; }
 
@@ -81,6 +91,8 @@ class HybridModel final : public Model {
   // The composed tables scoring reads, from params_.
   void compose();
   void hidden_forward(const Histories& histories, Matrix& h2) const;
+  // P diag(m): the histories' feature profiles times the match weights.
+  void weighted_profiles(const Histories& histories, Matrix& profiles) const;
 
   HybridOptions options_;
   Parameters params_;
@@ -90,6 +102,7 @@ class HybridModel final : public Model {
   EmbeddingBag input_;                // the composed input table and b1
   Matrix output_table_;               // the composed r_out [items x (d+1)]
   Matrix output_weight_, output_bias_;  // its transpose split for the kernels: [d x items], [1 x items]
+  SparseMatrix unit_features_, unit_features_transposed_;  // U [items x features] and U^T
   std::vector<float> losses_;
   EpochTuning epochs_;
 };
