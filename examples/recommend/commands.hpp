@@ -23,6 +23,7 @@ int run_similar(int argc, char** argv);
 int run_explain(int argc, char** argv);
 int run_stats(int argc, char** argv);
 int run_synth(int argc, char** argv);
+int run_add_items(int argc, char** argv);
 
 // Options shared by fit and eval.
 std::set<std::string> data_options();     // --data --sep --min-rating
@@ -31,6 +32,8 @@ std::set<std::string> model_switches();   // every registered model's switches (
 // Each registered model's options, a line each, for --help.
 std::string model_options_help();
 aisle::rec::Interactions read_data(const Arguments& args);
+// --sep: one character, or \t (tab); default ','.
+char separator_from(const Arguments& args);
 // The model named by --model with the settings given on the command line.
 std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args);
 // Progress lines on stderr when it is a terminal or --progress is given.

@@ -24,6 +24,9 @@ constexpr const char* kUsage =
     "            [--feature category:x] [--json]\n"
     "  similar   --model MODEL --item X [--k 10] [--json]\n"
     "  explain   --model MODEL --history a,b,c --item X [--json]\n"
+    "  add-items --model MODEL --items new.csv --out MODEL2 [--sep C] [--json]\n"
+    "            (new products from an items.csv of item,feature rows, scored from their features\n"
+    "            without refitting: hybrid, featknn, featpop)\n"
     "  stats     --data DIR [--json]  (counts, and how fast the data set reads)\n"
     "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]\n"
     "            [--interactions N]  (synthetic data; N rows in all, else 2-40 per shopper)\n"
@@ -39,7 +42,8 @@ int dispatch(const std::string& command, int argc, char** argv) {
   if (command == "explain") return run_explain(argc, argv);
   if (command == "stats") return run_stats(argc, argv);
   if (command == "synth") return run_synth(argc, argv);
-  throw UsageError{"unknown command '" + command + "' (fit, eval, recommend, similar, explain, stats, synth)"};
+  if (command == "add-items") return run_add_items(argc, argv);
+  throw UsageError{"unknown command '" + command + "' (fit, eval, recommend, similar, explain, stats, synth, add-items)"};
 }
 
 }  // namespace

@@ -101,16 +101,16 @@ std::string model_options_help() {
   return help;
 }
 
+char separator_from(const Arguments& args) {
+  const auto sep = args.value_or("sep", ",");
+  if (sep == "\\t" || sep == "tab") return '\t';
+  if (sep.size() == 1) return sep[0];
+  throw UsageError{std::string("--sep expects one character (or \\t), got '").append(sep).append("'")};
+}
+
 aisle::rec::Interactions read_data(const Arguments& args) {
   aisle::rec::InteractionsFormat format;
-  const auto sep = args.value_or("sep", ",");
-  if (sep == "\\t" || sep == "tab") {
-    format.separator = '\t';
-  } else if (sep.size() == 1) {
-    format.separator = sep[0];
-  } else {
-    throw UsageError{std::string("--sep expects one character (or \\t), got '").append(sep).append("'")};
-  }
+  format.separator = separator_from(args);
   if (args.has("min-rating")) format.min_rating = static_cast<float>(args.number("min-rating", 0));
   return aisle::rec::read_dataset(args.required("data"), format);
 }

@@ -126,6 +126,36 @@ int run_eval(int argc, char** argv) {
   return 0;
 }
 
+int run_add_items(int argc, char** argv) {
+  const Arguments args(argc, argv, 2, {"model", "items", "out", "sep"}, {"json"});
+  const auto out = args.required("out");
+  auto recommender = aisle::rec::Recommender::load(args.required("model"));
+  aisle::rec::ItemFeaturesFormat format;
+  format.separator = separator_from(args);
+  const auto added = recommender.add_items(args.required("items"), format);
+  recommender.save(out);
+  const nlohmann::ordered_json report{{"added", added.added},
+                                      {"items", recommender.items().size()},
+                                      {"known_items", added.known_items},
+                                      {"unknown_features", added.unknown_features},
+                                      {"index_dropped", added.index_dropped},
+                                      {"out", out}};
+  if (args.flag("json")) {
+    std::cout << report.dump() << "\n";
+    return 0;
+  }
+  std::cout << "added " << added.added << " items (" << recommender.items().size() << " in all); saved " << out << "\n";
+  if (!added.known_items.empty())
+    std::cout << "skipped " << added.known_items.size() << " items already in the catalogue\n";
+  if (!added.unknown_features.empty()) {
+    std::cout << "skipped " << added.unknown_features.size() << " features the fit never saw:";
+    for (const auto& f : added.unknown_features) std::cout << " " << f;
+    std::cout << "\n";
+  }
+  if (added.index_dropped) std::cout << "the HNSW index was dropped: fit again with --index hnsw to rebuild it\n";
+  return 0;
+}
+
 int run_stats(int argc, char** argv) {
   const Arguments args(argc, argv, 2, data_options(), {"json"});
   const auto start = std::chrono::steady_clock::now();

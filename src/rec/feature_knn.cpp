@@ -38,6 +38,14 @@ void FeatureKnnModel::score_batch(const Histories& histories, Matrix& scores) co
   scores.noalias() = profiles * unit_transposed_;
 }
 
+std::unique_ptr<Model> FeatureKnnModel::with_items(const CatalogueChange& change) const {
+  require_fitted("with_items");
+  const auto features = detail::changed_item_features(change, feature_count_, kKind);
+  auto grown = std::make_unique<FeatureKnnModel>(*this);
+  grown->set_features(features.rows, features.feature_count);
+  return grown;
+}
+
 void FeatureKnnModel::save(io::ModelFile& file) const {
   require_fitted("save");
   file.header["model"] = {{"kind", kind()}, {"params", params()}};

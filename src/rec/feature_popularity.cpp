@@ -6,6 +6,15 @@
 namespace aisle::rec {
 namespace {
 constexpr const char* kScores = "featpop.scores";
+constexpr const char* kFeaturePopularity = "featpop.feature_popularity";
+
+// The mean, over the item's features, of their popularity; 0 without features.
+float mean_popularity(std::span<const Index> features, const RowVector& feature_popularity) {
+  if (features.empty()) return 0.0f;
+  double sum = 0;
+  for (const Index f : features) sum += feature_popularity[f];
+  return static_cast<float>(sum / static_cast<double>(features.size()));
+}
 }
 
 const OptionSchema<FeaturePopularityOptions>& FeaturePopularityModel::option_schema() {
@@ -15,19 +24,27 @@ const OptionSchema<FeaturePopularityOptions>& FeaturePopularityModel::option_sch
 
 void FeaturePopularityModel::fit(const Histories& rows, Index item_count, const FitContext& context) {
   const auto features = detail::required_item_features(context, item_count, kKind);
-  // Every fitted row (user, item) counts once for each feature of its item.
-  std::vector<double> feature_popularity(static_cast<std::size_t>(features.feature_count), 0.0);
+  // Every fitted row (user, item) counts once for each feature of its item
+  // (exact in floats up to 2^24 rows a feature).
+  feature_popularity_.setZero(features.feature_count);
   for (const Index item : rows.items()) {
-    for (const Index f : features.rows[item]) feature_popularity[static_cast<std::size_t>(f)] += 1.0;
+    for (const Index f : features.rows[item]) feature_popularity_[f] += 1.0f;
   }
-  scores_.setZero(item_count);
-  for (Index item = 0; item < item_count; ++item) {
-    const auto own = features.rows[item];
-    if (own.empty()) continue;
-    double sum = 0;
-    for (const Index f : own) sum += feature_popularity[static_cast<std::size_t>(f)];
-    scores_[item] = static_cast<float>(sum / static_cast<double>(own.size()));
+  scores_.resize(item_count);
+  for (Index item = 0; item < item_count; ++item) scores_[item] = mean_popularity(features.rows[item], feature_popularity_);
+}
+
+std::unique_ptr<Model> FeaturePopularityModel::with_items(const CatalogueChange& change) const {
+  require_fitted("with_items");
+  const auto features = detail::changed_item_features(change, feature_popularity_.cols(), kKind);
+  auto grown = std::make_unique<FeaturePopularityModel>(*this);
+  grown->scores_.resize(static_cast<Index>(change.old_index.size()));
+  for (std::size_t i = 0; i < change.old_index.size(); ++i) {
+    const Index old = change.old_index[i];
+    grown->scores_[static_cast<Index>(i)] =
+        old >= 0 ? scores_[old] : mean_popularity(features.rows[static_cast<Index>(i)], feature_popularity_);
   }
+  return grown;
 }
 
 void FeaturePopularityModel::score_batch(const Histories& histories, Matrix& scores) const {
@@ -43,13 +60,19 @@ void FeaturePopularityModel::save(io::ModelFile& file) const {
   require_fitted("save");
   file.header["model"] = {{"kind", kind()}, {"params", params()}};
   file.tensors.push_back({kScores, scores_});
+  file.tensors.push_back({kFeaturePopularity, feature_popularity_});
 }
 
 void FeaturePopularityModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   Matrix scores = file.take_tensor(kScores);
   if (scores.rows() != 1 || scores.cols() == 0)
     throw Error(path.string() + ": " + kScores + " has shape " + shape_string(scores) + ", expected [1 x items]");
+  Matrix popularity = file.take_tensor(kFeaturePopularity);
+  if (popularity.rows() != 1)
+    throw Error(path.string() + ": " + kFeaturePopularity + " has shape " + shape_string(popularity) +
+                ", expected [1 x features]");
   scores_ = std::move(scores);
+  feature_popularity_ = std::move(popularity);
 }
 
 }  // namespace aisle::rec

@@ -36,9 +36,10 @@ Histories item_rows_without_features(Index item_count) {
 HybridModel::HybridModel(HybridOptions options) : options_(options) {
   if (options_.hidden <= 0 || options_.epochs < 0 || options_.batch_size <= 0 || !(options_.learning_rate > 0) ||
       !(options_.dropout >= 0 && options_.dropout < 1) || !(options_.target_decay >= 0 && options_.target_decay <= 1) ||
-      !(options_.input_decay > 0 && options_.input_decay <= 1) || !(options_.id_dropout >= 0 && options_.id_dropout <= 1))
+      !(options_.input_decay > 0 && options_.input_decay <= 1) || !(options_.id_dropout >= 0 && options_.id_dropout <= 1) ||
+      !std::isfinite(options_.match_init))
     throw Error("hybrid: need hidden > 0, epochs >= 0, batch_size > 0, learning_rate > 0, 0 <= dropout < 1, "
-                "0 <= target_decay <= 1, 0 < input_decay <= 1, 0 <= id_dropout <= 1");
+                "0 <= target_decay <= 1, 0 < input_decay <= 1, 0 <= id_dropout <= 1, a finite match_init");
 }
 
 nlohmann::json HybridModel::params() const {
@@ -88,9 +89,8 @@ void HybridModel::train(const Histories& rows, Index item_count, int epochs, con
   params_.item_out.col(d).setZero();
   detail::draw_table(params_.feature_out, feature_count_, d + 1, limit, rng);
   params_.feature_out.col(d).setZero();
-  // A shared feature counts from the start as it does in featknn; training
-  // then weighs each feature by what it predicts.
-  params_.feature_match = Matrix::Ones(1, feature_count_);
+  // Training then weighs each feature by what it predicts.
+  params_.feature_match = Matrix::Constant(1, feature_count_, options_.match_init);
   losses_.clear();
 
   const detail::CutOptions cuts{.dropout = options_.dropout,
@@ -168,8 +168,7 @@ void HybridModel::score_batch(const Histories& histories, Matrix& scores) const 
 }
 
 void HybridModel::weighted_profiles(const Histories& histories, Matrix& profiles) const {
-  const auto weights = detail::input_weights(histories, options_.input_decay);
-  detail::feature_profiles(detail::bags_of(histories, weights), unit_features_, profiles);
+  detail::feature_profiles(histories, unit_features_, profiles);
   profiles.array().rowwise() *= params_.feature_match.row(0).array();
 }
 
@@ -193,6 +192,30 @@ void HybridModel::query_vectors(const Histories& histories, Matrix& queries) con
     weighted_profiles(histories, profiles);
     queries.rightCols(feature_count_) = profiles;
   }
+}
+
+std::unique_ptr<Model> HybridModel::with_items(const CatalogueChange& change) const {
+  require_fitted("with_items");
+  auto features = detail::changed_item_features(change, feature_count_, kKind);
+  auto grown = std::make_unique<HybridModel>(*this);
+  const auto items = static_cast<Index>(change.old_index.size());
+  const auto gather = [&](const Matrix& old, Matrix& into) {
+    into.setZero(items, old.cols());
+    for (Index i = 0; i < items; ++i) {
+      const Index from = change.old_index[static_cast<std::size_t>(i)];
+      if (from >= 0) into.row(i) = old.row(from);
+    }
+  };
+  gather(params_.item_in, grown->params_.item_in);
+  gather(params_.item_out, grown->params_.item_out);
+  grown->has_id_.assign(static_cast<std::size_t>(items), 0);
+  for (Index i = 0; i < items; ++i) {
+    const Index from = change.old_index[static_cast<std::size_t>(i)];
+    if (from >= 0) grown->has_id_[static_cast<std::size_t>(i)] = has_id_[static_cast<std::size_t>(from)];
+  }
+  grown->item_features_ = std::move(features.rows);
+  grown->compose();
+  return grown;
 }
 
 void HybridModel::save(io::ModelFile& file) const {
@@ -258,6 +281,7 @@ const OptionSchema<HybridOptions>& HybridModel::option_schema() {
           .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
           .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
           .add("id_dropout", &O::id_dropout, "chance a training step scores an item from its features alone")
+          .add("match_init", &O::match_init, "initial weight of each feature in the feature match")
           .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
           .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
   return schema;

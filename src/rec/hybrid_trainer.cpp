@@ -21,14 +21,12 @@ SparseMatrix feature_means(const Histories& item_features, Index feature_count) 
   return means;
 }
 
-void feature_profiles(const WeightedBags& bags, const SparseMatrix& unit, Matrix& profiles) {
-  profiles.setZero(bags.size(), unit.cols());
-  aisle::detail::parallel_for(bags.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
+void feature_profiles(const Histories& histories, const SparseMatrix& unit, Matrix& profiles) {
+  profiles.setZero(histories.size(), unit.cols());
+  aisle::detail::parallel_for(histories.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
     auto row = profiles.row(r);
-    const auto begin = static_cast<std::size_t>(bags.offsets[static_cast<std::size_t>(r)]);
-    const auto end = static_cast<std::size_t>(bags.offsets[static_cast<std::size_t>(r) + 1]);
-    for (std::size_t k = begin; k < end; ++k) {
-      for (SparseMatrix::InnerIterator it(unit, bags.ids[k]); it; ++it) row[it.col()] += bags.weights[k] * it.value();
+    for (const Index item : histories[r]) {
+      for (SparseMatrix::InnerIterator it(unit, item); it; ++it) row[it.col()] += it.value();
     }
     const float norm = row.norm();
     if (norm > 0) row /= norm;
@@ -111,7 +109,7 @@ float HybridTrainer::forward(const CutBatch& batch, const WeightedBags& bags) {
   compose_output();
   kernels_.dense_forward(h2_, output_weight_, output_bias_, Activation::none, logits_, output_slot_);
   if (with_features_) {  // the feature match: (P diag(m)) U_warm^T
-    feature_profiles(bags, unit_, profiles_);
+    feature_profiles(batch.inputs, unit_, profiles_);
     match_ = profiles_.array().rowwise() * p_.feature_match.row(0).array();
     logits_.noalias() += match_ * warm_unit_transposed_;
   }

@@ -21,10 +21,12 @@ namespace aisle::rec::detail {
 // so that a product with a feature table gives each item its features' mean.
 SparseMatrix feature_means(const Histories& item_features, Index feature_count);
 
-// The feature match's profiles: row r is the sum of weights[j] U[j] over
-// history r's items j, scaled to unit length (zero when it has no feature);
-// unit is unit_feature_matrix's items x features.
-void feature_profiles(const WeightedBags& bags, const SparseMatrix& unit, Matrix& profiles);
+// The feature match's profiles: row r is the sum of U[j] over history r's
+// items j, scaled to unit length (zero when it has no feature); unit is
+// unit_feature_matrix's items x features. Every item of the history counts
+// alike, old or recent: a taste for a brand or a kind of product lasts
+// longer than the next-item signal that the recency weights serve.
+void feature_profiles(const Histories& histories, const SparseMatrix& unit, Matrix& profiles);
 
 // U(+-limit) into a rows x cols table.
 void draw_table(Matrix& table, Index rows, Index cols, float limit, Rng& rng);

@@ -20,6 +20,20 @@ ItemFeatures required_item_features(const FitContext& context, Index item_count,
   return features;
 }
 
+ItemFeatures changed_item_features(const CatalogueChange& change, Index feature_count, const std::string& model) {
+  const auto items = static_cast<Index>(change.old_index.size());
+  if (change.item_features == nullptr || change.item_features->size() != items)
+    throw Error(model + ": the grown catalogue has " + std::to_string(items) + " items and features for " +
+                std::to_string(change.item_features ? change.item_features->size() : 0));
+  if (change.feature_count != feature_count && change.item_features->total() > 0)
+    throw Error(model + ": the new items' features count " + std::to_string(change.feature_count) +
+                " features, the fit " + std::to_string(feature_count));
+  for (const Index f : change.item_features->items()) {
+    if (f < 0 || f >= feature_count) throw Error(model + ": feature index " + std::to_string(f) + " out of range");
+  }
+  return {*change.item_features, feature_count};
+}
+
 void write_item_features(io::ModelFile& file, const std::string& key, const ItemFeatures& features) {
   file.header[key] = {{"feature_count", features.feature_count},
                       {"offsets", features.rows.offsets()},

@@ -25,6 +25,11 @@ ItemFeatures required_item_features(const FitContext& context, Index item_count,
 // The fit's features, or none (an empty ItemFeatures) when it has none.
 ItemFeatures optional_item_features(const FitContext& context, Index item_count);
 
+// A CatalogueChange's features, checked: one row per new item, the model's
+// feature count (feature_count; 0 when the model had none, and then every
+// row must be empty). Throws naming model.
+ItemFeatures changed_item_features(const CatalogueChange& change, Index feature_count, const std::string& model);
+
 // In the file's header under key; read checks every index against the counts
 // the header claims before anything is built from them.
 void write_item_features(io::ModelFile& file, const std::string& key, const ItemFeatures& features);

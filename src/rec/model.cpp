@@ -35,6 +35,11 @@ void Model::query_vectors(const Histories&, Matrix&) const {
   throw Error(kind() + " model: its scores are not inner products of item vectors");
 }
 
+std::unique_ptr<Model> Model::with_items(const CatalogueChange& /*change*/) const {
+  throw Error(kind() + " model: it reads no item features, so it cannot score items added after its fit "
+              "(hybrid, featknn and featpop can; or fit again)");
+}
+
 void Model::require_fitted(const char* what) const {
   if (!fitted()) throw Error(kind() + " model: " + what + " before fit or load");
 }

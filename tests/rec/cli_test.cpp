@@ -276,6 +276,31 @@ TEST_F(RecCli, ModelFlagsFromTheOptionSchemasAndTabSeparatedData) {
   EXPECT_NE(r.err.find("--validate and --no-validate contradict each other"), std::string::npos) << r.err;
 }
 
+TEST_F(RecCli, AddItemsGrowsAModelFromAnItemsFile) {
+  const auto data = dir / "shop";
+  ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 200 --items 40 --seed 5").code, 0);
+  const auto model = (dir / "knn.aisle").string(), grown = (dir / "grown.aisle").string();
+  ASSERT_EQ(run(dir, "fit --data '" + data.string() + "' --model featknn --out '" + model + "'").code, 0);
+  const auto items = dir.write("new.csv", "item,feature\nnew-1,category:c02\nnew-1,colour:teal\nitem-00001,category:c01\n");
+  auto r = run(dir, "add-items --model '" + model + "' --items '" + items.string() + "' --out '" + grown + "' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["added"], 1);
+  EXPECT_EQ(report["items"], 41);
+  EXPECT_EQ(report["unknown_features"], nlohmann::json::array({"colour:teal"}));
+  EXPECT_EQ(report["known_items"], nlohmann::json::array({"item-00001"}));
+  // The new item is recommended to a shopper of its category.
+  r = run(dir, "recommend --model '" + grown + "' --history item-00001 --feature category:c02 --k 50 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"new-1\""), std::string::npos) << r.out;
+  // A model that reads no features: exit 2, one line, no file written.
+  ASSERT_EQ(run(dir, "fit --data '" + data.string() + "' --model pop --out '" + model + "'").code, 0);
+  r = run(dir, "add-items --model '" + model + "' --items '" + items.string() + "' --out '" + (dir / "x.aisle").string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("pop model: it reads no item features"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.aisle"));
+}
+
 TEST_F(RecCli, AutoAndBlendFromTheCommandLine) {
   const auto data = dir / "shop";
   ASSERT_EQ(run(dir, "synth --out '" + data.string() + "' --users 200 --items 60 --seed 5").code, 0);

@@ -26,6 +26,8 @@ class FeatureKnnModel final : public Model {
   void fit(const Histories& rows, Index item_count, const FitContext& context = {}) override;
   Index item_count() const override { return unit_.rows(); }
   void score_batch(const Histories& histories, Matrix& scores) const override;
+  // New items are scored from their features like the old ones.
+  std::unique_ptr<Model> with_items(const CatalogueChange& change) const override;
   void save(io::ModelFile& file) const override;
   void load(io::ModelFile& file, const std::filesystem::path& path) override;
 

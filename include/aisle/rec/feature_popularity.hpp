@@ -27,6 +27,8 @@ class FeaturePopularityModel final : public Model {
   void score_batch(const Histories& histories, Matrix& scores) const override;
   // A history adds nothing to the score: all zeros.
   std::vector<float> contributions(std::span<const Index> history, Index item) const override;
+  // A new item's score is the mean popularity of its features, as for the old ones.
+  std::unique_ptr<Model> with_items(const CatalogueChange& change) const override;
   void save(io::ModelFile& file) const override;
   void load(io::ModelFile& file, const std::filesystem::path& path) override;
 
@@ -34,6 +36,7 @@ class FeaturePopularityModel final : public Model {
 
  private:
   RowVector scores_;
+  RowVector feature_popularity_;  // per feature: the fitted rows whose item carries it
 };
 
 }  // namespace aisle::rec

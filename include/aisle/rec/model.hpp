@@ -38,6 +38,16 @@ struct FitContext {
   }
 };
 
+// A catalogue grown by new items (Recommender::add_items): what a model needs
+// to carry its item tables over.
+struct CatalogueChange {
+  // Per item of the new catalogue: its index in the old one, -1 for a new item.
+  std::vector<Index> old_index;
+  // Every item's features in the new catalogue, in the fit's feature indices.
+  const Histories* item_features = nullptr;
+  Index feature_count = 0;
+};
+
 // A recommendation model over a catalogue of item indices. A model has no
 // per-user parameters: it scores any history (a user's, a session's, a cart's).
 // After fit or load it is immutable: every const call is safe from many
@@ -75,6 +85,12 @@ class Model {
   // What each history item adds to item's score, in history order. The
   // default removes one history item at a time and takes the score's drop.
   virtual std::vector<float> contributions(std::span<const Index> history, Index item) const;
+
+  // This model over a grown catalogue, without refitting: old items keep
+  // their scores' ingredients, new items (no interactions) are scored from
+  // their features. Models that read no features throw aisle::Error (the
+  // default): for them a new item is unknown until the next fit.
+  virtual std::unique_ptr<Model> with_items(const CatalogueChange& change) const;
 
   // Model files: the model's tensors (names prefixed with its kind) and its
   // header fields under header["model"].

@@ -46,6 +46,14 @@ struct Explanation {
   std::vector<std::string> unknown_items;   // history items skipped; or the explained item when unknown
 };
 
+// What Recommender::add_items did.
+struct AddedItems {
+  Index added = 0;
+  std::vector<std::string> known_items;       // already in the catalogue: skipped
+  std::vector<std::string> unknown_features;  // features the fit never saw: skipped (each once)
+  bool index_dropped = false;                 // an HNSW index was dropped: build_index again
+};
+
 // A query of recommend_batch: a known user's stored history, or a history.
 struct Query {
   std::optional<std::string> user;
@@ -96,6 +104,15 @@ class Recommender {
   // user then fall back to popularity; a server takes histories from an
   // EventStore instead. What `aisle-recommend fit --no-user-data` saves.
   void drop_user_data();
+
+  // Adds the items of an items.csv-shaped file (item,feature rows) that the
+  // catalogue lacks, without refitting: the model scores them from their
+  // features (hybrid, featknn, featpop; other kinds throw aisle::Error and
+  // nothing changes). Items already in the catalogue and features the fit
+  // never saw are skipped and reported. An HNSW index is dropped (its graph
+  // lacks the new items). Not safe while other threads query.
+  AddedItems add_items(const std::filesystem::path& items_csv, const ItemFeaturesFormat& format = {});
+  AddedItems add_items(std::span<const std::pair<std::string, std::string>> item_features);
 
   // Ranking through the model's item vectors, for models whose scores are
   // inner products (Model::vector_dim() > 0; others throw aisle::Error):
