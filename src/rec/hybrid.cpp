@@ -15,7 +15,6 @@ namespace aisle::rec {
 namespace {
 
 constexpr const char* kItemIn = "hybrid.item_in";
-constexpr const char* kFeatureIn = "hybrid.feature_in";
 constexpr const char* kBiasIn = "hybrid.bias_in";
 constexpr const char* kHiddenWeight = "hybrid.hidden.weight";
 constexpr const char* kHiddenBias = "hybrid.hidden.bias";
@@ -36,10 +35,9 @@ Histories item_rows_without_features(Index item_count) {
 HybridModel::HybridModel(HybridOptions options) : options_(options) {
   if (options_.hidden <= 0 || options_.epochs < 0 || options_.batch_size <= 0 || !(options_.learning_rate > 0) ||
       !(options_.dropout >= 0 && options_.dropout < 1) || !(options_.target_decay >= 0 && options_.target_decay <= 1) ||
-      !(options_.input_decay > 0 && options_.input_decay <= 1) || !(options_.id_dropout >= 0 && options_.id_dropout <= 1) ||
-      !std::isfinite(options_.match_init))
+      !(options_.input_decay > 0 && options_.input_decay <= 1) || !std::isfinite(options_.match_init))
     throw Error("hybrid: need hidden > 0, epochs >= 0, batch_size > 0, learning_rate > 0, 0 <= dropout < 1, "
-                "0 <= target_decay <= 1, 0 < input_decay <= 1, 0 <= id_dropout <= 1, a finite match_init");
+                "0 <= target_decay <= 1, 0 < input_decay <= 1, a finite match_init");
 }
 
 nlohmann::json HybridModel::params() const {
@@ -76,11 +74,10 @@ void HybridModel::train(const Histories& rows, Index item_count, int epochs, con
   require_memory_for_training(item_count, feature_count_);
   const Index d = options_.hidden;
   Rng rng(options_.seed);
-  // Every table at the scale of a glorot-uniform items x d table, so that an
-  // item's features weigh from the start as much as its id.
+  // Every table at the scale of a glorot-uniform items x d table, so that the
+  // feature rows start at the scale of the id rows they stand in for.
   const float limit = std::sqrt(6.0f / static_cast<float>(item_count + d));
   detail::draw_table(params_.item_in, item_count, d, limit, rng);
-  detail::draw_table(params_.feature_in, feature_count_, d, limit, rng);
   params_.bias_in.setZero(1, d);
   params_.hidden_weight.resize(d, d);
   initialise_weights(params_.hidden_weight, Init::glorot_uniform, rng);
@@ -129,20 +126,30 @@ void HybridModel::require_memory_for_training(Index item_count, Index feature_co
 void HybridModel::compose() {
   const Index d = options_.hidden;
   const auto means = detail::feature_means(item_features_, feature_count_);
-  const auto compose_side = [&](const Matrix& ids, const Matrix& features) {
+  const auto compose_side = [&](const Matrix& ids) {
     Matrix table = ids;
     for (std::size_t i = 0; i < has_id_.size(); ++i) {
       if (!has_id_[i]) table.row(static_cast<Index>(i)).setZero();
     }
-    if (feature_count_ > 0) table.noalias() += means * features;
     return table;
   };
-  input_ = EmbeddingBag(compose_side(params_.item_in, params_.feature_in), params_.bias_in, Activation::relu);
-  output_table_ = compose_side(params_.item_out, params_.feature_out);
+  input_ = EmbeddingBag(compose_side(params_.item_in), params_.bias_in, Activation::relu);
+  // Items without an id: the mean of their feature rows.
+  output_table_ = compose_side(params_.item_out);
+  if (feature_count_ > 0) {
+    const Matrix from_features = means * params_.feature_out;
+    for (std::size_t i = 0; i < has_id_.size(); ++i) {
+      if (!has_id_[i]) output_table_.row(static_cast<Index>(i)) = from_features.row(static_cast<Index>(i));
+    }
+  }
   output_weight_ = output_table_.leftCols(d).transpose();
   output_bias_ = output_table_.col(d).transpose();
   unit_features_ = detail::unit_feature_matrix({item_features_, feature_count_});
-  unit_features_transposed_ = unit_features_.transpose();
+  // The match scores only the items without an id.
+  SparseMatrix match_targets = unit_features_;
+  match_targets.prune([&](Index row, Index, float) { return !has_id_[static_cast<std::size_t>(row)]; });
+  match_targets_ = match_targets;
+  match_targets_transposed_ = match_targets.transpose();
 }
 
 void HybridModel::hidden_forward(const Histories& histories, Matrix& h2) const {
@@ -163,7 +170,7 @@ void HybridModel::score_batch(const Histories& histories, Matrix& scores) const 
   if (uses_features()) {
     Matrix profiles;
     weighted_profiles(histories, profiles);
-    scores.noalias() += profiles * unit_features_transposed_;
+    scores.noalias() += profiles * match_targets_transposed_;
   }
 }
 
@@ -176,7 +183,7 @@ Matrix HybridModel::item_vectors() const {
   require_fitted("item_vectors");
   Matrix vectors(output_table_.rows(), vector_dim());
   vectors.leftCols(output_table_.cols()) = output_table_;
-  if (uses_features()) vectors.rightCols(feature_count_) = Matrix(unit_features_);
+  if (uses_features()) vectors.rightCols(feature_count_) = Matrix(match_targets_);
   return vectors;
 }
 
@@ -224,7 +231,6 @@ void HybridModel::save(io::ModelFile& file) const {
   Matrix has_id(1, static_cast<Index>(has_id_.size()));
   for (std::size_t i = 0; i < has_id_.size(); ++i) has_id(0, static_cast<Index>(i)) = has_id_[i];
   file.tensors.push_back({kItemIn, params_.item_in});
-  file.tensors.push_back({kFeatureIn, params_.feature_in});
   file.tensors.push_back({kBiasIn, params_.bias_in});
   file.tensors.push_back({kHiddenWeight, params_.hidden_weight});
   file.tensors.push_back({kHiddenBias, params_.hidden_bias});
@@ -253,7 +259,6 @@ void HybridModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   Parameters params;
   Matrix has_id;
   take(kItemIn, items, d, params.item_in);
-  take(kFeatureIn, features.feature_count, d, params.feature_in);
   take(kBiasIn, 1, d, params.bias_in);
   take(kHiddenWeight, d, d, params.hidden_weight);
   take(kHiddenBias, 1, d, params.hidden_bias);
@@ -280,7 +285,6 @@ const OptionSchema<HybridOptions>& HybridModel::option_schema() {
           .add("dropout", &O::dropout, "input dropout, the denoising corruption")
           .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
           .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
-          .add("id_dropout", &O::id_dropout, "chance a training step scores an item from its features alone")
           .add("match_init", &O::match_init, "initial weight of each feature in the feature match")
           .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
           .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");

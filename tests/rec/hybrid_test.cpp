@@ -35,7 +35,6 @@ struct TinyHybrid {
     constexpr Index d = 4;
     aisle::Rng rng(11);
     detail::draw_table(params.item_in, 6, d, 0.5f, rng);
-    detail::draw_table(params.feature_in, 3, d, 0.5f, rng);
     params.bias_in = Matrix::Constant(1, d, 0.3f);
     detail::draw_table(params.hidden_weight, d, d, 0.6f, rng);
     params.hidden_bias = Matrix::Constant(1, d, 0.2f);
@@ -52,35 +51,39 @@ struct TinyHybrid {
     batch.target_totals = {1.5f, 1.0f, 1.0f};
   }
 
-  std::array<Matrix*, 8> tensors() {
-    return {&params.item_in, &params.feature_in, &params.bias_in, &params.hidden_weight,
-            &params.hidden_bias, &params.item_out, &params.feature_out, &params.feature_match};
+  std::array<Matrix*, 7> tensors() {
+    return {&params.item_in,  &params.bias_in,     &params.hidden_weight, &params.hidden_bias,
+            &params.item_out, &params.feature_out, &params.feature_match};
   }
 };
 
-const char* kTensorNames[] = {"item_in", "feature_in", "bias_in", "hidden_weight", "hidden_bias", "item_out",
-                              "feature_out", "feature_match"};
+const char* kTensorNames[] = {"item_in", "bias_in", "hidden_weight", "hidden_bias", "item_out", "feature_out",
+                              "feature_match"};
 
-// id_dropout 0 keeps every id, 1 drops every id of an item with features:
-// both make the loss a deterministic function of the parameters.
-void check_gradients(float id_dropout) {
+}  // namespace
+
+// The encoder's tensors (the first four) get the id head's gradient only; the
+// id rows, the feature rows and the match get that of the whole loss.
+TEST(RecHybrid, GradientsMatchFiniteDifferences) {
   TinyHybrid tiny;
-  HybridOptions options;
-  options.id_dropout = id_dropout;
-  detail::HybridTrainer trainer(tiny.params, tiny.has_id, tiny.item_features, 3, options);
+  detail::HybridTrainer trainer(tiny.params, tiny.has_id, tiny.item_features, 3, HybridOptions{});
   trainer.loss_and_gradients(tiny.batch);
   std::vector<Matrix> analytic;
   for (const Matrix* g : trainer.gradients()) analytic.push_back(*g);
   auto tensors = tiny.tensors();
   for (std::size_t k = 0; k < tensors.size(); ++k) {
+    const auto heads = k < 4 ? detail::HybridTrainer::Heads::id_only : detail::HybridTrainer::Heads::both;
     const Matrix numeric = aisle::test_support::numeric_gradient(
-        *tensors[k], [&] { return static_cast<double>(trainer.loss(tiny.batch)); }, 1e-2f);
+        *tensors[k], [&] { return static_cast<double>(trainer.loss(tiny.batch, heads)); }, 1e-2f);
     aisle::test_support::expect_gradient_matches(analytic[k], numeric, 2e-2, kTensorNames[k]);
   }
   // The item without an id gets no id gradient on either side.
   EXPECT_EQ(analytic[0].row(5).norm(), 0.0f);
-  EXPECT_EQ(analytic[5].row(5).norm(), 0.0f);
+  EXPECT_EQ(analytic[4].row(5).norm(), 0.0f);
+  EXPECT_GT(analytic[6].norm(), 0.0f);
 }
+
+namespace {
 
 const Interactions& store() {
   static const Interactions data = aisle::test_support::synthetic_store(400, 80, 4);
@@ -98,8 +101,6 @@ HybridOptions small_options() {
 
 }  // namespace
 
-TEST(RecHybrid, GradientsMatchFiniteDifferencesWithIds) { check_gradients(0.0f); }
-TEST(RecHybrid, GradientsMatchFiniteDifferencesFromFeaturesAlone) { check_gradients(1.0f); }
 
 TEST(RecHybrid, NewItemsAreScoredFromTheirFeaturesAlone) {
   const auto split = make_split(store(), Protocol::cold);
@@ -119,8 +120,14 @@ TEST(RecHybrid, NewItemsAreScoredFromTheirFeaturesAlone) {
     for (const Index f : features) expected += p.feature_out.row(f);
     expected /= static_cast<float>(features.size());
     aisle::test_support::expect_close(vectors.row(item).head(expected.cols()), expected, 1e-5, "cold item vector");
+    EXPECT_GT(vectors.row(item).tail(p.feature_match.cols()).norm(), 0.99f);  // its unit feature vector: the match
   }
   EXPECT_GT(cold, 5);
+  for (Index item = 0; item < store().item_count(); ++item) {
+    if (model.has_id(item)) {
+      EXPECT_EQ(vectors.row(item).tail(p.feature_match.cols()).norm(), 0.0f) << item;
+    }
+  }
   // Scores are inner products of the query and item vectors, the feature match included.
   Matrix queries;
   const Histories history = select_rows(split.queries, std::vector<Index>{0});
