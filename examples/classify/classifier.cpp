@@ -91,6 +91,22 @@ aisle::Matrix class_probabilities(const aisle::Sequential& model, aisle::ConstMa
   return probabilities;
 }
 
+aisle::Matrix penultimate_vectors(const aisle::Sequential& model, aisle::ConstMatrixRef images) {
+  if (model.layer_count() < 2) throw aisle::Error("the model has one layer: no layer before the last to read");
+  constexpr aisle::Index kBatch = 256;
+  const std::size_t layer = model.layer_count() - 2;
+  auto ws = model.make_workspace();
+  aisle::Matrix vectors;
+  for (aisle::Index begin = 0; begin < images.rows(); begin += kBatch) {
+    const aisle::Index count = std::min(kBatch, images.rows() - begin);
+    model.forward(images.middleRows(begin, count), ws);
+    const aisle::Matrix& out = ws.layers[layer].output;
+    if (vectors.cols() != out.cols()) vectors.resize(images.rows(), out.cols());
+    vectors.middleRows(begin, count) = out;
+  }
+  return vectors;
+}
+
 std::vector<RankedClass> top_classes(const Eigen::Ref<const aisle::RowVector>& probabilities, std::size_t k) {
   std::vector<RankedClass> ranked(static_cast<std::size_t>(probabilities.size()));
   for (std::size_t i = 0; i < ranked.size(); ++i)

@@ -27,6 +27,10 @@ aisle::Sequential load_classifier(const std::filesystem::path& path);
 // itself ends in raw scores.
 aisle::Matrix class_probabilities(const aisle::Sequential& model, aisle::ConstMatrixRef images);
 
+// Each image's vector from the penultimate layer (the input of the last
+// layer) [n x width], in inference mode (dropout off).
+aisle::Matrix penultimate_vectors(const aisle::Sequential& model, aisle::ConstMatrixRef images);
+
 struct RankedClass {
   int index = 0;
   float probability = 0;

@@ -11,5 +11,6 @@ namespace classify {
 int run_train(const TrainOptions& options, std::ostream& out);
 int run_eval(const EvalOptions& options, std::ostream& out);
 int run_predict(const PredictOptions& options, std::ostream& out);
+int run_embed(const EmbedOptions& options, std::ostream& out);
 
 }  // namespace classify

@@ -22,7 +22,7 @@ int print_help(std::string_view text) {
 }
 
 int run(std::span<const std::string> args) {
-  if (args.empty()) throw aisle_cli::UsageError{"missing command: train, eval or predict (see aisle-classify --help)"};
+  if (args.empty()) throw aisle_cli::UsageError{"missing command: train, eval, predict or embed (see aisle-classify --help)"};
   const std::string& command = args[0];
   const auto rest = args.subspan(1);
   if (command == "--help" || command == "-h" || command == "help") return print_help(classify::usage());
@@ -38,7 +38,12 @@ int run(std::span<const std::string> args) {
     if (aisle_cli::wants_help(rest)) return print_help(classify::predict_help());
     return classify::run_predict(classify::parse_predict(rest), std::cout);
   }
-  throw aisle_cli::UsageError{"unknown command '" + command + "': use train, eval or predict (see aisle-classify --help)"};
+  if (command == "embed") {
+    if (aisle_cli::wants_help(rest)) return print_help(classify::embed_help());
+    return classify::run_embed(classify::parse_embed(rest), std::cout);
+  }
+  throw aisle_cli::UsageError{"unknown command '" + command +
+                              "': use train, eval, predict or embed (see aisle-classify --help)"};
 }
 
 // Errors are reported on one line, whatever their message holds.

@@ -17,6 +17,7 @@ const std::set<std::string> kTrainOptions = {"data", "epochs", "batch", "lr",   
                                              "validation", "backend", "threads", "out", "arch"};
 const std::set<std::string> kEvalOptions = {"model", "data"};
 const std::set<std::string> kPredictOptions = {"model", "index", "image", "data"};
+const std::set<std::string> kEmbedOptions = {"model", "images", "out"};
 const std::set<std::string> kSwitches = {"json"};
 
 [[noreturn]] void fail(const std::string& what) { throw UsageError{what}; }
@@ -114,6 +115,18 @@ PredictOptions parse_predict(std::span<const std::string> words) {
   });
 }
 
+EmbedOptions parse_embed(std::span<const std::string> words) {
+  return parsing("embed", [&] {
+    const Arguments args(words, kEmbedOptions, kSwitches);
+    EmbedOptions options;
+    options.model = required_path(args, "model");
+    options.images = required_path(args, "images");
+    options.out = required_path(args, "out");
+    options.json = args.flag("json");
+    return options;
+  });
+}
+
 std::string_view usage() {
   return R"(usage: aisle-classify <command> [options]
 
@@ -125,6 +138,7 @@ commands:
   train     train a model on the Fashion-MNIST training set and save it
   eval      test a saved model on the 10,000 test images
   predict   the 3 most likely classes of one image
+  embed     each image's vector from the layer before the last (for recommenders)
 
 'aisle-classify <command> --help' tells more. Exit codes: 0 success,
 2 bad arguments, missing or unreadable files, a model of another kind.
@@ -187,6 +201,23 @@ options:
                       images it should show a light product on a dark background
   --json              one JSON object: top (class, name, probability), and the
                       true label for --index
+)";
+}
+
+std::string_view embed_help() {
+  return R"(usage: aisle-classify embed --model MODEL --images FILE --out FILE.csv [--json]
+
+Writes each image's vector from the network's penultimate layer (the input of
+its last layer: 128 values for both architectures), an image embedding that
+places products that look alike near each other.
+
+options:
+  --model MODEL       a model saved by 'aisle-classify train' (required)
+  --images FILE       an IDX image file of 28x28 images, gzip-compressed or not
+                      (Fashion-MNIST's t10k-images-idx3-ubyte.gz, for one)
+  --out FILE.csv      the vectors: a header 'image,e0,e1,...', then one row per
+                      image (its index from 0); written whole or not at all
+  --json              the summary as one JSON object
 )";
 }
 

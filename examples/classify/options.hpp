@@ -42,14 +42,23 @@ struct PredictOptions {
   bool json = false;
 };
 
+struct EmbedOptions {
+  std::filesystem::path model;
+  std::filesystem::path images;  // an IDX image file (gzip or not) of 28x28 images
+  std::filesystem::path out;     // CSV: image, then one column per dimension
+  bool json = false;
+};
+
 // Each parser reads the words after the subcommand; a UsageError on bad use.
 TrainOptions parse_train(std::span<const std::string> args);
 EvalOptions parse_eval(std::span<const std::string> args);
 PredictOptions parse_predict(std::span<const std::string> args);
+EmbedOptions parse_embed(std::span<const std::string> args);
 
 std::string_view usage();
 std::string_view train_help();
 std::string_view eval_help();
 std::string_view predict_help();
+std::string_view embed_help();
 
 }  // namespace classify

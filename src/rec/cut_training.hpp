@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "aisle/core/option_schema.hpp"
 #include "aisle/core/random.hpp"
 #include "aisle/nn/embedding_bag.hpp"
 #include "aisle/rec/histories.hpp"
@@ -26,6 +27,19 @@ struct CutOptions {
   Index cuts_per_row = 0;     // cuts of a row an epoch: 0 for n - 1, k for at most k
   Index batch_size = 128;
 };
+
+// The options of the models trained on cut histories that mean the same in
+// each (their settings structs name them alike), added to schema in one order.
+template <class Options>
+OptionSchema<Options>& add_cut_training_options(OptionSchema<Options>& schema) {
+  using O = Options;
+  return schema.add("epochs", &O::epochs, "passes over the fitted interactions (at most, with validate)")
+      .add("batch_size", &O::batch_size, "training examples a step")
+      .add("learning_rate", &O::learning_rate, "Adam's learning rate")
+      .add("dropout", &O::dropout, "input dropout, the denoising corruption")
+      .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
+      .add("input_decay", &O::input_decay, "weight of older history items: decay^age");
+}
 
 // The inputs and targets of one training batch.
 struct CutBatch {

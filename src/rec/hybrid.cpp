@@ -276,18 +276,15 @@ void HybridModel::load(io::ModelFile& file, const std::filesystem::path& path) {
 
 const OptionSchema<HybridOptions>& HybridModel::option_schema() {
   using O = HybridOptions;
-  static const auto schema =
-      OptionSchema<O>("hybrid model")
-          .add("hidden", &O::hidden, "width of the item representations and the hidden layer")
-          .add("epochs", &O::epochs, "passes over the fitted interactions (at most, with validate)")
-          .add("batch_size", &O::batch_size, "training examples a step")
-          .add("learning_rate", &O::learning_rate, "Adam's learning rate")
-          .add("dropout", &O::dropout, "input dropout, the denoising corruption")
-          .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
-          .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
-          .add("match_init", &O::match_init, "initial weight of each feature in the feature match")
-          .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
-          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+  static const auto schema = [] {
+    OptionSchema<O> schema("hybrid model");
+    schema.add("hidden", &O::hidden, "width of the item representations and the hidden layer");
+    detail::add_cut_training_options(schema)
+        .add("match_init", &O::match_init, "initial weight of each feature in the feature match")
+        .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
+        .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+    return schema;
+  }();
   return schema;
 }
 

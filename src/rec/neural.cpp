@@ -339,20 +339,17 @@ void NeuralModel::load(io::ModelFile& file, const std::filesystem::path& path) {
 
 const OptionSchema<NeuralOptions>& NeuralModel::option_schema() {
   using O = NeuralOptions;
-  static const auto schema =
-      OptionSchema<O>("neural model")
-          .add("hidden", &O::hidden, "width of both hidden layers")
-          .add("epochs", &O::epochs, "passes over the fitted interactions (at most, with validate)")
-          .add("batch_size", &O::batch_size, "training examples a step")
-          .add("learning_rate", &O::learning_rate, "Adam's learning rate")
-          .add("dropout", &O::dropout, "input dropout, the denoising corruption")
-          .add("target_decay", &O::target_decay, "weight of later targets: decay^distance from the cut")
-          .add("input_decay", &O::input_decay, "weight of older history items: decay^age")
-          .add("cuts_per_row", &O::cuts_per_row, "training cuts of each row an epoch (0: every one)")
-          .add("negatives", &O::negatives,
+  static const auto schema = [] {
+    OptionSchema<O> schema("neural model");
+    schema.add("hidden", &O::hidden, "width of both hidden layers");
+    detail::add_cut_training_options(schema)
+        .add("cuts_per_row", &O::cuts_per_row, "training cuts of each row an epoch (0: every one)")
+        .add("negatives", &O::negatives,
                "negatives a batch of a sampled softmax (0: the whole catalogue, -1: by catalogue size)")
-          .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
-          .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+        .add("seed", &O::seed, "seed of the initial weights, cuts and dropout")
+        .add("validate", &O::validate, "choose the epoch count on a validation split, then refit");
+    return schema;
+  }();
   return schema;
 }
 

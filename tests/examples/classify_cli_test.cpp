@@ -329,6 +329,46 @@ TEST_F(ClassifyCliEndToEndTest, CnnTrainsEvaluatesAndPredicts) {
   EXPECT_EQ(nlohmann::json::parse(predicted.out).at("top").size(), 3u);
 }
 
+// embed writes each image's penultimate-layer vector, exactly the values a
+// forward pass leaves at the input of the last layer.
+TEST_F(ClassifyCliEndToEndTest, EmbedWritesPenultimateVectors) {
+  ASSERT_EQ(run(train_args(path("fm.model"))).exit_code, 0);
+  const std::string images = path("data") + "/t10k-images-idx3-ubyte.gz";
+  const CliResult embedded = run({"embed", "--model", path("fm.model"), "--images", images, "--out", path("v.csv"), "--json"});
+  ASSERT_EQ(embedded.exit_code, 0) << embedded.err;
+  const auto summary = nlohmann::json::parse(embedded.out);
+  EXPECT_EQ(summary.at("images"), 50);
+  EXPECT_EQ(summary.at("dimensions"), 128);
+
+  const auto model = Sequential::load(path("fm.model"));
+  auto ws = model.make_workspace();
+  const Matrix pixels = io::read_idx_images(images).pixels;  // the file's bytes, not test_set_'s floats
+  model.forward(pixels, ws);
+  const Matrix& expected = ws.layers[model.layer_count() - 2].output;
+  std::ifstream csv(path("v.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line.rfind("image,e0,e1,", 0), 0u) << line;
+  Index row = 0;
+  while (std::getline(csv, line)) {
+    std::stringstream fields(line);
+    std::string field;
+    std::getline(fields, field, ',');
+    EXPECT_EQ(std::stoll(field), row);
+    for (Index c = 0; c < expected.cols(); ++c) {
+      ASSERT_TRUE(std::getline(fields, field, ',')) << "row " << row;
+      EXPECT_EQ(std::stof(field), expected(row, c)) << "row " << row << " column " << c;
+    }
+    ++row;
+  }
+  EXPECT_EQ(row, 50);
+
+  expect_usage_failure({"embed", "--model", path("fm.model"), "--images", path("absent.gz"), "--out", path("x.csv")},
+                       "absent.gz");
+  expect_usage_failure({"embed", "--model", path("fm.model"), "--out", path("x.csv")}, "--images");
+  EXPECT_FALSE(std::filesystem::exists(path("x.csv")));
+}
+
 TEST_F(ClassifyCliEndToEndTest, PlainLinesAndPgmPrediction) {
   const CliResult trained = run(train_args(path("fm.model")));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
