@@ -112,8 +112,8 @@ void HybridModel::train(const Histories& rows, Index item_count, int epochs, con
   compose();
 }
 
-// The id and feature tables of both sides with their gradients and Adam's
-// two moments, the composed tables, and a batch's logits and their gradient.
+// An upper bound: the id tables and the feature rows with their gradients and
+// Adam's two moments, the composed tables and heads, and a batch's logits.
 void HybridModel::require_memory_for_training(Index item_count, Index feature_count) const {
   const auto floats = static_cast<std::uint64_t>(item_count + feature_count) * static_cast<std::uint64_t>(options_.hidden);
   const auto batch = 2 * static_cast<std::uint64_t>(options_.batch_size) * static_cast<std::uint64_t>(item_count);

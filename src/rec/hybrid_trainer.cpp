@@ -148,9 +148,8 @@ float HybridTrainer::loss_and_gradients(const CutBatch& batch) {
   if (with_features_) {
     Matrix unused_grad_h2;
     backward_head(feature_head_, unused_grad_h2);
-    // The feature head reads the encoder without training it: the encoder
-    // stays the neural model's (trained through it too, it cost ml-100k's
-    // users NDCG@100 0.388 against 0.403).
+    // The feature head reads the encoder without training it: the encoder,
+    // and so the ranking of the items with an id, stays the neural model's.
     grad_feature_out_.noalias() = warm_means_.transpose() * feature_head_.grad_rows;
     // dm_f = sum over examples r of P[r, f] (dlogits U_warm)[r, f]
     const Matrix through_units = feature_head_.grad_logits * warm_unit_;
