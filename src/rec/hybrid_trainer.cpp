@@ -9,18 +9,6 @@
 
 namespace aisle::rec::detail {
 
-SparseMatrix feature_means(const Histories& item_features, Index feature_count) {
-  SparseMatrix means(item_features.size(), feature_count);
-  std::vector<Eigen::Triplet<float>> entries;
-  entries.reserve(static_cast<std::size_t>(item_features.total()));
-  for (Index i = 0; i < item_features.size(); ++i) {
-    const auto row = item_features[i];
-    for (const Index f : row) entries.emplace_back(i, f, 1.0f / static_cast<float>(row.size()));
-  }
-  means.setFromTriplets(entries.begin(), entries.end());
-  return means;
-}
-
 void feature_profiles(const Histories& histories, const SparseMatrix& unit, Matrix& profiles) {
   profiles.setZero(histories.size(), unit.cols());
   aisle::detail::parallel_for(histories.size(), {.uneven = true, .chunk = 8}, [&](Index r) {
@@ -45,8 +33,9 @@ float softmax_cross_entropy(const Matrix& logits, std::span<const TargetEntry> t
   const Index rows = logits.rows();
   grad.resize(rows, logits.cols());
   std::vector<double> row_loss(static_cast<std::size_t>(rows), 0.0);
+  std::vector<float> tops(static_cast<std::size_t>(rows));
   aisle::detail::parallel_for(rows, {.chunk = 4}, [&](Index r) {
-    const float top = logits.row(r).maxCoeff();
+    const float top = tops[static_cast<std::size_t>(r)] = logits.row(r).maxCoeff();
     grad.row(r) = (logits.row(r).array() - top).exp();
     const float sum = grad.row(r).sum();
     grad.row(r) /= sum;
@@ -54,7 +43,7 @@ float softmax_cross_entropy(const Matrix& logits, std::span<const TargetEntry> t
   });
   for (const auto& t : targets) {
     const float y = t.weight / totals[static_cast<std::size_t>(t.example)];
-    const float top = logits.row(t.example).maxCoeff();
+    const float top = tops[static_cast<std::size_t>(t.example)];
     row_loss[static_cast<std::size_t>(t.example)] -= y * (logits(t.example, t.item) - top);
     grad(t.example, t.item) -= y;
   }

@@ -17,10 +17,6 @@
 
 namespace aisle::rec::detail {
 
-// items x features: row i holds 1/|features of i| on each of i's features,
-// so that a product with a feature table gives each item its features' mean.
-SparseMatrix feature_means(const Histories& item_features, Index feature_count);
-
 // The feature match's profiles: row r is the sum of U[j] over history r's
 // items j, scaled to unit length (zero when it has no feature); unit is
 // unit_feature_matrix's items x features. Every item of the history counts

@@ -57,6 +57,18 @@ ItemFeatures read_item_features(const io::ModelFile& file, const std::string& ke
   }
 }
 
+SparseMatrix feature_means(const Histories& item_features, Index feature_count) {
+  SparseMatrix means(item_features.size(), feature_count);
+  std::vector<Eigen::Triplet<float>> entries;
+  entries.reserve(static_cast<std::size_t>(item_features.total()));
+  for (Index i = 0; i < item_features.size(); ++i) {
+    const auto row = item_features[i];
+    for (const Index f : row) entries.emplace_back(i, f, 1.0f / static_cast<float>(row.size()));
+  }
+  means.setFromTriplets(entries.begin(), entries.end());
+  return means;
+}
+
 SparseMatrix unit_feature_matrix(const ItemFeatures& features) {
   SparseMatrix unit(features.item_count(), features.feature_count);
   std::vector<Eigen::Triplet<float>> entries;

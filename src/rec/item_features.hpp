@@ -35,6 +35,10 @@ ItemFeatures changed_item_features(const CatalogueChange& change, Index feature_
 void write_item_features(io::ModelFile& file, const std::string& key, const ItemFeatures& features);
 ItemFeatures read_item_features(const io::ModelFile& file, const std::string& key, const std::filesystem::path& path);
 
+// items x features: row i holds 1/|features of i| on each of i's features,
+// so that a product with a feature table gives each item its features' mean.
+SparseMatrix feature_means(const Histories& item_features, Index feature_count);
+
 // rows x feature_count: row i is item i's one-hot feature vector scaled to
 // unit length (all zero for an item without features).
 SparseMatrix unit_feature_matrix(const ItemFeatures& features);

@@ -67,7 +67,9 @@ AddedItems Recommender::add_items(std::span<const std::pair<std::string, std::st
   std::vector<std::vector<Index>> rows(static_cast<std::size_t>(grown.items.size()));
   for (Index i = 0; i < grown.items.size(); ++i) {
     const Index old = grown.old_index[static_cast<std::size_t>(i)];
-    if (old >= 0 && old < item_features_.size()) rows[static_cast<std::size_t>(i)].assign(item_features_[old].begin(), item_features_[old].end());
+    if (old < 0 || old >= item_features_.size()) continue;
+    const auto own = item_features_[old];
+    rows[static_cast<std::size_t>(i)].assign(own.begin(), own.end());
   }
   for (const auto& [item, feature] : item_features) {
     const auto f = features_.find(feature);
@@ -82,11 +84,12 @@ AddedItems Recommender::add_items(std::span<const std::pair<std::string, std::st
   }
 
   // The model first: if it cannot grow, nothing has changed.
-  std::shared_ptr<const Model> grown_model =
-      model_->with_items({.old_index = grown.old_index, .item_features = &grown_features, .feature_count = features_.size()});
+  std::shared_ptr<const Model> grown_model = model_->with_items(
+      {.old_index = grown.old_index, .item_features = &grown_features, .feature_count = features_.size()});
 
   RowVector popularity = RowVector::Zero(grown.items.size());
-  for (Index old = 0; old < items_.size(); ++old) popularity[grown.new_index[static_cast<std::size_t>(old)]] = popularity_[old];
+  for (Index old = 0; old < items_.size(); ++old)
+    popularity[grown.new_index[static_cast<std::size_t>(old)]] = popularity_[old];
   std::vector<Index> remapped;
   remapped.reserve(static_cast<std::size_t>(user_histories_.total()));
   for (const Index old : user_histories_.items()) remapped.push_back(grown.new_index[static_cast<std::size_t>(old)]);
