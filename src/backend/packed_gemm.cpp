@@ -310,9 +310,16 @@ void eigen_gemm(const GemmOperand& a, const GemmOperand& b, GemmOutput c, const 
   using Strided = Eigen::Map<const Eigen::MatrixXf, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   const Strided ma(a.data, a.rows, a.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a.col_stride, a.row_stride));
   const Strided mb(b.data, b.rows, b.cols, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(b.col_stride, b.row_stride));
-  if (b_column_sums != nullptr) Eigen::Map<RowVector>(b_column_sums, b.cols) = mb.colwise().sum();
   Eigen::Map<Matrix, 0, Eigen::OuterStride<>> mc(c.data, a.rows, b.cols, Eigen::OuterStride<>(c.row_stride));
-  mc.noalias() = ma * mb;
+  if (a.cols == 0) {
+    // An empty inner dimension: Eigen would still offset the operands' null
+    // pointers column by column, which is undefined behaviour.
+    if (b_column_sums != nullptr) Eigen::Map<RowVector>(b_column_sums, b.cols).setZero();
+    mc.setZero();
+  } else {
+    if (b_column_sums != nullptr) Eigen::Map<RowVector>(b_column_sums, b.cols) = mb.colwise().sum();
+    mc.noalias() = ma * mb;
+  }
   if (epilogue.bias != nullptr) mc.rowwise() += Eigen::Map<const RowVector>(epilogue.bias, b.cols);
   if (epilogue.relu) mc = mc.cwiseMax(0.0f);
   if (epilogue.relu_mask != nullptr) {

@@ -85,7 +85,8 @@ void HybridModel::train(const Histories& rows, Index item_count, int epochs, con
   detail::draw_table(params_.item_out, item_count, d + 1, limit, rng);
   params_.item_out.col(d).setZero();
   detail::draw_table(params_.feature_out, feature_count_, d + 1, limit, rng);
-  params_.feature_out.col(d).setZero();
+  // Without features the table has no rows (and no storage, which col() would offset).
+  if (feature_count_ > 0) params_.feature_out.col(d).setZero();
   // Training then weighs each feature by what it predicts.
   params_.feature_match = Matrix::Constant(1, feature_count_, options_.match_init);
   losses_.clear();
