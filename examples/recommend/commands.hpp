@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli_arguments.hpp"
+#include "image_features.hpp"
 #include "aisle/rec/interactions.hpp"
 #include "aisle/rec/model_registry.hpp"
 
@@ -26,12 +27,16 @@ int run_synth(int argc, char** argv);
 int run_add_items(int argc, char** argv);
 
 // Options shared by fit and eval.
-std::set<std::string> data_options();     // --data --sep --min-rating
+std::set<std::string> data_options();     // --data --sep --min-rating --image-classifier --item-images
 std::set<std::string> model_options();    // --model and every registered model's valued options
 std::set<std::string> model_switches();   // every registered model's switches (--validate)
 // Each registered model's options, a line each, for --help.
 std::string model_options_help();
+// The data set of --data, its image features resolved when --image-classifier is given.
 aisle::rec::Interactions read_data(const Arguments& args);
+// The resolver of --image-classifier and --item-images (by default the
+// photos file in items_folder).
+ImageClassFeatures image_features_from(const Arguments& args, const std::filesystem::path& items_folder);
 // --sep: one character, or \t (tab); default ','.
 char separator_from(const Arguments& args);
 // The model named by --model with the settings given on the command line.

@@ -25,12 +25,18 @@ constexpr const char* kUsage =
     "  similar   --model MODEL --item X [--k 10] [--json]\n"
     "  explain   --model MODEL --history a,b,c --item X [--json]\n"
     "  add-items --model MODEL --items new.csv --out MODEL2 [--sep C] [--json]\n"
+    "            [--image-classifier CLS [--item-images FILE]]\n"
     "            (new products from an items.csv of item,feature rows, scored from their features\n"
     "            without refitting: hybrid, featknn, featpop)\n"
     "  stats     --data DIR [--json]  (counts, and how fast the data set reads)\n"
     "  synth     --out DIR [--seed 7] [--users 2000] [--items 500] [--categories 12]\n"
     "            [--interactions N]  (synthetic data; N rows in all, else 2-40 per shopper)\n"
-    "data options: --sep C (default ,; \\t for tabs), --min-rating R\n"
+    "            [--images [--fashion-mnist DIR]]  (a product photo each, a Fashion-MNIST test image of\n"
+    "            its category, as the feature image:<n>; the category withheld; 10 categories)\n"
+    "data options: --sep C (default ,; \\t for tabs), --min-rating R,\n"
+    "  --image-classifier CLS (image:<n> features become the class that CLS, a model of\n"
+    "  aisle-classify train, predicts for image n of --item-images FILE, by default\n"
+    "  item-images-idx3-ubyte.gz beside items.csv)\n"
     "model options, by model:\n";
 
 int dispatch(const std::string& command, int argc, char** argv) {

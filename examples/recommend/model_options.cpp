@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <unordered_map>
 
 #include "commands.hpp"
 
@@ -70,7 +71,7 @@ std::set<std::string> model_switches() {
   return names;
 }
 
-std::set<std::string> data_options() { return {"data", "sep", "min-rating"}; }
+std::set<std::string> data_options() { return {"data", "sep", "min-rating", "image-classifier", "item-images"}; }
 
 std::set<std::string> model_options() {
   std::set<std::string> names{"model"};
@@ -112,7 +113,22 @@ aisle::rec::Interactions read_data(const Arguments& args) {
   aisle::rec::InteractionsFormat format;
   format.separator = separator_from(args);
   if (args.has("min-rating")) format.min_rating = static_cast<float>(args.number("min-rating", 0));
-  return aisle::rec::read_dataset(args.required("data"), format);
+  const std::filesystem::path folder = args.required("data");
+  auto data = aisle::rec::read_dataset(folder, format);
+  if (args.has("image-classifier") || args.has("item-images")) {
+    const auto resolved = image_features_from(args, folder).resolve(data.features().ids());
+    std::unordered_map<std::string, std::string> renamed;
+    for (std::size_t f = 0; f < resolved.size(); ++f) renamed.emplace(data.features().ids()[f], resolved[f]);
+    aisle::rec::rename_item_features(data, [&](const std::string& name) { return renamed.at(name); });
+  }
+  return data;
+}
+
+ImageClassFeatures image_features_from(const Arguments& args, const std::filesystem::path& items_folder) {
+  if (args.has("item-images") && !args.has("image-classifier"))
+    throw UsageError{"--item-images goes with --image-classifier"};
+  return ImageClassFeatures(args.required("image-classifier"),
+                            args.value_or("item-images", (items_folder / kItemImagesFile).string()));
 }
 
 std::unique_ptr<aisle::rec::Model> make_model_from(const Arguments& args) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "aisle/io/fashion_mnist.hpp"
 #include "aisle/rec/evaluation.hpp"
 #include "aisle/rec/protocols.hpp"
 #include "aisle/rec/recommender.hpp"
@@ -127,12 +128,20 @@ int run_eval(int argc, char** argv) {
 }
 
 int run_add_items(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"model", "items", "out", "sep"}, {"json"});
+  const Arguments args(argc, argv, 2, {"model", "items", "out", "sep", "image-classifier", "item-images"}, {"json"});
   const auto out = args.required("out");
   auto recommender = aisle::rec::Recommender::load(args.required("model"));
   aisle::rec::ItemFeaturesFormat format;
   format.separator = separator_from(args);
-  const auto added = recommender.add_items(args.required("items"), format);
+  const std::filesystem::path items = args.required("items");
+  auto pairs = aisle::rec::read_item_feature_pairs(items, format);
+  if (args.has("image-classifier") || args.has("item-images")) {
+    std::vector<std::string> features;
+    for (const auto& pair : pairs) features.push_back(pair.second);
+    const auto resolved = image_features_from(args, items.parent_path()).resolve(features);
+    for (std::size_t r = 0; r < pairs.size(); ++r) pairs[r].second = resolved[r];
+  }
+  const auto added = recommender.add_items(pairs);
   recommender.save(out);
   const nlohmann::ordered_json report{{"added", added.added},
                                       {"items", recommender.items().size()},
@@ -181,17 +190,31 @@ int run_stats(int argc, char** argv) {
 }
 
 int run_synth(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"out", "seed", "users", "items", "categories", "interactions"}, {});
+  const Arguments args(argc, argv, 2, {"out", "seed", "users", "items", "categories", "interactions", "fashion-mnist"},
+                       {"images"});
+  if (args.has("fashion-mnist") && !args.flag("images")) throw UsageError{"--fashion-mnist goes with --images"};
   aisle::rec::SyntheticOptions options;
   options.seed = static_cast<std::uint64_t>(args.integer("seed", static_cast<long long>(options.seed), 0));
   options.users = args.integer("users", options.users, 1);
   options.items = args.integer("items", options.items, 1);
-  options.categories = args.integer("categories", options.categories, 1);
+  const auto classes = static_cast<aisle::Index>(aisle::io::kFashionMnistClassNames.size());
+  options.categories = args.flag("images") ? args.integer("categories", classes, 1, classes)
+                                           : args.integer("categories", options.categories, 1);
   options.interactions = args.integer("interactions", 0, options.users);
-  const auto out = args.required("out");
+  const std::filesystem::path out = args.required("out");
+  aisle::io::LabeledImages photos;
+  if (args.flag("images")) {
+    photos = aisle::io::load_fashion_mnist(aisle::io::FashionMnistSet::test,
+                                           args.value_or("fashion-mnist", aisle::io::kFashionMnistDefaultDir));
+    options.image_labels.assign(photos.labels.data(), photos.labels.data() + photos.labels.size());
+  }
   const auto rows = aisle::rec::write_synthetic_store(out, options);
-  std::cout << "wrote a SYNTHETIC storefront to " << out << ": " << rows << " interactions, "
-            << options.users << " shoppers, " << options.items << " items (seed " << options.seed << ")\n";
+  if (args.flag("images")) aisle::io::write_idx_images(out / kItemImagesFile, photos.images, photos.rows, photos.cols);
+  std::cout << "wrote a SYNTHETIC storefront to " << out.string() << ": " << rows << " interactions, "
+            << options.users << " shoppers, " << options.items << " items (seed " << options.seed << ")"
+            << (args.flag("images") ? ", a Fashion-MNIST photo each as image:<n> (" + std::string(kItemImagesFile) + ")"
+                                    : std::string())
+            << "\n";
   return 0;
 }
 

@@ -266,18 +266,11 @@ Interactions read_interactions(const std::filesystem::path& path, const Interact
                       std::move(timestamps));
 }
 
-void read_item_features(const std::filesystem::path& path, Interactions& data, const ItemFeaturesFormat& format) {
-  CsvReader csv(path, format.separator);
-  const auto item_col = csv.column(format.item_column);
-  const auto feature_col = csv.column(format.feature_column);
-  IdMap features;
-  std::vector<std::pair<Index, Index>> pairs;  // (item, feature)
-  while (csv.next()) {
-    if (csv.field(feature_col).empty()) csv.fail("empty " + format.feature_column);
-    const auto item = data.items().find(csv.field(item_col));
-    if (!item) continue;
-    pairs.emplace_back(*item, features.insert(csv.field(feature_col)));
-  }
+namespace {
+
+// Sets data's item features from (item, feature) pairs, features numbered in
+// the byte order of their names, each item's features once and in order.
+void set_item_features_from_pairs(Interactions& data, IdMap features, std::vector<std::pair<Index, Index>> pairs) {
   const auto new_feature = features.sort_by_id();
   for (auto& p : pairs) p.second = new_feature[static_cast<std::size_t>(p.second)];
   std::sort(pairs.begin(), pairs.end());
@@ -292,6 +285,53 @@ void read_item_features(const std::filesystem::path& path, Interactions& data, c
   const auto feature_count = features.size();
   data.set_item_features(std::move(features),
                          Histories::from_arrays(std::move(offsets), std::move(values), feature_count));
+}
+
+}  // namespace
+
+void read_item_features(const std::filesystem::path& path, Interactions& data, const ItemFeaturesFormat& format) {
+  CsvReader csv(path, format.separator);
+  const auto item_col = csv.column(format.item_column);
+  const auto feature_col = csv.column(format.feature_column);
+  IdMap features;
+  std::vector<std::pair<Index, Index>> pairs;  // (item, feature)
+  while (csv.next()) {
+    if (csv.field(feature_col).empty()) csv.fail("empty " + format.feature_column);
+    const auto item = data.items().find(csv.field(item_col));
+    if (!item) continue;
+    pairs.emplace_back(*item, features.insert(csv.field(feature_col)));
+  }
+  set_item_features_from_pairs(data, std::move(features), std::move(pairs));
+}
+
+std::vector<std::pair<std::string, std::string>> read_item_feature_pairs(const std::filesystem::path& path,
+                                                                         const ItemFeaturesFormat& format) {
+  CsvReader csv(path, format.separator);
+  const auto item_col = csv.column(format.item_column);
+  const auto feature_col = csv.column(format.feature_column);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  while (csv.next()) {
+    if (csv.field(item_col).empty()) csv.fail("empty " + format.item_column);
+    if (csv.field(feature_col).empty()) csv.fail("empty " + format.feature_column);
+    pairs.emplace_back(csv.field(item_col), csv.field(feature_col));
+  }
+  return pairs;
+}
+
+void rename_item_features(Interactions& data, const std::function<std::string(const std::string&)>& rename) {
+  std::vector<Index> renamed_to;  // by old feature index
+  IdMap features;
+  for (const auto& name : data.features().ids()) {
+    const auto new_name = rename(name);
+    if (new_name.empty()) throw Error("rename_item_features: feature '" + name + "' renamed to an empty name");
+    renamed_to.push_back(features.insert(new_name));
+  }
+  std::vector<std::pair<Index, Index>> pairs;
+  const auto& item_features = data.item_features();
+  for (Index item = 0; item < item_features.size(); ++item)
+    for (const auto feature : item_features[item])
+      pairs.emplace_back(item, renamed_to[static_cast<std::size_t>(feature)]);
+  set_item_features_from_pairs(data, std::move(features), std::move(pairs));
 }
 
 Interactions read_dataset(const std::filesystem::path& folder, const InteractionsFormat& format) {

@@ -4,7 +4,6 @@
 #include <unordered_set>
 
 #include "aisle/core/error.hpp"
-#include "aisle/rec/csv.hpp"
 #include "aisle/rec/recommender.hpp"
 
 namespace aisle::rec {
@@ -36,16 +35,7 @@ GrownCatalogue grow(const IdMap& old_items, const std::vector<std::string>& adde
 }  // namespace
 
 AddedItems Recommender::add_items(const std::filesystem::path& items_csv, const ItemFeaturesFormat& format) {
-  CsvReader csv(items_csv, format.separator);
-  const auto item_col = csv.column(format.item_column);
-  const auto feature_col = csv.column(format.feature_column);
-  std::vector<std::pair<std::string, std::string>> pairs;
-  while (csv.next()) {
-    if (csv.field(item_col).empty()) csv.fail("empty " + format.item_column);
-    if (csv.field(feature_col).empty()) csv.fail("empty " + format.feature_column);
-    pairs.emplace_back(csv.field(item_col), csv.field(feature_col));
-  }
-  return add_items(pairs);
+  return add_items(read_item_feature_pairs(items_csv, format));
 }
 
 AddedItems Recommender::add_items(std::span<const std::pair<std::string, std::string>> item_features) {

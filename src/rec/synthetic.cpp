@@ -69,6 +69,14 @@ void check(const SyntheticOptions& o) {
       o.max_session_items < 2 || !(o.popularity_exponent >= 0))
     throw Error("synthetic store: need users, items > 0, 0 < categories <= items, max_sessions >= 1, "
                 "max_session_items >= 2, popularity_exponent >= 0");
+  if (!o.image_labels.empty()) {
+    std::vector<bool> present(256, false);
+    for (const auto label : o.image_labels) present[label] = true;
+    for (Index c = 0; c < o.categories; ++c)
+      if (!present[static_cast<std::size_t>(c)])
+        throw Error("synthetic store: category " + std::to_string(c) + " of " + std::to_string(o.categories) +
+                    " has no image: the image labels have no label " + std::to_string(c));
+  }
   if (o.interactions != 0 && o.interactions < o.users)
     throw Error("synthetic store: " + std::to_string(o.interactions) + " interactions for " +
                 std::to_string(o.users) + " shoppers: need at least one each");
@@ -131,8 +139,26 @@ void for_each_row(const SyntheticOptions& options, const Catalogue& catalogue, R
 std::string user_id(Index u) { return numbered("shopper-", u, 6); }
 std::string item_id(Index i) { return numbered("item-", i, 5); }
 
+// Each item's image: one drawn at random among the images labelled with its
+// category, from a generator of its own so that the rows do not change.
+std::vector<std::pair<std::string, std::string>> image_features(const SyntheticOptions& options,
+                                                                 const Catalogue& catalogue) {
+  std::vector<std::vector<Index>> images_by_label(256);
+  for (std::size_t n = 0; n < options.image_labels.size(); ++n)
+    images_by_label[options.image_labels[n]].push_back(static_cast<Index>(n));
+  Rng rng(options.seed ^ 0x696d616765730000ULL);  // "images"
+  std::vector<std::pair<std::string, std::string>> features;
+  for (Index i = 0; i < options.items; ++i) {
+    const auto& images = images_by_label[static_cast<std::size_t>(catalogue.category[static_cast<std::size_t>(i)])];
+    const auto image = images[static_cast<std::size_t>(rng.below(images.size()))];
+    features.emplace_back(item_id(i), "image:" + std::to_string(image));
+  }
+  return features;
+}
+
 std::vector<std::pair<std::string, std::string>> item_features(const SyntheticOptions& options,
                                                                 const Catalogue& catalogue) {
+  if (!options.image_labels.empty()) return image_features(options, catalogue);
   std::vector<std::pair<std::string, std::string>> features;
   for (Index i = 0; i < options.items; ++i)
     features.emplace_back(item_id(i), numbered("category:c", catalogue.category[static_cast<std::size_t>(i)], 2));
@@ -173,7 +199,8 @@ void write_items_and_readme(const std::filesystem::path& folder,
   io::write_file_atomically(folder / "README.md", [&](std::ostream& out) {
     out << "SYNTHETIC storefront data, made by aisle-recommend synth (seed " << options.seed << ", "
         << options.users << " shoppers, " << options.items << " items, " << options.categories
-        << " categories). No real shopper is in it: shoppers have made-up tastes over categories, items a "
+        << " categories" << (options.image_labels.empty() ? "" : ", an image each: image:<n> is image n of item-images-idx3-ubyte.gz")
+        << "). No real shopper is in it: shoppers have made-up tastes over categories, items a "
            "power-law popularity, sessions are time-ordered.\n";
   });
 }

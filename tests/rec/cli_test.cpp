@@ -8,6 +8,9 @@
 #include <set>
 #include <string>
 
+#include "aisle/io/fashion_mnist.hpp"
+#include "aisle/io/idx.hpp"
+#include "classifier.hpp"
 #include "support/interactions_csv.hpp"
 #include "support/test_files.hpp"
 
@@ -299,6 +302,85 @@ TEST_F(RecCli, AddItemsGrowsAModelFromAnItemsFile) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("pop model: it reads no item features"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.aisle"));
+}
+
+namespace {
+
+// A stand-in for Fashion-MNIST's test set (20 images, labels 0..9 twice) in
+// dir/fashion, and an untrained classifier in dir/classifier.aisle: the test
+// compares the CLI's resolved features with the classifier's own predictions.
+struct FakePhotos {
+  aisle::Matrix pixels;
+  aisle::Sequential classifier;
+};
+
+FakePhotos write_fake_photos(const aisle::test_support::TempDir& dir) {
+  FakePhotos photos{aisle::Matrix(20, aisle::io::kFashionMnistPixels), classify::build_classic_model(3, {}, 1e-3f)};
+  aisle::Labels labels(20);
+  for (aisle::Index n = 0; n < 20; ++n) {
+    labels(n) = static_cast<int>(n % 10);
+    for (aisle::Index p = 0; p < photos.pixels.cols(); ++p)
+      photos.pixels(n, p) = static_cast<float>((n * 37 + p * 11 + (p / 28) * n) % 256) / 255.0f;
+  }
+  std::filesystem::create_directories(dir / "fashion");
+  aisle::io::write_idx_images(dir / "fashion/t10k-images-idx3-ubyte", photos.pixels, 28, 28);
+  aisle::io::write_idx_labels(dir / "fashion/t10k-labels-idx1-ubyte", labels);
+  photos.classifier.save(dir / "classifier.aisle");
+  return photos;
+}
+
+}  // namespace
+
+TEST_F(RecCli, ImageFeaturesResolveToPredictedClasses) {
+  const auto photos = write_fake_photos(dir);
+  const auto data = dir / "shop", classifier = dir / "classifier.aisle";
+  auto r = run(dir, "synth --images --fashion-mnist '" + (dir / "fashion").string() + "' --users 80 --items 30 --out '" +
+                        data.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The photos travel with the store, bit for bit (pixels are bytes / 255).
+  const auto copied = aisle::io::read_idx_images(data / "item-images-idx3-ubyte.gz");
+  EXPECT_TRUE(copied.pixels == photos.pixels);
+
+  // The classes the classifier predicts for the photos items.csv names.
+  const auto probabilities = classify::class_probabilities(photos.classifier, photos.pixels);
+  std::set<std::string> classes;
+  std::istringstream items(slurp(data / "items.csv"));
+  std::string line, first_image;
+  std::getline(items, line);  // header
+  while (std::getline(items, line)) {
+    const auto image = line.substr(line.find(',') + 1);
+    ASSERT_EQ(image.rfind("image:", 0), 0u) << line;
+    if (first_image.empty()) first_image = image;
+    aisle::Index predicted = 0;
+    probabilities.row(std::stoi(image.substr(6))).maxCoeff(&predicted);
+    classes.insert(std::string(aisle::io::kFashionMnistClassNames[static_cast<std::size_t>(predicted)]));
+  }
+  const auto with_classifier = " --image-classifier '" + classifier.string() + "'";
+  r = run(dir, "stats --data '" + data.string() + "' --json" + with_classifier);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["features"], classes.size());
+
+  // A new product with a photo an item already has: its class is known.
+  const auto model = (dir / "pop.aisle").string(), grown = (dir / "grown.aisle").string();
+  ASSERT_EQ(run(dir, "fit --data '" + data.string() + "' --model featpop --out '" + model + "'" + with_classifier).code, 0);
+  const auto new_items = dir.write("new.csv", "item,feature\nnew-1," + first_image + "\n");
+  const auto photos_file = " --item-images '" + (data / "item-images-idx3-ubyte.gz").string() + "'";
+  r = run(dir, "add-items --model '" + model + "' --items '" + new_items.string() + "' --out '" + grown + "' --json" +
+                   with_classifier + photos_file);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["added"], 1);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["unknown_features"], nlohmann::json::array());
+
+  // A photo the file does not have: exit 2, one line naming the feature.
+  const auto bad_items = dir.write("bad.csv", "item,feature\nnew-2,image:20\n");
+  r = run(dir, "add-items --model '" + model + "' --items '" + bad_items.string() + "' --out '" + grown + "'" +
+                   with_classifier + photos_file);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("'image:20'"), std::string::npos) << r.err;
+  r = run(dir, "stats --data '" + data.string() + "'" + photos_file);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--item-images goes with --image-classifier"), std::string::npos) << r.err;
 }
 
 TEST_F(RecCli, AutoAndBlendFromTheCommandLine) {

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <string>
 
 #include "aisle/core/error.hpp"
@@ -86,5 +87,43 @@ TEST(RecSynthetic, StreamingWriteEqualsTheStoreWrittenWhole) {
     for (const char* file : {"interactions.csv", "items.csv", "README.md"})
       EXPECT_EQ(file_text(dir / "streamed" / file), file_text(dir / "whole" / file)) << file;
     EXPECT_TRUE(file_text(dir / "whole" / "interactions.csv").starts_with("user,item,timestamp\nshopper-000000,item-"));
+  }
+}
+
+TEST(RecSynthetic, ImagesStandInForCategoriesWithoutChangingTheRows) {
+  SyntheticOptions plain;
+  plain.users = 60;
+  plain.items = 40;
+  plain.categories = 4;
+  SyntheticOptions pictured = plain;
+  for (int n = 0; n < 30; ++n) pictured.image_labels.push_back(static_cast<std::uint8_t>((n * 7) % 5));
+  const auto a = make_synthetic_store(plain);
+  const auto b = make_synthetic_store(pictured);
+  ASSERT_EQ(a.interactions.size(), b.interactions.size());
+  for (std::size_t i = 0; i < a.interactions.size(); ++i) {
+    EXPECT_EQ(a.interactions[i].item, b.interactions[i].item);
+    EXPECT_EQ(a.interactions[i].timestamp, b.interactions[i].timestamp);
+  }
+  ASSERT_EQ(a.features.size(), b.features.size());
+  std::set<std::string> images;
+  for (std::size_t i = 0; i < a.features.size(); ++i) {
+    EXPECT_EQ(a.features[i].first, b.features[i].first);
+    // "category:cNN" -> NN; "image:<n>" -> n, an image labelled NN.
+    const int category = std::stoi(a.features[i].second.substr(std::string("category:c").size()));
+    ASSERT_EQ(b.features[i].second.rfind("image:", 0), 0u) << b.features[i].second;
+    const int image = std::stoi(b.features[i].second.substr(std::string("image:").size()));
+    ASSERT_GE(image, 0);
+    ASSERT_LT(image, 30);
+    EXPECT_EQ(pictured.image_labels[static_cast<std::size_t>(image)], category) << b.features[i].second;
+    images.insert(b.features[i].second);
+  }
+  EXPECT_GT(images.size(), 4u);  // not one photo per category
+
+  pictured.categories = 6;  // the labels have no 5
+  try {
+    make_synthetic_store(pictured);
+    FAIL() << "a category without an image was accepted";
+  } catch (const aisle::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("category 5 of 6 has no image"), std::string::npos) << e.what();
   }
 }

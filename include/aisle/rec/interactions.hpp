@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aisle/rec/histories.hpp"
@@ -77,6 +79,17 @@ Interactions read_interactions(const std::filesystem::path& path, const Interact
 
 // Reads items.csv into data's item features; items absent from data are skipped.
 void read_item_features(const std::filesystem::path& path, Interactions& data, const ItemFeaturesFormat& format = {});
+
+// Every (item, feature) row of an items.csv, in file order; an empty item or
+// feature is an aisle::Error naming the file and line.
+std::vector<std::pair<std::string, std::string>> read_item_feature_pairs(const std::filesystem::path& path,
+                                                                         const ItemFeaturesFormat& format = {});
+
+// Passes the name of each of data's item features through rename; features
+// that end up with the same name merge (an item keeps each name once). For
+// features resolved outside aisle, such as "image:<n>" resolved to the class
+// an image classifier predicts. An empty new name is an aisle::Error.
+void rename_item_features(Interactions& data, const std::function<std::string(const std::string&)>& rename);
 
 // A data folder: interactions.csv, and items.csv when present.
 Interactions read_dataset(const std::filesystem::path& folder, const InteractionsFormat& format = {});

@@ -24,6 +24,12 @@ struct SyntheticOptions {
   // shopper then gets between 1 and twice the mean, in sessions as above.
   // 0: each shopper's sessions are drawn (1..max_sessions).
   Index interactions = 0;
+  // Product photos: the labels of an image set (Fashion-MNIST's test
+  // labels). When given, each item's only feature is "image:<n>", image n
+  // being one whose label is the item's category (category c is label c, so
+  // categories must not exceed the labels' classes), and the category itself
+  // is withheld. The rows stay those of the same options without images.
+  std::vector<std::uint8_t> image_labels;
 };
 
 struct SyntheticRow {
