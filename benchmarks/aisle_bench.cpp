@@ -1,4 +1,5 @@
-// aisle's kernels and the classic 784-128-128-10 model under Google Benchmark.
+// aisle's kernels, the classic 784-128-128-10 model and the convolutional
+// network of aisle-classify --arch cnn under Google Benchmark.
 // Every benchmark reports GFLOP/s (matrix-product FLOP) and allocations per
 // iteration, for every backend (backend:2 native, 0 oneDNN, 1 Eigen). Input
 // rows come from Fashion-MNIST when AISLE_BENCH_DATA names its folder, else
@@ -14,6 +15,7 @@
 #include <iostream>
 
 #include "classic_workload.hpp"
+#include "classifier.hpp"
 #include "malloc_counter.hpp"
 
 namespace aisle {
@@ -100,6 +102,23 @@ void BM_TrainStep(benchmark::State& state) {
   report(state, kTrainFlop * static_cast<double>(batch), before, static_cast<double>(batch));
 }
 
+// A training step of aisle-classify's CNN (conv 32 3x3 - pool - conv 64 3x3 -
+// pool - dense 128 - dropout - dense 10), as --arch cnn trains it.
+void BM_CnnTrainStep(benchmark::State& state) {
+  const Index batch = state.range(1);
+  Sequential model = classify::build_cnn_model(1, kind_of(state), 1e-3f);
+  const bench::Batches batches = bench::training_batches(sample_data(), batch);
+  for (std::size_t i = 0; i < std::min<std::size_t>(batches.x.size(), 4); ++i)
+    model.train_on_batch(batches.x[i], batches.y[i]);
+  const auto before = test_support::heap_allocations();
+  std::size_t next = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model.train_on_batch(batches.x[next], batches.y[next]));
+    next = (next + 1) % batches.x.size();
+  }
+  report(state, bench::kCnnTrainFlop * static_cast<double>(batch), before, static_cast<double>(batch));
+}
+
 void BM_Predict(benchmark::State& state) {
   const Index batch = state.range(1);
   const Sequential model = classic_model(kind_of(state));
@@ -140,6 +159,7 @@ void backend_and_batches(benchmark::internal::Benchmark* b, std::initializer_lis
 BENCHMARK(BM_DenseForward)->Apply([](auto* b) { backend_and_batches(b, {1, 32, 128, 256}); });
 BENCHMARK(BM_DenseBackward)->Apply([](auto* b) { backend_and_batches(b, {1, 32, 128, 256}); });
 BENCHMARK(BM_TrainStep)->Apply([](auto* b) { backend_and_batches(b, {32, 128, 256}); });
+BENCHMARK(BM_CnnTrainStep)->Apply([](auto* b) { backend_and_batches(b, {128}); });
 BENCHMARK(BM_AdamStep)->UseRealTime();
 BENCHMARK(BM_Predict)->Apply([](auto* b) { backend_and_batches(b, {1, 256}); });
 

@@ -18,6 +18,15 @@ namespace aisle::bench {
 constexpr double kForwardFlop = 2.0 * (784 * 128 + 128 * 128 + 128 * 10);
 constexpr double kTrainFlop = 2.0 * kForwardFlop + 2.0 * (128 * 128 + 128 * 10);
 
+// The CNN of aisle-classify --arch cnn ('same' padding), per sample: the
+// forward of conv1, conv2 and the two dense layers, and a training step's
+// forward, weight gradients of every layer and input gradients of all but
+// the first.
+constexpr double kCnnConv1Flop = 2.0 * 28 * 28 * 32 * 9, kCnnConv2Flop = 2.0 * 14 * 14 * 64 * 32 * 9;
+constexpr double kCnnDenseFlop = 2.0 * (3136 * 128 + 128 * 10);
+constexpr double kCnnForwardFlop = kCnnConv1Flop + kCnnConv2Flop + kCnnDenseFlop;
+constexpr double kCnnTrainFlop = 2.0 * kCnnForwardFlop + kCnnConv2Flop + kCnnDenseFlop;
+
 // The classic model as the tests build it, seed 1.
 inline Sequential classic_model(BackendKind kind = BackendKind::native) { return test_support::classic_model(1, kind); }
 

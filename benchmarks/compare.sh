@@ -7,7 +7,9 @@
 # machine moves neither); every figure is then the median over rounds (5 by
 # default, about two minutes). PyTorch runs in each of its two good thread
 # set-ups (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS=1) and keeps its
-# best. The 10-epoch training time is the median of three runs of one seed.
+# best. The same rounds time a training step of aisle-classify's CNN (--arch
+# cnn) at batch 128 against the same network in PyTorch (cnn_train_ratio).
+# The 10-epoch training time is the median of three runs of one seed.
 #
 # Then the transformer recommender against the same architecture in PyTorch
 # (benchmarks/compare_transformer.py) on one interactions.csv: training
@@ -56,7 +58,7 @@ for round in $(seq 1 "$rounds"); do
   log "round $round/$rounds: aisle"
   # backend:2 is the native backend, aisle's default.
   AISLE_NUM_THREADS="$threads" AISLE_BENCH_DATA="$data" "$bin/aisle-bench" \
-    --benchmark_filter='BM_(TrainStep/backend:2/batch:128|Predict/backend:2/batch:(1|256))/' \
+    --benchmark_filter='BM_(TrainStep/backend:2/batch:128|CnnTrainStep/backend:2/batch:128|Predict/backend:2/batch:(1|256))/' \
     --benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_format=json >"$work/aisle.$round" 2>/dev/null
   log "round $round/$rounds: PyTorch"
@@ -64,6 +66,11 @@ for round in $(seq 1 "$rounds"); do
     --data "$data" --threads "$threads" >"$work/torch-passive.$round"
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" \
     --data "$data" --threads "$threads" >"$work/torch-openblas1.$round"
+  log "round $round/$rounds: PyTorch, the CNN"
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" --arch cnn \
+    --data "$data" --threads "$threads" >"$work/torch-cnn-passive.$round"
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" --arch cnn \
+    --data "$data" --threads "$threads" >"$work/torch-cnn-openblas1.$round"
 done
 
 # Three runs of the same seed: the same weights each time, and the median time.
@@ -99,7 +106,9 @@ def aisle_round(r):
         if b.get("aggregate_name") != "median":
             continue
         name = b["name"]
-        if "TrainStep" in name:
+        if "CnnTrainStep" in name:
+            out["cnn_train"] = b["samples/s"]
+        elif "TrainStep" in name:
             out["train"] = b["samples/s"]
         elif "batch:1/" in name:
             out["predict1_us"] = b["real_time"] / 1000.0 if b["time_unit"] == "ns" else b["real_time"]
@@ -113,7 +122,9 @@ for r in range(1, rounds + 1):
     runs = [json.loads(open(f"{work}/torch-{c}.{r}").read()) for c in ("passive", "openblas1")]
     torch.append({"train": max(x["train_b128_sps"] for x in runs),
                   "predict1_us": min(x["predict1_us"] for x in runs),
-                  "predict256": max(x["predict_b256_sps"] for x in runs)})
+                  "predict256": max(x["predict_b256_sps"] for x in runs),
+                  "cnn_train": max(json.loads(open(f"{work}/torch-cnn-{c}.{r}").read())["train_b128_sps"]
+                                   for c in ("passive", "openblas1"))})
 peak = med(float(open(f"{work}/peak.{r}").read()) for r in range(1, rounds + 1))
 def training_run(path):
     lines = [json.loads(l) for l in open(path) if l.strip()]
@@ -128,10 +139,13 @@ fashion_accuracy = runs[0][1]
 a_train, t_train = med(x["train"] for x in aisle), med(x["train"] for x in torch)
 a_p1, t_p1 = med(x["predict1_us"] for x in aisle), med(x["predict1_us"] for x in torch)
 a_p256, t_p256 = med(x["predict256"] for x in aisle), med(x["predict256"] for x in torch)
+a_cnn, t_cnn = med(x["cnn_train"] for x in aisle), med(x["cnn_train"] for x in torch)
 result = {
     "train_b128_ratio": a_train / t_train,
     "predict1_latency_ratio": t_p1 / a_p1,
     "predict_b256_ratio": a_p256 / t_p256,
+    "cnn_train_ratio": a_cnn / t_cnn,
+    "aisle_cnn_train_b128_sps": a_cnn, "torch_cnn_train_b128_sps": t_cnn,
     "train_b128_frac_peak": a_train * TRAIN_FLOP_PER_SAMPLE * 1e-9 / peak,
     "predict_b256_frac_peak": a_p256 * FORWARD_FLOP_PER_SAMPLE * 1e-9 / peak,
     "fashion_10_epochs_s": fashion_s,
@@ -161,6 +175,7 @@ else:
     print(f"{'train b128 (samples/s)':<28}{a_train:>14,.0f}{t_train:>14,.0f}{a_train / t_train:>9.2f}x")
     print(f"{'predict 1 (us)':<28}{a_p1:>14.2f}{t_p1:>14.2f}{t_p1 / a_p1:>9.2f}x")
     print(f"{'predict b256 (samples/s)':<28}{a_p256:>14,.0f}{t_p256:>14,.0f}{a_p256 / t_p256:>9.2f}x")
+    print(f"{'CNN train b128 (samples/s)':<28}{a_cnn:>14,.0f}{t_cnn:>14,.0f}{a_cnn / t_cnn:>9.2f}x")
     print(f"training at {result['train_b128_frac_peak']:.1%} and batch-256 predict at "
           f"{result['predict_b256_frac_peak']:.1%} of the {peak:.0f} GFLOP/s FMA peak")
     print(f"10 epochs on Fashion-MNIST: {fashion_s:.2f} s of training (median of "

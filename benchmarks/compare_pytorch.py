@@ -5,7 +5,8 @@ Fashion-MNIST rows, at the same batch sizes and thread count as aisle-bench.
 
 Prints one JSON object: train samples/s at batch 128, single-sample predict
 latency in microseconds, batch-256 predict samples/s (each the median of
---repeats timed windows). Run with Debian's /usr/bin/python3 (python3-torch).
+--repeats timed windows). With --arch cnn, the convolutional network of
+aisle-classify --arch cnn instead, and only its train samples/s at batch 128. Run with Debian's /usr/bin/python3 (python3-torch).
 The thread environment (OMP_WAIT_POLICY, OPENBLAS_NUM_THREADS) is the
 caller's: benchmarks/compare.sh tries PyTorch's configurations.
 """
@@ -46,6 +47,17 @@ def classic_model():
         torch.nn.Linear(128, 10))
 
 
+def cnn_model():
+    """aisle-classify's --arch cnn: 'same' padding, ReLU, dropout 0.5 before the last layer."""
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Unflatten(1, (1, 28, 28)),
+        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(3136, 128), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+        torch.nn.Linear(128, 10))
+
+
 def median_rate(run_window, repeats, units_per_window):
     rates = []
     for _ in range(repeats):
@@ -60,14 +72,18 @@ def main():
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=200, help="training steps per timed window")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps per timed window (default 200, 20 for the CNN)")
+    parser.add_argument("--arch", choices=("mlp", "cnn"), default="mlp")
     args = parser.parse_args()
+    if args.steps is None:
+        args.steps = 20 if args.arch == "cnn" else 200
 
     torch.set_num_threads(args.threads)
     x = torch.from_numpy(read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz")))
     y = torch.from_numpy(read_idx_labels(os.path.join(args.data, "train-labels-idx1-ubyte.gz")))
 
-    model = classic_model()
+    model = cnn_model() if args.arch == "cnn" else classic_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     batch = 128
@@ -82,6 +98,12 @@ def main():
 
     train_window()  # warm-up
     train_sps = median_rate(train_window, args.repeats, batch * len(batches))
+    if args.arch == "cnn":
+        print(json.dumps({"torch_version": torch.__version__, "threads": args.threads, "arch": "cnn",
+                          "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+                          "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+                          "train_b128_sps": train_sps}))
+        return
 
     model.eval()
     one = x[:1].clone()

@@ -24,8 +24,11 @@ using Bytes = std::vector<std::uint8_t>;
 using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Large reads go in pieces: gzread takes an unsigned length, and a corrupt
-// header must not make us allocate gigabytes before the data shows up.
+// header must not make us allocate gigabytes before the data shows up. The
+// pieces start small and double, so that a short file whose header claims
+// much costs little (a fuzzer sends thousands of them).
 constexpr std::size_t kChunkBytes = std::size_t{1} << 24;
+constexpr std::size_t kFirstChunkBytes = std::size_t{1} << 16;
 
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
   throw Error("IDX file " + path.string() + ": " + what);
@@ -87,8 +90,10 @@ class IdxReader {
   template <class Describe>
   Bytes read_data(std::uint64_t size, Describe describe) {
     Bytes data;
+    std::size_t piece = kFirstChunkBytes;
     while (data.size() < size) {
-      const std::size_t chunk = std::min<std::uint64_t>(size - data.size(), kChunkBytes);
+      const std::size_t chunk = std::min<std::uint64_t>(size - data.size(), piece);
+      piece = std::min(piece * 2, kChunkBytes);
       const std::size_t start = data.size();
       data.resize(start + chunk);
       const std::size_t got = read(data.data() + start, chunk);

@@ -99,6 +99,8 @@ void recommender_seeds(const fs::path& dir, const fs::path& scratch) {
   const aisle::rec::SyntheticOptions few{.users = 3, .items = 12, .categories = 3};
   aisle::rec::write_synthetic_store(scratch / "few", aisle::rec::make_synthetic_store(few), few);
   put(dir / "interactions_csv" / "synthetic", slurp(scratch / "few" / "interactions.csv"));
+  put(dir / "items_csv" / "synthetic", slurp(scratch / "few" / "items.csv"));
+  put(dir / "items_csv" / "awkward", "\xEF\xBB\xBFitem,feature\r\na,image:4\r\n\"q,1\",\"brand:\"\"x\"\"\"\nb,image:4\nzz,genre:y\na,image:4\n");
   put(dir / "interactions_csv" / "rated", "user,item,timestamp,rating\nu1,i1,10,5\nu1,i2,11,3\nu2,i1,9,1\n\"u 3\",i3,12,4\n");
 }
 

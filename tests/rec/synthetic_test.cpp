@@ -25,6 +25,14 @@ std::map<std::string, int> rows_per_user(const SyntheticStore& store) {
   return rows;
 }
 
+void expect_same_rows(const SyntheticStore& a, const SyntheticStore& b) {
+  ASSERT_EQ(a.interactions.size(), b.interactions.size());
+  for (std::size_t i = 0; i < a.interactions.size(); ++i) {
+    EXPECT_EQ(a.interactions[i].item, b.interactions[i].item);
+    EXPECT_EQ(a.interactions[i].timestamp, b.interactions[i].timestamp);
+  }
+}
+
 }  // namespace
 
 TEST(RecSynthetic, DeterministicFromSeed) {
@@ -32,11 +40,7 @@ TEST(RecSynthetic, DeterministicFromSeed) {
   options.users = 50;
   const auto a = make_synthetic_store(options);
   const auto b = make_synthetic_store(options);
-  ASSERT_EQ(a.interactions.size(), b.interactions.size());
-  for (std::size_t i = 0; i < a.interactions.size(); ++i) {
-    EXPECT_EQ(a.interactions[i].item, b.interactions[i].item);
-    EXPECT_EQ(a.interactions[i].timestamp, b.interactions[i].timestamp);
-  }
+  expect_same_rows(a, b);
   options.seed = 8;
   const auto c = make_synthetic_store(options);
   bool differs = c.interactions.size() != a.interactions.size();
@@ -99,11 +103,7 @@ TEST(RecSynthetic, ImagesStandInForCategoriesWithoutChangingTheRows) {
   for (int n = 0; n < 30; ++n) pictured.image_labels.push_back(static_cast<std::uint8_t>((n * 7) % 5));
   const auto a = make_synthetic_store(plain);
   const auto b = make_synthetic_store(pictured);
-  ASSERT_EQ(a.interactions.size(), b.interactions.size());
-  for (std::size_t i = 0; i < a.interactions.size(); ++i) {
-    EXPECT_EQ(a.interactions[i].item, b.interactions[i].item);
-    EXPECT_EQ(a.interactions[i].timestamp, b.interactions[i].timestamp);
-  }
+  expect_same_rows(a, b);
   ASSERT_EQ(a.features.size(), b.features.size());
   std::set<std::string> images;
   for (std::size_t i = 0; i < a.features.size(); ++i) {
