@@ -17,11 +17,12 @@ inline constexpr const char* kItemImagesFile = "item-images-idx3-ubyte.gz";
 // predicted class does. Other features pass through unchanged.
 class ImageClassFeatures {
  public:
-  // Reads the classifier and the images; throws aisle::Error naming the file.
+  // Keeps the paths: resolve() reads both files, and only when some feature
+  // is an image.
   ImageClassFeatures(const std::filesystem::path& classifier, const std::filesystem::path& images);
 
   // The resolved name of each feature, in order. Only the images named are
-  // classified. "image:" followed by anything but a whole number below the
+  // classified; an unreadable file is an aisle::Error naming it. "image:" followed by anything but a whole number below the
   // image count is an aisle::Error naming the feature and the image file.
   std::vector<std::string> resolve(const std::vector<std::string>& features) const;
 

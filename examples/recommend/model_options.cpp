@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
-#include <unordered_map>
 
 #include "commands.hpp"
 
@@ -116,10 +115,7 @@ aisle::rec::Interactions read_data(const Arguments& args) {
   const std::filesystem::path folder = args.required("data");
   auto data = aisle::rec::read_dataset(folder, format);
   if (args.has("image-classifier") || args.has("item-images")) {
-    const auto resolved = image_features_from(args, folder).resolve(data.features().ids());
-    std::unordered_map<std::string, std::string> renamed;
-    for (std::size_t f = 0; f < resolved.size(); ++f) renamed.emplace(data.features().ids()[f], resolved[f]);
-    aisle::rec::rename_item_features(data, [&](const std::string& name) { return renamed.at(name); });
+    aisle::rec::rename_item_features(data, image_features_from(args, folder).resolve(data.features().ids()));
   }
   return data;
 }

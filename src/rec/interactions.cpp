@@ -318,13 +318,16 @@ std::vector<std::pair<std::string, std::string>> read_item_feature_pairs(const s
   return pairs;
 }
 
-void rename_item_features(Interactions& data, const std::function<std::string(const std::string&)>& rename) {
+void rename_item_features(Interactions& data, std::span<const std::string> new_names) {
+  if (static_cast<Index>(new_names.size()) != data.features().size())
+    throw Error("rename_item_features: " + std::to_string(new_names.size()) + " names for " +
+                std::to_string(data.features().size()) + " features");
   std::vector<Index> renamed_to;  // by old feature index
   IdMap features;
-  for (const auto& name : data.features().ids()) {
-    const auto new_name = rename(name);
-    if (new_name.empty()) throw Error("rename_item_features: feature '" + name + "' renamed to an empty name");
-    renamed_to.push_back(features.insert(new_name));
+  for (std::size_t f = 0; f < new_names.size(); ++f) {
+    if (new_names[f].empty())
+      throw Error("rename_item_features: feature '" + data.features().ids()[f] + "' renamed to an empty name");
+    renamed_to.push_back(features.insert(new_names[f]));
   }
   std::vector<std::pair<Index, Index>> pairs;
   const auto& item_features = data.item_features();

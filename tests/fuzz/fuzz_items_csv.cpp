@@ -48,7 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     if (data->items().find(item)) known.emplace(item, feature);
   if (known != pairs_of(*data)) std::abort();
   // Renaming every feature to its first byte merges them and keeps them sorted.
-  aisle::rec::rename_item_features(*data, [](const std::string& name) { return name.substr(0, 1); });
+  std::vector<std::string> first_bytes;
+  for (const auto& name : data->features().ids()) first_bytes.push_back(name.substr(0, 1));
+  aisle::rec::rename_item_features(*data, first_bytes);
   const auto& names = data->features().ids();
   if (!std::is_sorted(names.begin(), names.end()) || std::adjacent_find(names.begin(), names.end()) != names.end())
     std::abort();

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -85,11 +84,12 @@ void read_item_features(const std::filesystem::path& path, Interactions& data, c
 std::vector<std::pair<std::string, std::string>> read_item_feature_pairs(const std::filesystem::path& path,
                                                                          const ItemFeaturesFormat& format = {});
 
-// Passes the name of each of data's item features through rename; features
-// that end up with the same name merge (an item keeps each name once). For
-// features resolved outside aisle, such as "image:<n>" resolved to the class
-// an image classifier predicts. An empty new name is an aisle::Error.
-void rename_item_features(Interactions& data, const std::function<std::string(const std::string&)>& rename);
+// Gives data's item feature f the name new_names[f]; features that end up
+// with the same name merge (an item keeps each name once). For features
+// resolved outside aisle, such as "image:<n>" resolved to the class an image
+// classifier predicts. A count other than the features' or an empty name is
+// an aisle::Error.
+void rename_item_features(Interactions& data, std::span<const std::string> new_names);
 
 // A data folder: interactions.csv, and items.csv when present.
 Interactions read_dataset(const std::filesystem::path& folder, const InteractionsFormat& format = {});
