@@ -6,6 +6,7 @@
 
 #include "aisle/core/error.hpp"
 #include "backend/onednn_compat.hpp"
+#include "backend/onednn_engine.hpp"
 #include "backend/row_kernel.hpp"
 
 namespace aisle::detail {
@@ -13,11 +14,6 @@ namespace {
 
 using dnnl::memory;
 using Dims = memory::dims;
-
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 memory::desc matrix_desc(Index rows, Index cols, Index row_stride, Index col_stride) {
   return memory::desc(Dims{rows, cols}, memory::data_type::f32, Dims{row_stride, col_stride});

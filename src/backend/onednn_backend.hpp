@@ -17,6 +17,11 @@ class OneDnnBackend final : public EigenBackend {
                       bool mask_dx_with_relu_of_x, KernelSlot& slot) const override;
   void relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const override;
   void softmax_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const override;
+  // oneDNN's convolution primitives (onednn_convolution.cpp).
+  void conv_forward(ConstMatrixRef x, const ConvGeometry& g, const Matrix& w, const Matrix& b, Activation act,
+                    Matrix& y, KernelSlot& slot) const override;
+  void conv_backward(ConstMatrixRef x, const ConvGeometry& g, const Matrix& w, ConstMatrixRef dz, Matrix& dw,
+                     Matrix& db, Matrix* dx, KernelSlot& slot) const override;
 };
 
 }  // namespace aisle::detail

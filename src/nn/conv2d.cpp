@@ -1,24 +1,11 @@
 #include "aisle/nn/conv2d.hpp"
 
 #include <cmath>
-#include <cstring>
 
 #include "aisle/core/error.hpp"
-#include "core/parallel_for.hpp"
 
 namespace aisle {
 namespace {
-
-constexpr Index kParallelRows = 64;
-
-// What a forward pass keeps for its backward: the im2col matrix, and the
-// backend's own state for the dense kernel. In the caller's LayerState.
-struct ConvScratch final : KernelCache {
-  Matrix cols;
-  Matrix dz;
-  Matrix dcols;
-  KernelSlot dense;
-};
 
 Index output_extent(Index input, Index kernel, Index stride, Padding padding) {
   return padding == Padding::same ? (input + stride - 1) / stride : (input - kernel) / stride + 1;
@@ -57,8 +44,16 @@ Conv2D::Conv2D(Conv2DOptions options) : options_(options) {
   output_ = {output_extent(in.height, options_.kernel, options_.stride, options_.padding),
              output_extent(in.width, options_.kernel, options_.stride, options_.padding), options_.filters};
   output_.check("conv2d layer output");
-  pad_top_ = leading_padding(in.height, output_.height, options_.kernel, options_.stride, options_.padding);
-  pad_left_ = leading_padding(in.width, output_.width, options_.kernel, options_.stride, options_.padding);
+  geometry_ = {.in_height = in.height,
+               .in_width = in.width,
+               .in_channels = in.channels,
+               .out_height = output_.height,
+               .out_width = output_.width,
+               .filters = options_.filters,
+               .kernel = options_.kernel,
+               .stride = options_.stride,
+               .pad_top = leading_padding(in.height, output_.height, options_.kernel, options_.stride, options_.padding),
+               .pad_left = leading_padding(in.width, output_.width, options_.kernel, options_.stride, options_.padding)};
 }
 
 nlohmann::json Conv2D::config() const {
@@ -89,94 +84,27 @@ Index Conv2D::output_size_for(Index input_size) const {
 
 // He initialisation for the ReLU that follows: N(0, 2 / fan_in).
 void Conv2D::init_parameters(Rng& rng) {
-  const float scale = std::sqrt(2.0f / static_cast<float>(patch_size()));
+  const float scale = std::sqrt(2.0f / static_cast<float>(geometry_.patch_size()));
   params_.assign(2, Matrix());
-  params_[0].resize(patch_size(), options_.filters);
+  params_[0].resize(geometry_.patch_size(), options_.filters);
   for (Index i = 0; i < params_[0].size(); ++i) params_[0].data()[i] = scale * rng.normal();
   params_[1] = Matrix::Zero(1, options_.filters);
 }
 
-// Row (b * out_pixels + oy * out_width + ox) of cols: the receptive field of
-// that output pixel, (ky, kx, c) fastest last; zeros where it falls in the
-// padding.
-void Conv2D::im2col(ConstMatrixRef x, Matrix& cols) const {
-  const auto& in = options_.input;
-  const Index k = options_.kernel, c = in.channels, s = options_.stride;
-  const Index out_pixels = output_.pixels();
-  cols.resize(x.rows() * out_pixels, patch_size());
-  detail::parallel_for(cols.rows(), {.chunk = kParallelRows, .parallel = cols.size() > (1 << 15)}, [&](Index row) {
-    const Index b = row / out_pixels, pixel = row % out_pixels;
-    const Index oy = pixel / output_.width, ox = pixel % output_.width;
-    const float* image = x.row(b).data();
-    float* patch = cols.row(row).data();
-    for (Index ky = 0; ky < k; ++ky) {
-      const Index iy = oy * s + ky - pad_top_;
-      for (Index kx = 0; kx < k; ++kx) {
-        const Index ix = ox * s + kx - pad_left_;
-        float* to = patch + (ky * k + kx) * c;
-        if (iy < 0 || iy >= in.height || ix < 0 || ix >= in.width) {
-          std::memset(to, 0, static_cast<std::size_t>(c) * sizeof(float));
-        } else {
-          std::memcpy(to, image + (iy * in.width + ix) * c, static_cast<std::size_t>(c) * sizeof(float));
-        }
-      }
-    }
-  });
-}
-
-// The adjoint of im2col: each patch entry added back to the input pixel it
-// came from. One image per iteration, so that no two threads add to the
-// same pixel.
-void Conv2D::col2im(const Matrix& cols, Matrix& dx) const {
-  const auto& in = options_.input;
-  const Index k = options_.kernel, c = in.channels, s = options_.stride;
-  const Index out_pixels = output_.pixels();
-  dx.setZero(cols.rows() / out_pixels, in.size());
-  detail::parallel_for(dx.rows(), {.chunk = 1, .parallel = cols.size() > (1 << 15)}, [&](Index b) {
-    float* image = dx.row(b).data();
-    for (Index pixel = 0; pixel < out_pixels; ++pixel) {
-      const Index oy = pixel / output_.width, ox = pixel % output_.width;
-      const float* patch = cols.row(b * out_pixels + pixel).data();
-      for (Index ky = 0; ky < k; ++ky) {
-        const Index iy = oy * s + ky - pad_top_;
-        if (iy < 0 || iy >= in.height) continue;
-        for (Index kx = 0; kx < k; ++kx) {
-          const Index ix = ox * s + kx - pad_left_;
-          if (ix < 0 || ix >= in.width) continue;
-          float* to = image + (iy * in.width + ix) * c;
-          const float* from = patch + (ky * k + kx) * c;
-          for (Index ch = 0; ch < c; ++ch) to[ch] += from[ch];
-        }
-      }
-    }
-  });
-}
+LayerFusion Conv2D::fusion() const { return {.output_is_relu = options_.activation == Activation::relu}; }
 
 void Conv2D::forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const {
-  auto& scratch = state.kernels.get<ConvScratch>();
-  im2col(x, scratch.cols);
-  backend.dense_forward(scratch.cols, weight(), bias(), options_.activation, state.output, scratch.dense);
-  // [batch * pixels x filters] row-major is [batch x pixels * filters]: the
-  // same floats, so the resize keeps them (Eigen reallocates only when the
-  // number of coefficients changes).
-  state.output.resize(x.rows(), output_.size());
+  backend.conv_forward(x, geometry_, weight(), bias(), options_.activation, state.output, state.kernels);
 }
 
 void Conv2D::backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
                            const BackwardPlan& plan) const {
-  auto& scratch = state.kernels.get<ConvScratch>();
-  if (scratch.cols.rows() != x.rows() * output_.pixels()) im2col(x, scratch.cols);  // backward without its forward
-  // The output gradient as [pixels x filters]: the dense product's shape.
-  const Eigen::Map<const Matrix> dy(state.grad_output.data(), x.rows() * output_.pixels(), options_.filters);
-  const bool relu = options_.activation == Activation::relu;
-  if (relu) {
-    const Eigen::Map<const Matrix> y(state.output.data(), dy.rows(), dy.cols());
-    scratch.dz = (y.array() > 0.0f).select(dy, 0.0f);
-  }
-  const ConstMatrixRef dz = relu ? ConstMatrixRef(scratch.dz) : ConstMatrixRef(dy);
-  backend.dense_backward(scratch.cols, weight(), dz, grads[0], grads[1],
-                         plan.need_input_gradient ? &scratch.dcols : nullptr, false, scratch.dense);
-  if (plan.need_input_gradient) col2im(scratch.dcols, state.grad_input);
+  // The ReLU's backward, in place (grad_output is this layer's scratch),
+  // unless the layer above fused it into its input gradient.
+  if (options_.activation == Activation::relu && !plan.gradient_is_before_activation)
+    state.grad_output = (state.output.array() > 0.0f).select(state.grad_output, 0.0f);
+  backend.conv_backward(x, geometry_, weight(), state.grad_output, grads[0], grads[1],
+                        plan.need_input_gradient ? &state.grad_input : nullptr, state.kernels);
 }
 
 }  // namespace aisle

@@ -56,6 +56,27 @@ TEST(MaxPool2D, GradientMatchesFiniteDifferences) {
   }
 }
 
+// Over a ReLU's output (zeros included, whole windows of them), the fused
+// backward is the plain one with the ReLU's backward applied after it.
+TEST(MaxPool2D, FusedReluBackwardIsThePlainOneMaskedWhereTheInputIsZero) {
+  for (const auto& options : {MaxPool2DOptions{.input = {6, 5, 3}, .pool = 2}, MaxPool2DOptions{.input = {7, 7, 2}, .pool = 3, .stride = 2}}) {
+    const MaxPool2D pool = built(options);
+    ASSERT_TRUE(pool.fusion().masks_input_gradient_with_relu);
+    Matrix x = test_support::random_matrix(2, options.input.size(), 43).cwiseMax(0.0f);
+    x.row(1).head(options.input.width * options.input.channels * 3).setZero();  // whole windows of zeros
+    const Backend& be = backend(BackendKind::native);
+    LayerState plain, fused;
+    pool.forward(be, x, plain);
+    pool.forward(be, x, fused);
+    plain.grad_output = fused.grad_output = test_support::random_matrix(2, pool.output_shape().size(), 44);
+    pool.backward(be, x, plain, {});
+    pool.backward(be, x, fused, {}, {.mask_input_gradient_with_relu = true});
+    const Matrix expected = (x.array() > 0.0f).select(plain.grad_input, 0.0f);
+    EXPECT_EQ(fused.grad_input, expected);
+    EXPECT_GT((plain.grad_input.array() != 0.0f).count(), (fused.grad_input.array() != 0.0f).count());
+  }
+}
+
 TEST(MaxPool2D, ConfigRoundTripsAndRefusesPoolsThatDoNotFit) {
   const MaxPool2D pool({.input = {28, 28, 32}, .pool = 2});
   const auto restored = Layer::from_config(pool.config());

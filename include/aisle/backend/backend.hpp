@@ -18,6 +18,26 @@ BackendKind backend_kind_from_string(std::string_view name);
 
 enum class Activation { none, relu, softmax };
 
+// A 2-D convolution's shape, for batches with one image a row, height x
+// width x channels with the channels fastest (HWC). Kernels are square;
+// weights are [kernel*kernel*in_channels x filters], row
+// (ky * kernel + kx) * in_channels + c (oneDNN's hwio). The padding before
+// the first row and column is given; after the last, whatever makes the
+// output extents (negative when a 'valid' stride leaves input unread).
+struct ConvGeometry {
+  Index in_height = 0, in_width = 0, in_channels = 0;
+  Index out_height = 0, out_width = 0, filters = 0;
+  Index kernel = 1, stride = 1;
+  Index pad_top = 0, pad_left = 0;
+
+  Index in_size() const { return in_height * in_width * in_channels; }
+  Index out_pixels() const { return out_height * out_width; }
+  Index out_size() const { return out_pixels() * filters; }
+  Index patch_size() const { return kernel * kernel * in_channels; }
+  Index pad_bottom() const { return (out_height - 1) * stride + kernel - in_height - pad_top; }
+  Index pad_right() const { return (out_width - 1) * stride + kernel - in_width - pad_left; }
+};
+
 std::string_view to_string(Activation activation);
 Activation activation_from_string(std::string_view name);
 
@@ -66,6 +86,20 @@ class Backend {
   virtual void relu_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const = 0;
   // dx = dy where y > 0, else 0.
   virtual void relu_backward(ConstMatrixRef y, ConstMatrixRef dy, Matrix& dx, KernelSlot& slot) const = 0;
+
+  // y = act(x (*) w + b), the convolution of g, act being none or relu; y is
+  // [batch x g.out_size()]. By default im2col then dense_forward: each
+  // output pixel's receptive field a row, which makes the product's rows the
+  // output pixels with the filters fastest, already HWC.
+  virtual void conv_forward(ConstMatrixRef x, const ConvGeometry& g, const Matrix& w, const Matrix& b, Activation act,
+                            Matrix& y, KernelSlot& slot) const;
+
+  // From dz, the gradient at the convolution's output before activation:
+  // dw, db, and dx when dx is not null. By default dense_backward on the
+  // im2col matrix (kept from conv_forward in the slot when x's batch is the
+  // same), then its adjoint col2im for dx.
+  virtual void conv_backward(ConstMatrixRef x, const ConvGeometry& g, const Matrix& w, ConstMatrixRef dz, Matrix& dw,
+                             Matrix& db, Matrix* dx, KernelSlot& slot) const;
 
   // Row-wise softmax.
   virtual void softmax_forward(ConstMatrixRef x, Matrix& y, KernelSlot& slot) const = 0;

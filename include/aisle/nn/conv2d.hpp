@@ -5,13 +5,9 @@
 // padding row or column of an odd total goes at the bottom and right), and
 // a fusable ReLU.
 //
-// It runs as im2col then the backend's dense kernel: each output position's
-// receptive field becomes a row of a [positions x kernel*kernel*channels]
-// matrix, multiplied by the weights [kernel*kernel*channels x filters]. The
-// product's rows are the batch's output pixels with the filters fastest,
-// which is already the output's HWC layout, so the same GEMM that runs Dense
-// (native packed, oneDNN or Eigen, by backend) runs the convolution, and the
-// backward pass is the dense backward then col2im.
+// The backend runs it (Backend::conv_forward and conv_backward): oneDNN's
+// convolution primitives on the onednn backend; im2col then the dense
+// kernels (the native packed GEMM, or Eigen, the reference) on the others.
 
 #include "aisle/backend/backend.hpp"
 #include "aisle/nn/image_shape.hpp"
@@ -41,6 +37,7 @@ class Conv2D final : public Layer {
   std::string kind() const override { return "conv2d"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Conv2D>(*this); }
   Index declared_input_size() const override { return options_.input.size(); }
+  LayerFusion fusion() const override;
   std::vector<std::string> parameter_names() const override { return {"weight", "bias"}; }
   nlohmann::json config() const override;
   static Conv2D from_config(const nlohmann::json& config);
@@ -58,13 +55,9 @@ class Conv2D final : public Layer {
   void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
                      const BackwardPlan& plan) const override;
 
-  Index patch_size() const { return options_.kernel * options_.kernel * options_.input.channels; }
-  void im2col(ConstMatrixRef x, Matrix& cols) const;
-  void col2im(const Matrix& cols, Matrix& dx) const;
-
   Conv2DOptions options_;
   ImageShape output_;
-  Index pad_top_ = 0, pad_left_ = 0;
+  ConvGeometry geometry_;
 };
 
 }  // namespace aisle

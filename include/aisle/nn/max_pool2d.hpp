@@ -6,6 +6,8 @@
 // backward pass routes each output's gradient to the input its maximum came
 // from (the first one on ties).
 
+#include <cstdint>
+
 #include "aisle/nn/image_shape.hpp"
 #include "aisle/nn/layer.hpp"
 
@@ -24,6 +26,8 @@ class MaxPool2D final : public Layer {
   std::string kind() const override { return "max_pool2d"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<MaxPool2D>(*this); }
   Index declared_input_size() const override { return options_.input.size(); }
+  // Its backward can differentiate the ReLU below it.
+  LayerFusion fusion() const override;
   nlohmann::json config() const override;
   static MaxPool2D from_config(const nlohmann::json& config);
 
@@ -34,6 +38,9 @@ class MaxPool2D final : public Layer {
   void forward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state) const override;
   void backward_impl(const Backend& backend, ConstMatrixRef x, LayerState& state, std::span<Matrix> grads,
                      const BackwardPlan& plan) const override;
+  void pool_pixel(const float* image, Index oy, Index ox, float* out, std::int32_t* from) const;
+  void route_tiled(const float* dy, const std::int32_t* from, float* dx) const;
+  void route_scattered(const float* dy, const std::int32_t* from, float* dx) const;
 
   MaxPool2DOptions options_;
   ImageShape output_;
