@@ -48,13 +48,13 @@ def classic_model():
 
 
 def cnn_model():
-    """aisle-classify's --arch cnn: 'same' padding, ReLU, dropout 0.5 before the last layer."""
+    """aisle-classify's --arch cnn: 'same' padding, ReLU, dropout 0.3 before the last layer."""
     torch.manual_seed(0)
     return torch.nn.Sequential(
         torch.nn.Unflatten(1, (1, 28, 28)),
         torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(3136, 128), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+        torch.nn.Flatten(), torch.nn.Linear(3136, 128), torch.nn.ReLU(), torch.nn.Dropout(0.3),
         torch.nn.Linear(128, 10))
 
 
@@ -84,7 +84,7 @@ def main():
     y = torch.from_numpy(read_idx_labels(os.path.join(args.data, "train-labels-idx1-ubyte.gz")))
 
     model = cnn_model() if args.arch == "cnn" else classic_model()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3 if args.arch == "cnn" else 1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     batch = 128
     batches = [(x[i:i + batch], y[i:i + batch]) for i in range(0, batch * args.steps, batch)]

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -6,6 +7,7 @@
 #include "aisle/core/threads.hpp"
 #include "aisle/io/fashion_mnist.hpp"
 #include "aisle/nn/callbacks.hpp"
+#include "aisle/nn/learning_rate_schedule.hpp"
 #include "classifier.hpp"
 #include "commands.hpp"
 #include "report.hpp"
@@ -31,9 +33,19 @@ void print_setup(std::ostream& out, const TrainOptions& options, const aisle::io
   out << "Fashion-MNIST from " << options.data.string() << ": " << samples - held_out << " training images, ";
   if (held_out > 0) out << held_out << " for validation, ";
   out << data.test.images.rows() << " test images\n"
-      << "model " << (options.arch == "cnn" ? "cnn (conv32-pool-conv64-pool-128-dropout-10)" : "784-128-128-10") << ", " << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
-      << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
+      << "model " << (options.arch == "cnn" ? "cnn (conv32-pool-conv64-pool-128-dropout-10)" : "784-128-128-10") << ", "
+      << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
+      << (options.lr_schedule == "linear" ? " decaying linearly" : "") << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
       << aisle::to_string(model.backend_kind()) << ", " << aisle::num_threads() << " threads\n";
+}
+
+// oneDNN runs the CNN's convolutions with its own JIT primitives, 1.6x the
+// speed of im2col on the native GEMM; an explicit choice wins.
+std::optional<aisle::BackendKind> training_backend(const TrainOptions& options) {
+  if (options.backend) return options.backend;
+  const char* env = std::getenv("AISLE_BACKEND");
+  if (options.arch == "cnn" && (env == nullptr || *env == '\0')) return aisle::BackendKind::onednn;
+  return std::nullopt;
 }
 
 std::shared_ptr<aisle::Callback> progress_logger(std::ostream& out, bool json) {
@@ -52,8 +64,9 @@ int run_train(const TrainOptions& options, std::ostream& out) {
     aisle::num_threads();  // a bad AISLE_NUM_THREADS fails here, before any output
   }
   const aisle::io::FashionMnist data = aisle::io::load_fashion_mnist(options.data);
-  aisle::Sequential model = options.arch == "cnn" ? build_cnn_model(options.seed, options.backend, options.learning_rate)
-                                                  : build_classic_model(options.seed, options.backend, options.learning_rate);
+  const auto backend = training_backend(options);
+  aisle::Sequential model = options.arch == "cnn" ? build_cnn_model(options.seed, backend, options.learning_rate)
+                                                  : build_classic_model(options.seed, backend, options.learning_rate);
   if (!options.json) print_setup(out, options, data, model);
 
   aisle::FitOptions fit;
@@ -62,6 +75,7 @@ int run_train(const TrainOptions& options, std::ostream& out) {
   fit.seed = options.seed;
   fit.validation_split = options.validation;
   fit.callbacks.push_back(progress_logger(out, options.json));
+  if (options.lr_schedule == "linear") fit.callbacks.push_back(std::make_shared<aisle::LinearLearningRateDecay>());
 
   TrainSummary summary;
   const auto start = std::chrono::steady_clock::now();

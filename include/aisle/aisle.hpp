@@ -30,6 +30,7 @@
 #include "aisle/nn/layer.hpp"
 #include "aisle/nn/layer_norm.hpp"
 #include "aisle/nn/lazy_adam.hpp"
+#include "aisle/nn/learning_rate_schedule.hpp"
 #include "aisle/nn/loss.hpp"
 #include "aisle/nn/max_pool2d.hpp"
 #include "aisle/nn/mean_squared_error.hpp"

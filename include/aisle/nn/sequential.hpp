@@ -131,6 +131,8 @@ class Sequential {
   std::vector<const Matrix*> parameters() const;
   Index parameter_count() const;
   const Optimizer* optimizer() const { return optimizer_.get(); }
+  // Null before compile. For callbacks that change the learning rate.
+  Optimizer* optimizer() { return optimizer_.get(); }
   const Loss* loss_function() const { return loss_.get(); }
   const std::vector<Metric>& metrics() const { return metrics_; }
   // Settings recorded by fit and saved with the model.
