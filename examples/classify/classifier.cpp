@@ -49,15 +49,21 @@ aisle::Sequential build_classic_model(std::uint64_t seed, std::optional<aisle::B
   return model;
 }
 
-aisle::Sequential build_cnn_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend, float learning_rate) {
+aisle::Sequential build_cnn_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend, float learning_rate,
+                                  bool bf16_products) {
   using aisle::Activation;
   aisle::Sequential model({.seed = seed, .backend = backend});
   const aisle::ImageShape image{28, 28, 1};
-  const aisle::Conv2D first({.input = image, .filters = 32, .kernel = 3, .activation = Activation::relu});
+  const aisle::Conv2D first(
+      {.input = image, .filters = 32, .kernel = 3, .activation = Activation::relu, .bf16_products = bf16_products});
   model.add(first);
   const aisle::MaxPool2D first_pool({.input = first.output_shape(), .pool = 2});
   model.add(first_pool);
-  const aisle::Conv2D second({.input = first_pool.output_shape(), .filters = 64, .kernel = 3, .activation = Activation::relu});
+  const aisle::Conv2D second({.input = first_pool.output_shape(),
+                              .filters = 64,
+                              .kernel = 3,
+                              .activation = Activation::relu,
+                              .bf16_products = bf16_products});
   model.add(second);
   const aisle::MaxPool2D second_pool({.input = second.output_shape(), .pool = 2});
   model.add(second_pool);

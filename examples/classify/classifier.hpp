@@ -22,8 +22,9 @@ aisle::Sequential build_classic_model(std::uint64_t seed, std::optional<aisle::B
 
 // The convolutional network: conv 32 3x3 - max pool 2 - conv 64 3x3 - max
 // pool 2 - flatten - dense 128 - dropout 0.3 - dense 10 (ReLU, 'same' padding), compiled
-// like the classic one.
-aisle::Sequential build_cnn_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend, float learning_rate);
+// like the classic one; bf16_products: its convolutions multiply in bf16.
+aisle::Sequential build_cnn_model(std::uint64_t seed, std::optional<aisle::BackendKind> backend, float learning_rate,
+                                  bool bf16_products = false);
 
 // Loads a model saved by 'train'. A file that is not a sequential model, or
 // a model that does not map 784 pixels to 10 classes, is an aisle::Error.

@@ -35,7 +35,8 @@ void print_setup(std::ostream& out, const TrainOptions& options, const aisle::io
   out << data.test.images.rows() << " test images\n"
       << "model " << (options.arch == "cnn" ? "cnn (conv32-pool-conv64-pool-128-dropout-10)" : "784-128-128-10") << ", "
       << model.parameter_count() << " parameters; Adam lr " << options.learning_rate
-      << (options.lr_schedule == "linear" ? " decaying linearly" : "") << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
+      << (options.lr_schedule == "linear" ? " decaying linearly" : "")
+      << (options.arch == "cnn" ? ", convolutions in " + options.precision : "") << ", batch " << options.batch << ", " << options.epochs << " epochs, seed " << options.seed << "; backend "
       << aisle::to_string(model.backend_kind()) << ", " << aisle::num_threads() << " threads\n";
 }
 
@@ -65,7 +66,8 @@ int run_train(const TrainOptions& options, std::ostream& out) {
   }
   const aisle::io::FashionMnist data = aisle::io::load_fashion_mnist(options.data);
   const auto backend = training_backend(options);
-  aisle::Sequential model = options.arch == "cnn" ? build_cnn_model(options.seed, backend, options.learning_rate)
+  aisle::Sequential model = options.arch == "cnn" ? build_cnn_model(options.seed, backend, options.learning_rate,
+                                                                    options.precision == "bf16")
                                                   : build_classic_model(options.seed, backend, options.learning_rate);
   if (!options.json) print_setup(out, options, data, model);
 

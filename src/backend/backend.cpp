@@ -1,6 +1,9 @@
 #include "aisle/backend/backend.hpp"
 
 #include <atomic>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <cstdlib>
 #include <mutex>
 
@@ -26,6 +29,17 @@ std::atomic<BackendKind>& default_backend_slot() {
 }
 
 }  // namespace
+
+// CPUID leaf 7, sub-leaf 1, EAX bit 5: AVX512_BF16.
+bool native_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (eax & (1u << 5)) != 0;
+#else
+  return false;
+#endif
+}
 
 std::string_view to_string(BackendKind kind) {
   switch (kind) {

@@ -1,6 +1,7 @@
 // The onednn backend's convolution: oneDNN's own convolution primitives over
 // the nhwc rows aisle keeps, with the weights reordered into the blocked
-// layout the primitive picks (format_tag::any). Its JIT kernels run the
+// layout the primitive picks (format_tag::any). With bf16 products, reorders
+// round the sources, weights and output gradients to bf16 first. Its JIT kernels run the
 // convolution directly, without an im2col matrix. Shapes oneDNN has no
 // implementation for fall back to im2col on oneDNN's matmul.
 
@@ -35,6 +36,11 @@ onednn::ConvolutionDescs convolution_descs(const ConvGeometry& g, Index batch, I
           .strides = {g.stride, g.stride},
           .padding_l = {g.pad_top, g.pad_left},
           .padding_r = {g.pad_bottom(), g.pad_right()}};
+}
+
+// The same logical tensor, dense nhwc, in bf16 (or f32).
+memory::desc as_type(const memory::desc& desc, memory::data_type type) {
+  return memory::desc(desc.dims(), type, memory::format_tag::nhwc);
 }
 
 // aisle's weight matrix as oneDNN sees it: hwio.
@@ -88,18 +94,39 @@ struct ConvPlan {
   }
 };
 
+// The user's memory as `want`: itself, or a reordered copy made by a step
+// added to the plan.
+memory staged(ConvPlan& plan, const memory& user, const memory::desc& want) {
+  memory result;
+  if (auto reorder = reorder_step(user, want, result)) plan.steps.push_back(std::move(*reorder));
+  return result;
+}
+
+// The descriptors the primitives see: bf16 sources, weights (and output
+// gradients) for bf16 products, else the user's own f32 layouts.
+onednn::ConvolutionDescs compute_descs(const ConvGeometry& g, const onednn::ConvolutionDescs& user, bool bf16_dst) {
+  if (!g.bf16_products) return user;
+  auto d = user;
+  d.src = as_type(user.src, memory::data_type::bf16);
+  d.weights = memory::desc(user.weights.dims(), memory::data_type::bf16, memory::format_tag::any);
+  if (bf16_dst) d.dst = as_type(user.dst, memory::data_type::bf16);
+  return d;
+}
+
 ConvPlan forward_plan(const ConvGeometry& g, Index batch, Index x_stride, bool relu) {
-  const auto d = convolution_descs(g, batch, x_stride, g.out_size());
+  const auto user = convolution_descs(g, batch, x_stride, g.out_size());
+  const auto d = compute_descs(g, user, false);
   const auto pd = onednn::convolution_forward_pd(cpu_engine(), d, relu);
   ConvPlan plan;
-  plan.user = {{DNNL_ARG_SRC, unbound(d.src)},
+  plan.user = {{DNNL_ARG_SRC, unbound(user.src)},
                {DNNL_ARG_WEIGHTS, unbound(user_weights_desc(g))},
-               {DNNL_ARG_BIAS, unbound(d.bias)},
-               {DNNL_ARG_DST, unbound(d.dst)}};
+               {DNNL_ARG_BIAS, unbound(user.bias)},
+               {DNNL_ARG_DST, unbound(user.dst)}};
+  const memory src = staged(plan, plan.user.at(DNNL_ARG_SRC), pd.src_desc());
   memory weights;
   if (auto reorder = reorder_step(plan.user.at(DNNL_ARG_WEIGHTS), pd.weights_desc(), weights))
     plan.steps.push_back(std::move(*reorder));
-  plan.steps.push_back(make_step<dnnl::convolution_forward>(pd, {{DNNL_ARG_SRC, plan.user.at(DNNL_ARG_SRC)},
+  plan.steps.push_back(make_step<dnnl::convolution_forward>(pd, {{DNNL_ARG_SRC, src},
                                       {DNNL_ARG_WEIGHTS, weights},
                                       {DNNL_ARG_BIAS, plan.user.at(DNNL_ARG_BIAS)},
                                       {DNNL_ARG_DST, plan.user.at(DNNL_ARG_DST)}}));
@@ -107,31 +134,37 @@ ConvPlan forward_plan(const ConvGeometry& g, Index batch, Index x_stride, bool r
 }
 
 ConvPlan backward_plan(const ConvGeometry& g, Index batch, Index x_stride, Index dz_stride, bool input_gradient) {
-  const auto d = convolution_descs(g, batch, x_stride, dz_stride);
+  const auto user = convolution_descs(g, batch, x_stride, dz_stride);
+  const auto d = compute_descs(g, user, true);
   const auto hint = onednn::convolution_forward_pd(cpu_engine(), d, false);
   ConvPlan plan;
-  plan.user = {{DNNL_ARG_SRC, unbound(d.src)},
-               {DNNL_ARG_DIFF_DST, unbound(d.dst)},
+  plan.user = {{DNNL_ARG_SRC, unbound(user.src)},
+               {DNNL_ARG_DIFF_DST, unbound(user.dst)},
                {DNNL_ARG_DIFF_WEIGHTS, unbound(user_weights_desc(g))},
-               {DNNL_ARG_DIFF_BIAS, unbound(d.bias)}};
+               {DNNL_ARG_DIFF_BIAS, unbound(user.bias)}};
+  const memory diff_dst = staged(plan, plan.user.at(DNNL_ARG_DIFF_DST), d.dst);
   if (input_gradient) {
-    const auto data_descs = convolution_descs(g, batch, g.in_size(), dz_stride);
+    auto data_descs = d;
+    data_descs.src = convolution_descs(g, batch, g.in_size(), dz_stride).src;  // diff_src: the user's f32
     const auto data_pd = onednn::convolution_backward_data_pd(cpu_engine(), data_descs, hint);
     plan.user.emplace(DNNL_ARG_WEIGHTS, unbound(user_weights_desc(g)));
     plan.user.emplace(DNNL_ARG_DIFF_SRC, unbound(data_descs.src));
     memory weights;
     if (auto reorder = reorder_step(plan.user.at(DNNL_ARG_WEIGHTS), data_pd.weights_desc(), weights))
       plan.steps.push_back(std::move(*reorder));
-    plan.steps.push_back(make_step<dnnl::convolution_backward_data>(data_pd, {{DNNL_ARG_DIFF_DST, plan.user.at(DNNL_ARG_DIFF_DST)},
+    plan.steps.push_back(make_step<dnnl::convolution_backward_data>(data_pd, {{DNNL_ARG_DIFF_DST, diff_dst},
                                              {DNNL_ARG_WEIGHTS, weights},
                                              {DNNL_ARG_DIFF_SRC, plan.user.at(DNNL_ARG_DIFF_SRC)}}));
   }
-  const auto weights_pd = onednn::convolution_backward_weights_pd(cpu_engine(), d, hint);
+  auto weight_descs = d;  // the weight gradient in f32
+  weight_descs.weights = memory::desc(user.weights.dims(), memory::data_type::f32, memory::format_tag::any);
+  const memory src = staged(plan, plan.user.at(DNNL_ARG_SRC), d.src);
+  const auto weights_pd = onednn::convolution_backward_weights_pd(cpu_engine(), weight_descs, hint);
   const memory& user_dw = plan.user.at(DNNL_ARG_DIFF_WEIGHTS);
   const bool blocked = weights_pd.diff_weights_desc() != user_dw.get_desc();
   const memory dw = blocked ? owned(weights_pd.diff_weights_desc()) : user_dw;
-  plan.steps.push_back(make_step<dnnl::convolution_backward_weights>(weights_pd, {{DNNL_ARG_SRC, plan.user.at(DNNL_ARG_SRC)},
-                                              {DNNL_ARG_DIFF_DST, plan.user.at(DNNL_ARG_DIFF_DST)},
+  plan.steps.push_back(make_step<dnnl::convolution_backward_weights>(weights_pd, {{DNNL_ARG_SRC, src},
+                                              {DNNL_ARG_DIFF_DST, diff_dst},
                                               {DNNL_ARG_DIFF_WEIGHTS, dw},
                                               {DNNL_ARG_DIFF_BIAS, plan.user.at(DNNL_ARG_DIFF_BIAS)}}));
   if (blocked)
@@ -181,7 +214,7 @@ void OneDnnBackend::conv_forward(ConstMatrixRef x, const ConvGeometry& g, const 
   const bool relu = act == Activation::relu;
   auto& cache = slot.get<OneDnnConvCache>();
   ConvPlan* plan = x.rows() == 0 ? nullptr
-                                 : cache.find_or_make({relu ? kForwardRelu : kForward, x.rows(), x.outerStride(), 0, 0},
+                                 : cache.find_or_make({relu ? kForwardRelu : kForward, x.rows(), x.outerStride(), 0, g.bf16_products},
                                                       [&] { return forward_plan(g, x.rows(), x.outerStride(), relu); });
   if (plan == nullptr) return Backend::conv_forward(x, g, w, b, act, y, cache.fallback());
   y.resize(x.rows(), g.out_size());
@@ -199,7 +232,7 @@ void OneDnnBackend::conv_backward(ConstMatrixRef x, const ConvGeometry& g, const
   ConvPlan* plan =
       x.rows() == 0 ? nullptr
                     : cache.find_or_make(
-                          {input_gradient ? kBackwardWithInput : kBackward, x.rows(), x.outerStride(), dz.outerStride(), 0},
+                          {input_gradient ? kBackwardWithInput : kBackward, x.rows(), x.outerStride(), dz.outerStride(), g.bf16_products},
                           [&] { return backward_plan(g, x.rows(), x.outerStride(), dz.outerStride(), input_gradient); });
   if (plan == nullptr) return Backend::conv_backward(x, g, w, dz, dw, db, dx, cache.fallback());
   dw.resize(g.patch_size(), g.filters);

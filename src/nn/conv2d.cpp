@@ -53,7 +53,8 @@ Conv2D::Conv2D(Conv2DOptions options) : options_(options) {
                .kernel = options_.kernel,
                .stride = options_.stride,
                .pad_top = leading_padding(in.height, output_.height, options_.kernel, options_.stride, options_.padding),
-               .pad_left = leading_padding(in.width, output_.width, options_.kernel, options_.stride, options_.padding)};
+               .pad_left = leading_padding(in.width, output_.width, options_.kernel, options_.stride, options_.padding),
+               .bf16_products = options_.bf16_products};
 }
 
 nlohmann::json Conv2D::config() const {
@@ -63,7 +64,8 @@ nlohmann::json Conv2D::config() const {
           {"kernel", options_.kernel},
           {"stride", options_.stride},
           {"padding", std::string(to_string(options_.padding))},
-          {"activation", std::string(aisle::to_string(options_.activation))}};
+          {"activation", std::string(aisle::to_string(options_.activation))},
+          {"precision", options_.bf16_products ? "bf16" : "f32"}};
 }
 
 Conv2D Conv2D::from_config(const nlohmann::json& config) {
@@ -74,6 +76,10 @@ Conv2D Conv2D::from_config(const nlohmann::json& config) {
   o.stride = config.value("stride", Index{1});
   o.padding = padding_from_string(config.value("padding", std::string("same")));
   o.activation = activation_from_string(config.value("activation", std::string("none")));
+  const auto precision = config.value("precision", std::string("f32"));
+  if (precision != "f32" && precision != "bf16")
+    throw Error("conv2d layer: unknown precision '" + precision + "' (f32 or bf16)");
+  o.bf16_products = precision == "bf16";
   return Conv2D(o);
 }
 

@@ -158,6 +158,8 @@ TEST_F(ClassifyCliTest, BadArgumentsExitTwo) {
   expect_usage_failure({"train", "--backend", "cuda", "--out", out}, "--backend must be native, onednn or eigen");
   expect_usage_failure({"train", "--arch", "resnet", "--out", out}, "--arch takes mlp or cnn, not 'resnet'");
   expect_usage_failure({"train", "--lr-schedule", "cosine", "--out", out}, "--lr-schedule takes constant or linear");
+  expect_usage_failure({"train", "--arch", "cnn", "--precision", "fp8", "--out", out}, "--precision takes f32 or bf16");
+  expect_usage_failure({"train", "--precision", "bf16", "--out", out}, "--precision goes with --arch cnn");
   expect_usage_failure({"train", "--json=yes", "--out", out}, "--json takes no value");
   expect_usage_failure({"train", "--seed", "1", "--seed", "2", "--out", out}, "--seed is given twice");
   expect_usage_failure({"eval"}, "--model is required");

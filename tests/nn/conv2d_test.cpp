@@ -176,6 +176,52 @@ TEST(Conv2D, EveryBackendAgreesWithEigenAtTheCnnShapes) {
   }
 }
 
+// bf16 products round inputs, weights and output gradients to 8 bits of
+// mantissa (a relative error of 2^-9 each) and sum in f32: the results stay
+// within 1% of the f32 reference, as a whole (a Frobenius-norm ratio; single
+// values that cancel to near zero move more). Backends without bf16 compute
+// in f32 and pass trivially.
+TEST(Conv2D, Bf16ProductsStayWithinAPercentOfF32OnEveryBackend) {
+  // No ReLU: outputs near 0 that the rounding moves across it would change
+  // which gradients pass, a difference of the activation, not the products.
+  Conv2DOptions options{.input = {14, 14, 32}, .filters = 64, .kernel = 3};
+  const Conv2D f32 = built(options, 9);
+  options.bf16_products = true;
+  Conv2D bf16 = built(options, 9);
+  ASSERT_EQ(bf16.weight(), f32.weight());
+  const Matrix x = test_support::random_matrix(4, options.input.size(), 61);
+  const Matrix dy = test_support::random_matrix(4, f32.output_shape().size(), 62);
+  LayerState reference;
+  std::vector<Matrix> reference_grads(2);
+  f32.forward(backend(BackendKind::eigen), x, reference);
+  reference.grad_output = dy;
+  f32.backward(backend(BackendKind::eigen), x, reference, reference_grads);
+  const auto relative = [](const Matrix& a, const Matrix& b) { return (a - b).norm() / b.norm(); };
+  for (const BackendKind kind : {BackendKind::onednn, BackendKind::native, BackendKind::eigen}) {
+    LayerState state;
+    std::vector<Matrix> grads(2);
+    bf16.forward(backend(kind), x, state);
+    state.grad_output = dy;
+    bf16.backward(backend(kind), x, state, grads);
+    EXPECT_LT(relative(state.output, reference.output), 1e-2) << to_string(kind);
+    EXPECT_LT(relative(state.grad_input, reference.grad_input), 1e-2) << to_string(kind);
+    EXPECT_LT(relative(grads[0], reference_grads[0]), 1e-2) << to_string(kind);
+    EXPECT_LT(relative(grads[1], reference_grads[1]), 1e-2) << to_string(kind);
+  }
+}
+
+TEST(Conv2D, PrecisionRoundTripsThroughTheConfig) {
+  const Conv2D conv({.input = {8, 8, 4}, .filters = 16, .bf16_products = true});
+  EXPECT_EQ(conv.config().at("precision"), "bf16");
+  const auto restored = Layer::from_config(conv.config());
+  EXPECT_TRUE(dynamic_cast<const Conv2D&>(*restored).options().bf16_products);
+  auto older = conv.config();
+  older.erase("precision");  // model files from before the option: f32
+  EXPECT_FALSE(dynamic_cast<const Conv2D&>(*Layer::from_config(older)).options().bf16_products);
+  older["precision"] = "fp8";
+  EXPECT_THROW(Layer::from_config(older), Error);
+}
+
 TEST(Conv2D, ConfigRoundTripsThroughTheRegistry) {
   const Conv2D conv({.input = {28, 28, 1}, .filters = 32, .kernel = 5, .stride = 2, .padding = Padding::valid,
                      .activation = Activation::relu});

@@ -29,6 +29,10 @@ struct ConvGeometry {
   Index out_height = 0, out_width = 0, filters = 0;
   Index kernel = 1, stride = 1;
   Index pad_top = 0, pad_left = 0;
+  // Multiply in bf16 (inputs, weights and output gradients rounded to
+  // bfloat16; sums, outputs and gradients in f32) where the backend can:
+  // oneDNN's primitives. The im2col backends compute in f32 regardless.
+  bool bf16_products = false;
 
   Index in_size() const { return in_height * in_width * in_channels; }
   Index out_pixels() const { return out_height * out_width; }
@@ -106,6 +110,10 @@ class Backend {
   // dx = y * (dy - rowsum(dy * y)).
   virtual void softmax_backward(ConstMatrixRef y, ConstMatrixRef dy, Matrix& dx, KernelSlot& slot) const = 0;
 };
+
+// Whether this CPU multiplies bfloat16 natively (AVX-512 BF16), where bf16
+// products run at twice the f32 rate.
+bool native_bf16();
 
 // The process-wide backend instances.
 const Backend& backend(BackendKind kind);

@@ -26,6 +26,10 @@ struct Conv2DOptions {
   Index stride = 1;
   Padding padding = Padding::same;
   Activation activation = Activation::none;  // none or relu
+  // Products in bfloat16 with f32 sums (ConvGeometry::bf16_products): twice
+  // the rate where the CPU has AVX-512 BF16, on the onednn backend; other
+  // backends compute in f32. Saved as "precision": "bf16".
+  bool bf16_products = false;
 };
 
 class Conv2D final : public Layer {
