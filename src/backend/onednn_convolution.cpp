@@ -6,7 +6,6 @@
 // implementation for fall back to im2col on oneDNN's matmul.
 
 #include <array>
-#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -67,18 +66,6 @@ Step make_step(const Pd& pd, std::unordered_map<int, memory> args) {
   return {Primitive(pd), std::move(args)};
 }
 
-// A reorder from `from` into a fresh buffer of `to`'s layout, or nothing
-// when the layouts agree.
-std::optional<Step> reorder_step(const memory& from, const memory::desc& to, memory& result) {
-  if (from.get_desc() == to) {
-    result = from;
-    return std::nullopt;
-  }
-  result = owned(to);
-  return make_step<dnnl::reorder>(onednn::reorder_pd(cpu_engine(), from.get_desc(), to),
-                   {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, result}});
-}
-
 // Everything one call shape needs, made once: the primitives in the order
 // they run and the user-facing memories whose handles each call sets.
 struct ConvPlan {
@@ -94,11 +81,13 @@ struct ConvPlan {
   }
 };
 
-// The user's memory as `want`: itself, or a reordered copy made by a step
-// added to the plan.
+// The user's memory as `want`: itself when the layouts agree, else a fresh
+// buffer that a reorder step, added to the plan, fills from it.
 memory staged(ConvPlan& plan, const memory& user, const memory::desc& want) {
-  memory result;
-  if (auto reorder = reorder_step(user, want, result)) plan.steps.push_back(std::move(*reorder));
+  if (user.get_desc() == want) return user;
+  memory result = owned(want);
+  plan.steps.push_back(make_step<dnnl::reorder>(onednn::reorder_pd(cpu_engine(), user.get_desc(), want),
+                                                {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, result}}));
   return result;
 }
 
@@ -123,9 +112,7 @@ ConvPlan forward_plan(const ConvGeometry& g, Index batch, Index x_stride, bool r
                {DNNL_ARG_BIAS, unbound(user.bias)},
                {DNNL_ARG_DST, unbound(user.dst)}};
   const memory src = staged(plan, plan.user.at(DNNL_ARG_SRC), pd.src_desc());
-  memory weights;
-  if (auto reorder = reorder_step(plan.user.at(DNNL_ARG_WEIGHTS), pd.weights_desc(), weights))
-    plan.steps.push_back(std::move(*reorder));
+  const memory weights = staged(plan, plan.user.at(DNNL_ARG_WEIGHTS), pd.weights_desc());
   plan.steps.push_back(make_step<dnnl::convolution_forward>(pd, {{DNNL_ARG_SRC, src},
                                       {DNNL_ARG_WEIGHTS, weights},
                                       {DNNL_ARG_BIAS, plan.user.at(DNNL_ARG_BIAS)},
@@ -149,9 +136,7 @@ ConvPlan backward_plan(const ConvGeometry& g, Index batch, Index x_stride, Index
     const auto data_pd = onednn::convolution_backward_data_pd(cpu_engine(), data_descs, hint);
     plan.user.emplace(DNNL_ARG_WEIGHTS, unbound(user_weights_desc(g)));
     plan.user.emplace(DNNL_ARG_DIFF_SRC, unbound(data_descs.src));
-    memory weights;
-    if (auto reorder = reorder_step(plan.user.at(DNNL_ARG_WEIGHTS), data_pd.weights_desc(), weights))
-      plan.steps.push_back(std::move(*reorder));
+    const memory weights = staged(plan, plan.user.at(DNNL_ARG_WEIGHTS), data_pd.weights_desc());
     plan.steps.push_back(make_step<dnnl::convolution_backward_data>(data_pd, {{DNNL_ARG_DIFF_DST, diff_dst},
                                              {DNNL_ARG_WEIGHTS, weights},
                                              {DNNL_ARG_DIFF_SRC, plan.user.at(DNNL_ARG_DIFF_SRC)}}));
