@@ -25,16 +25,11 @@ using aisle::detail::GemmProduct;
 using aisle::detail::packed_gemm;
 
 constexpr const char* kItems = "transformer.items";
-constexpr const char* kPositions = "transformer.positions";
 constexpr const char* kOutputBias = "transformer.output_bias";
-constexpr const char* kFinalNorm = "transformer.final_norm.";
+constexpr const char* kEncoder = "transformer.";  // before each of the encoder's parameter names
 constexpr const char* kFeatures = "transformer.features";
 // Histories encoded at once when scoring: bounds the scratch of a batch.
 constexpr Index kScoringChunk = 256;
-
-std::string block_tensor_name(std::size_t block, const std::string& parameter) {
-  return "transformer.block" + std::to_string(block) + "." + parameter;
-}
 
 // A batch of sequences laid out for the blocks: `length` rows each, the
 // newest item last (left-padded), and in training each row's target (the
@@ -116,11 +111,10 @@ struct TransformerModel::Network {
   SequenceLayout layout;
   const Matrix* item_table = nullptr;  // what the inputs and scores read
   Matrix composed_items;               // training's E + features, recomposed each step
-  Matrix input, input_mask;
-  std::vector<TransformerBlockState> blocks;
-  LayerState final_norm;
+  Matrix embedded;  // the items' rows of the table, scaled
+  TransformerEncoderState encoder;
   // Training scratch, kept between steps: no fresh pages each step.
-  Matrix dropped_input, hidden, grad_hidden, grad_input;
+  Matrix hidden, grad_hidden;
   // The logits over the catalogue, tens of MB whose row count changes each
   // step: grown, never shrunk (a fresh mapping each step cost a quarter of
   // the fit in page faults). A Matrix, not a vector: Eigen's alignment, so
@@ -128,8 +122,6 @@ struct TransformerModel::Network {
   Matrix logits;
   std::vector<Index> scored, targets;
   GemmBuffers logits_buffers, hidden_gradient_buffers, item_gradient_buffers;
-
-  const Matrix& block_input(std::size_t k) const { return k == 0 ? input : blocks[k - 1].output; }
 };
 
 TransformerModel::TransformerModel(TransformerOptions options) : options_(options) {
@@ -168,34 +160,28 @@ nlohmann::json TransformerModel::params() const {
 }
 
 void TransformerModel::build(Index item_count, Index feature_count, Rng& rng) {
-  items_.resize(item_count, options_.dim);
-  initialise_weights(items_, Init::glorot_uniform, rng);
-  positions_.resize(options_.max_length, options_.dim);
-  initialise_weights(positions_, Init::glorot_uniform, rng);
+  items_ = Embedding({.rows = item_count, .dim = options_.dim, .scale = std::sqrt(static_cast<float>(options_.dim))},
+                     rng);
   output_bias_ = Matrix::Zero(1, item_count);
-  blocks_.clear();
-  for (Index k = 0; k < options_.blocks; ++k) {
-    blocks_.emplace_back(TransformerBlockOptions{
-        .dim = options_.dim, .heads = options_.heads, .feed_forward = options_.dim, .dropout = options_.dropout});
-    blocks_.back().build(rng);
-  }
-  final_norm_ = LayerNorm();
-  final_norm_.build(options_.dim, rng);
+  encoder_ = TransformerEncoder({.max_length = options_.max_length,
+                                 .dim = options_.dim,
+                                 .blocks = options_.blocks,
+                                 .heads = options_.heads,
+                                 .dropout = options_.dropout});
+  encoder_.build(rng);
   features_.resize(feature_count, options_.dim);
   if (feature_count > 0) initialise_weights(features_, Init::glorot_uniform, rng);
 }
 
 void TransformerModel::compose_item_table(Matrix& table) const {
-  table = items_;
+  table = items_.table();
   for_each_feature_share(item_features_,
                          [&](Index item, Index feature, float weight) { table.row(item) += weight * features_.row(feature); });
 }
 
 std::vector<Matrix*> TransformerModel::parameters() {
-  std::vector<Matrix*> out{&items_, &positions_, &output_bias_};
-  for (auto& block : blocks_)
-    for (Matrix* p : block.parameters()) out.push_back(p);
-  for (Matrix& p : final_norm_.parameters()) out.push_back(&p);
+  std::vector<Matrix*> out{&items_.table(), &output_bias_};
+  for (Matrix* p : encoder_.parameters()) out.push_back(p);
   if (uses_features()) out.push_back(&features_);
   return out;
 }
@@ -212,35 +198,17 @@ void TransformerModel::fit(const Histories& rows, Index item_count, const FitCon
 }
 
 void TransformerModel::forward(Network& net, Rng* rng) const {
-  const SequenceLayout& layout = net.layout;
-  const Index d = options_.dim, rows = layout.rows();
-  const float scale = std::sqrt(static_cast<float>(d));
-  const Index first_position = options_.max_length - layout.length;  // the newest item sits at the last position
-  net.input.setZero(rows, d);
-  for (Index r = 0; r < rows; ++r) {
-    const Index item = layout.items[static_cast<std::size_t>(r)];
-    if (item >= 0) net.input.row(r) = net.item_table->row(item) * scale + positions_.row(first_position + r % layout.length);
-  }
-  if (rng != nullptr && options_.dropout > 0) {
-    Dropout(options_.dropout).forward_training(net.input, *rng, net.input_mask, net.dropped_input);
-    net.input.swap(net.dropped_input);
-  } else {
-    net.input_mask.resize(0, 0);
-  }
-  net.blocks.resize(blocks_.size());
-  const Backend& kernels = backend(default_backend());
-  for (std::size_t k = 0; k < blocks_.size(); ++k)
-    blocks_[k].forward(kernels, net.block_input(k), layout.batch(), net.blocks[k], rng);
-  final_norm_.forward(kernels, net.blocks.back().output, net.final_norm);
+  Embedding::lookup(*net.item_table, items_.scale(), net.layout.items, net.embedded);
+  encoder_.forward(backend(default_backend()), net.embedded, net.layout.batch(), net.encoder, rng);
 }
 
-// Grads follow parameters(): E, P, b, the blocks', the final norm's.
+// Grads follow parameters(): E, b, the encoder's, F's.
 float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std::vector<Matrix>& grads) {
   if (uses_features()) {
     compose_item_table(net.composed_items);
     net.item_table = &net.composed_items;
   } else {
-    net.item_table = &items_;
+    net.item_table = &items_.table();
   }
   const Matrix& table = *net.item_table;
   forward(net, &rng);
@@ -259,7 +227,7 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
   const auto count = static_cast<Index>(scored.size());
   Matrix& hidden = net.hidden;
   hidden.resize(count, d);
-  for (Index i = 0; i < count; ++i) hidden.row(i) = net.final_norm.output.row(scored[static_cast<std::size_t>(i)]);
+  for (Index i = 0; i < count; ++i) hidden.row(i) = net.encoder.output().row(scored[static_cast<std::size_t>(i)]);
   if (net.logits.size() < count * items) net.logits.resize(count, items);
   Eigen::Map<Matrix> logits(net.logits.data(), count, items);
   packed_gemm(GemmOperand::of(hidden), GemmOperand::of(table).transposed(), {logits.data(), items},
@@ -277,35 +245,13 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
       GemmProduct{GemmOperand::of(logits).transposed(), GemmOperand::of(hidden), {grad_items.data(), d}, {},
                   &net.item_gradient_buffers}};
   packed_gemm(products);
-  grads[2] = logits.colwise().sum();
-  // Back through the final norm and the blocks.
-  const Backend& kernels = backend(default_backend());
-  net.final_norm.grad_output.setZero(rows, d);
-  for (Index i = 0; i < count; ++i) net.final_norm.grad_output.row(scored[static_cast<std::size_t>(i)]) = grad_hidden.row(i);
-  std::size_t next = 3;
-  std::vector<std::size_t> block_first(blocks_.size());
-  for (std::size_t k = 0; k < blocks_.size(); ++k, next += blocks_[k - 1].parameter_count()) block_first[k] = next;
-  final_norm_.backward(kernels, net.blocks.back().output, net.final_norm, std::span(grads).subspan(next, 2));
-  const Matrix* grad_above = &net.final_norm.grad_input;
-  for (std::size_t k = blocks_.size(); k-- > 0;) {
-    net.blocks[k].grad_output = *grad_above;
-    blocks_[k].backward(kernels, net.block_input(k), layout.batch(), net.blocks[k],
-                        std::span(grads).subspan(block_first[k], blocks_[k].parameter_count()));
-    grad_above = &net.blocks[k].grad_input;
-  }
-  // Into the embeddings: x = E[item] sqrt(d) + P[position], through the input dropout.
-  Matrix& grad_input = net.grad_input;
-  grad_input = *grad_above;
-  if (net.input_mask.size() != 0) Dropout::backward(net.input_mask, grad_input, grad_input);
-  const float scale = std::sqrt(static_cast<float>(d));
-  const Index first_position = options_.max_length - layout.length;
-  grads[1].setZero(options_.max_length, d);
-  for (Index r = 0; r < rows; ++r) {
-    const Index item = layout.items[static_cast<std::size_t>(r)];
-    if (item < 0) continue;
-    grad_items.row(item) += grad_input.row(r) * scale;
-    grads[1].row(first_position + r % layout.length) += grad_input.row(r);
-  }
+  grads[1] = logits.colwise().sum();
+  // Back through the encoder, into the input side of the table.
+  net.encoder.grad_output.setZero(rows, d);
+  for (Index i = 0; i < count; ++i) net.encoder.grad_output.row(scored[static_cast<std::size_t>(i)]) = grad_hidden.row(i);
+  encoder_.backward(backend(default_backend()), layout.batch(), net.encoder,
+                    std::span(grads).subspan(2, encoder_.parameter_count()));
+  Embedding::accumulate_gradient(items_.scale(), layout.items, net.encoder.grad_input, grad_items);
   // The table's gradient is E's, and, spread over each item's features, F's.
   if (uses_features()) {
     Matrix& grad_features = grads.back();
@@ -429,7 +375,7 @@ void TransformerModel::encode_last(const Histories& histories, Matrix& last) con
     net.item_table = &item_table();
     forward(net, nullptr);
     for (Index h = begin; h < end; ++h)
-      last.row(h) = net.final_norm.output.row((h - begin + 1) * net.layout.length - 1);
+      last.row(h) = net.encoder.output().row((h - begin + 1) * net.layout.length - 1);
   }
 }
 
@@ -463,17 +409,11 @@ void TransformerModel::query_vectors(const Histories& histories, Matrix& queries
 void TransformerModel::save(io::ModelFile& file) const {
   require_fitted("save");
   file.header["model"] = {{"kind", kind()}, {"params", params()}};
-  file.tensors.push_back({kItems, items_});
-  file.tensors.push_back({kPositions, positions_});
+  file.tensors.push_back({kItems, items_.table()});
   file.tensors.push_back({kOutputBias, output_bias_});
-  for (std::size_t k = 0; k < blocks_.size(); ++k) {
-    const auto names = blocks_[k].parameter_names();
-    const auto params = blocks_[k].parameters();
-    for (std::size_t p = 0; p < params.size(); ++p) file.tensors.push_back({block_tensor_name(k, names[p]), *params[p]});
-  }
-  const auto norm_names = final_norm_.parameter_names();
-  for (std::size_t p = 0; p < norm_names.size(); ++p)
-    file.tensors.push_back({kFinalNorm + norm_names[p], final_norm_.parameters()[p]});
+  const auto names = encoder_.parameter_names();
+  const auto params = encoder_.parameters();
+  for (std::size_t p = 0; p < params.size(); ++p) file.tensors.push_back({kEncoder + names[p], *params[p]});
   if (uses_features()) {
     file.tensors.push_back({kFeatures, features_});
     file.header["transformer_item_features"] = {{"offsets", item_features_.offsets()}, {"items", item_features_.items()}};
@@ -492,7 +432,8 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
   const auto& item_table = file.tensor(kItems);
   const Index items = item_table.rows();
   io::expect_shape({kItems, item_table}, std::max<Index>(items, 1), options_.dim, path);
-  io::expect_shape({kPositions, file.tensor(kPositions)}, options_.max_length, options_.dim, path);
+  const std::string positions = std::string(kEncoder) + "positions";
+  io::expect_shape({positions, file.tensor(positions)}, options_.max_length, options_.dim, path);
   const auto needed = static_cast<std::size_t>(options_.blocks) * TransformerBlock::kParameterCount;
   if (needed > file.tensors.size())
     throw Error(path.string() + ": the header names " + std::to_string(options_.blocks) + " blocks, the file holds " +
@@ -517,16 +458,11 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
     io::expect_shape({name, value}, into.rows(), into.cols(), path);
     into = value;
   };
-  take(kItems, items_);
-  take(kPositions, positions_);
+  take(kItems, items_.table());
   take(kOutputBias, output_bias_);
-  for (std::size_t k = 0; k < blocks_.size(); ++k) {
-    const auto names = blocks_[k].parameter_names();
-    const auto params = blocks_[k].parameters();
-    for (std::size_t i = 0; i < params.size(); ++i) take(block_tensor_name(k, names[i]), *params[i]);
-  }
-  const auto norm_names = final_norm_.parameter_names();
-  for (std::size_t i = 0; i < norm_names.size(); ++i) take(kFinalNorm + norm_names[i], final_norm_.parameters()[i]);
+  const auto names = encoder_.parameter_names();
+  const auto params = encoder_.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) take(kEncoder + names[i], *params[i]);
   if (uses_features()) {
     take(kFeatures, features_);
     compose_item_table(item_table_);

@@ -7,8 +7,8 @@
 
 #include "aisle/core/option_schema.hpp"
 #include "aisle/nn/adam.hpp"
-#include "aisle/nn/layer_norm.hpp"
-#include "aisle/nn/transformer_block.hpp"
+#include "aisle/nn/embedding.hpp"
+#include "aisle/nn/transformer_encoder.hpp"
 #include "aisle/rec/epoch_tuning.hpp"
 #include "aisle/rec/model.hpp"
 
@@ -42,9 +42,11 @@ struct TransformerOptions {
 };
 
 // A self-attentive sequence model (SASRec's architecture, trained with a
-// softmax over the whole catalogue):
-//   x_t = E[item_t] sqrt(dim) + P[t]          the last max_length items, left-padded
-//   h   = LayerNorm(Block_N(... Block_1(x)))  pre-norm causal Transformer blocks
+// softmax over the whole catalogue), on the nn core's Embedding and
+// TransformerEncoder:
+//   x_t = E[item_t] sqrt(dim)                 the last max_length items, left-padded
+//   h   = LayerNorm(Block_N(... Block_1(x + P)))  the encoder: learned positions,
+//                                             pre-norm causal Transformer blocks
 //   score(i) = h_last . E[i] + b_i            tied with the input embeddings
 // trained with cross-entropy at every position of every fitted row (the
 // next item is the target), Adam and dropout. No per-user parameters: any
@@ -84,22 +86,21 @@ class TransformerModel final : public Model {
                                                                    std::vector<Index>& trainable, Rng& rng) const;
   // The final hidden state of each history's newest position: [histories x dim].
   void encode_last(const Histories& histories, Matrix& last) const;
+  // E, b, the encoder's (TransformerEncoder::parameters()), F with features.
   std::vector<Matrix*> parameters();
   bool uses_features() const { return features_.rows() > 0; }
   // E, plus each item's mean feature embedding when the model has features.
   void compose_item_table(Matrix& table) const;
   // What inputs and scores read: E, or E composed with the features.
-  const Matrix& item_table() const { return uses_features() ? item_table_ : items_; }
+  const Matrix& item_table() const { return uses_features() ? item_table_ : items_.table(); }
 
   TransformerOptions options_;
-  Matrix items_;      // E [items x dim]
-  Matrix positions_;  // P [max_length x dim]
+  Embedding items_;     // E [items x dim], scale sqrt(dim)
   Matrix output_bias_;  // b [1 x items]
+  TransformerEncoder encoder_{{.max_length = 1, .dim = 1, .blocks = 1}};  // positions, blocks, final norm
   Histories item_features_;  // each item's feature indices (none: no features)
   Matrix features_;          // F [features x dim]
   Matrix item_table_;        // E + the mean of F over each item's features, when features_ has rows
-  std::vector<TransformerBlock> blocks_;
-  LayerNorm final_norm_;
   std::vector<float> losses_;
   EpochTuning epochs_;  // the epoch count, and the validation curve that chose it
 };
