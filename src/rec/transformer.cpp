@@ -14,6 +14,8 @@
 #include "aisle/nn/dense.hpp"
 #include "aisle/rec/evaluation.hpp"
 #include "backend/packed_gemm.hpp"
+#include "rec/next_item_loss.hpp"
+#include "rec/sequence_layout.hpp"
 #include "core/parallel_for.hpp"
 
 namespace aisle::rec {
@@ -23,6 +25,10 @@ using aisle::detail::GemmBuffers;
 using aisle::detail::GemmOperand;
 using aisle::detail::GemmProduct;
 using aisle::detail::packed_gemm;
+using detail::exclude_earlier_items;
+using detail::lay_out;
+using detail::SequenceLayout;
+using detail::softmax_cross_entropy_in_place;
 
 constexpr const char* kItems = "transformer.items";
 constexpr const char* kOutputBias = "transformer.output_bias";
@@ -30,67 +36,6 @@ constexpr const char* kEncoder = "transformer.";  // before each of the encoder'
 constexpr const char* kFeatures = "transformer.features";
 // Histories encoded at once when scoring: bounds the scratch of a batch.
 constexpr Index kScoringChunk = 256;
-
-// A batch of sequences laid out for the blocks: `length` rows each, the
-// newest item last (left-padded), and in training each row's target (the
-// item after it; -1 for none).
-struct SequenceLayout {
-  Index length = 0;
-  std::vector<std::uint8_t> valid;
-  std::vector<Index> items;    // each row's item, -1 for padding
-  std::vector<Index> targets;  // each row's next item, -1 for none
-
-  Index rows() const { return static_cast<Index>(items.size()); }
-  SequenceBatch batch() const { return {length, valid}; }
-};
-
-// The last `max_length` items of each sequence as inputs; with targets, each
-// input's next item (a row of n items gives n - 1 inputs).
-SequenceLayout lay_out(const std::vector<std::span<const Index>>& sequences, Index max_length, bool with_targets) {
-  SequenceLayout layout;
-  const Index shift = with_targets ? 1 : 0;
-  for (const auto& s : sequences)
-    layout.length = std::max(layout.length, std::min(static_cast<Index>(s.size()) - shift, max_length));
-  layout.length = std::max<Index>(layout.length, 1);
-  const auto rows = static_cast<std::size_t>(layout.length) * sequences.size();
-  layout.valid.assign(rows, 0);
-  layout.items.assign(rows, -1);
-  layout.targets.assign(rows, -1);
-  for (std::size_t b = 0; b < sequences.size(); ++b) {
-    const auto& s = sequences[b];
-    const Index n = static_cast<Index>(s.size());
-    const Index inputs = std::max<Index>(0, std::min(n - shift, max_length));
-    const Index first_input = n - shift - inputs;
-    for (Index i = 0; i < inputs; ++i) {
-      const auto row = static_cast<std::size_t>(static_cast<Index>(b) * layout.length + layout.length - inputs + i);
-      layout.valid[row] = 1;
-      layout.items[row] = s[static_cast<std::size_t>(first_input + i)];
-      if (with_targets) layout.targets[row] = s[static_cast<std::size_t>(first_input + i + 1)];
-    }
-  }
-  return layout;
-}
-
-// Mean cross-entropy of the rows of logits against their target items, and
-// its gradient in place of the logits: softmax - one-hot, over the rows.
-float softmax_cross_entropy_in_place(Eigen::Map<Matrix> logits, std::span<const Index> targets) {
-  const Index rows = logits.rows();
-  std::vector<double> losses(static_cast<std::size_t>(rows));
-  const float scale = 1.0f / static_cast<float>(rows);
-  aisle::detail::parallel_for(rows, {.chunk = 8, .parallel = logits.size() >= (1 << 15)}, [&](Index r) {
-    auto row = logits.row(r).array();
-    const float top = row.maxCoeff();
-    const float target_logit = row(targets[static_cast<std::size_t>(r)]);
-    row = (row - top).exp();
-    const float total = row.sum();
-    losses[static_cast<std::size_t>(r)] = std::log(static_cast<double>(total)) + top - target_logit;
-    row *= scale / total;
-    row(targets[static_cast<std::size_t>(r)]) -= scale;
-  });
-  double sum = 0;
-  for (const double l : losses) sum += l;
-  return static_cast<float>(sum / static_cast<double>(std::max<Index>(rows, 1)));
-}
 
 // Calls visit(item, feature, weight) for each feature of each item, weight
 // 1 / the item's feature count: the mean that composes an item's vector,
@@ -148,7 +93,9 @@ const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
           .add("seed", &O::seed, "seed of the initial weights, batches and dropout")
           .add("validate", &O::validate, "choose the epoch count on a validation split, then refit")
           .add("ignore_features", &O::ignore_features, "read no item features, even where the data has them")
-          .add("decay", &O::decay, "let the learning rate fall linearly over the epochs");
+          .add("decay", &O::decay, "let the learning rate fall linearly over the epochs")
+          .add("exclude_history", &O::exclude_history,
+               "leave the items before each position out of its softmax, as the ranking leaves them out");
   return schema;
 }
 
@@ -232,6 +179,7 @@ float TransformerModel::train_step(Network& net, Rng& rng, Adam& optimizer, std:
   Eigen::Map<Matrix> logits(net.logits.data(), count, items);
   packed_gemm(GemmOperand::of(hidden), GemmOperand::of(table).transposed(), {logits.data(), items},
               {.bias = output_bias_.data()}, net.logits_buffers);
+  if (options_.exclude_history) exclude_earlier_items(layout, scored, targets, logits);
   const float loss = softmax_cross_entropy_in_place(logits, targets);
   if (!std::isfinite(loss)) return loss;
   // dH = G E, dE (output side) = G^T H, db = the column sums of G.

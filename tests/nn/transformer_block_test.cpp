@@ -54,11 +54,7 @@ void expect_block_gradients(const Backend& be, float dropout) {
   block.backward(be, x, kBatch, state, grads);
   test_support::expect_gradient_matches(state.grad_input, test_support::numeric_gradient(x, objective, 1e-2f), 5e-3,
                                         "dx");
-  const auto names = block.parameter_names();
-  const auto params = block.parameters();
-  for (std::size_t p = 0; p < params.size(); ++p)
-    test_support::expect_gradient_matches(grads[p], test_support::numeric_gradient(*params[p], objective, 1e-2f), 5e-3,
-                                          names[p].c_str());
+  test_support::expect_parameter_gradients(block.parameters(), block.parameter_names(), grads, objective, 1e-2f, 5e-3);
 }
 
 class TransformerBlockTest : public ::testing::TestWithParam<BackendKind> {};

@@ -55,12 +55,7 @@ void expect_encoder_gradients(const Backend& be, float dropout) {
   encoder.backward(be, kBatch, state, grads);
   test_support::expect_gradient_matches(state.grad_input, test_support::numeric_gradient(x, objective, 1e-2f), 5e-3,
                                         "dx");
-  const auto names = encoder.parameter_names();
-  const auto params = encoder.parameters();
-  ASSERT_EQ(names.size(), params.size());
-  for (std::size_t p = 0; p < params.size(); ++p)
-    test_support::expect_gradient_matches(grads[p], test_support::numeric_gradient(*params[p], objective, 1e-2f), 5e-3,
-                                          names[p].c_str());
+  test_support::expect_parameter_gradients(encoder.parameters(), encoder.parameter_names(), grads, objective, 1e-2f, 5e-3);
 }
 
 class TransformerEncoderTest : public ::testing::TestWithParam<BackendKind> {};

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <functional>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "aisle/backend/backend.hpp"
 #include "aisle/core/random.hpp"
@@ -104,6 +106,17 @@ inline void expect_gradient_matches(const Matrix& analytic, const Matrix& numeri
   EXPECT_LT(relative_error(analytic, numeric), tolerance) << what << "\nanalytic:\n"
                                                           << analytic << "\nnumeric:\n"
                                                           << numeric;
+}
+
+// Each parameter's analytic gradient (grads, in the order of params) against
+// central differences of objective, reported by its name.
+inline void expect_parameter_gradients(const std::vector<Matrix*>& params, const std::vector<std::string>& names,
+                                       const std::vector<Matrix>& grads, const std::function<double()>& objective,
+                                       float eps, double tolerance) {
+  ASSERT_EQ(params.size(), names.size());
+  ASSERT_EQ(params.size(), grads.size());
+  for (std::size_t p = 0; p < params.size(); ++p)
+    expect_gradient_matches(grads[p], numeric_gradient(*params[p], objective, eps), tolerance, names[p].c_str());
 }
 
 // Element-wise relative agreement: |a - b| <= tol * max(|a|, |b|, floor).

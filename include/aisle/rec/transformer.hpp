@@ -39,6 +39,12 @@ struct TransformerOptions {
   // The learning rate falls linearly over the epochs, from learning_rate to
   // learning_rate / epochs in the last; false: constant.
   bool decay = false;
+  // Each position's softmax leaves out the items at or before it in its
+  // sequence (but never its target): recommendations leave a shopper's own
+  // items out (Filter::exclude_history), so training need not push them
+  // down either. The scores of a history's own items then mean nothing:
+  // a store that offers them again (repeat purchases) trains with false.
+  bool exclude_history = true;
 };
 
 // A self-attentive sequence model (SASRec's architecture, trained with a
