@@ -127,6 +127,19 @@ def lay_out(sequences, max_length, with_targets):
     return items, items >= 0, targets
 
 
+def exclude_earlier_items(logits, item_ids, targets, scored):
+    """aisle's TransformerOptions::exclude_history: each scored position's
+    softmax leaves out the items at or before it in its sequence, except its
+    target. In place on the scores (addmm's backward does not read them)."""
+    length = item_ids.shape[1]
+    earlier = torch.tril(torch.ones(length, length, dtype=torch.bool))  # [t, j]: j <= t
+    pairs = (earlier.unsqueeze(0) & (item_ids.unsqueeze(1) >= 0)
+             & (item_ids.unsqueeze(1) != targets.unsqueeze(2)) & scored.unsqueeze(2))
+    row_of = torch.cumsum(scored.flatten(), 0).view(scored.shape) - 1  # each position's row among the scored
+    b, t, j = pairs.nonzero(as_tuple=True)
+    logits.index_put_((row_of[b, t], item_ids[b, j]), torch.tensor(float("-inf")))
+
+
 def epoch_batches(histories, trainable, batch_size, max_length, rng):
     rng.shuffle(trainable)
     window = batch_size * 32
@@ -149,7 +162,9 @@ def train_one_epoch(histories, items, args, seed):
         item_ids, valid, targets = lay_out([histories[r] for r in batch], args.max_length, True)
         hidden = model.hidden(item_ids, valid)
         scored = targets >= 0
-        loss = F.cross_entropy(model.scores(hidden[scored]), targets[scored])
+        logits = model.scores(hidden[scored])
+        exclude_earlier_items(logits, item_ids, targets, scored)
+        loss = F.cross_entropy(logits, targets[scored])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

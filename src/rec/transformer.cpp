@@ -36,6 +36,8 @@ constexpr const char* kEncoder = "transformer.";  // before each of the encoder'
 constexpr const char* kFeatures = "transformer.features";
 // Histories encoded at once when scoring: bounds the scratch of a batch.
 constexpr Index kScoringChunk = 256;
+// Fewer histories than this are scored by dot products, not a matrix product.
+constexpr Index kFewHistories = 4;
 
 // Calls visit(item, feature, weight) for each feature of each item, weight
 // 1 / the item's feature count: the mean that composes an item's vector,
@@ -332,8 +334,17 @@ void TransformerModel::score_batch(const Histories& histories, Matrix& scores) c
   Matrix last;
   encode_last(histories, last);
   scores.resize(histories.size(), items_.rows());
+  const Matrix& table = item_table();
+  if (histories.size() < kFewHistories) {
+    // One dot product an item row, the rows split over the team: the table
+    // streams past once, where a packed product would first copy it.
+    aisle::detail::parallel_for(table.rows(), {.chunk = 512, .parallel = table.size() >= (Index{1} << 16)}, [&](Index i) {
+      for (Index h = 0; h < last.rows(); ++h) scores(h, i) = table.row(i).dot(last.row(h)) + output_bias_(0, i);
+    });
+    return;
+  }
   GemmBuffers buffers;
-  packed_gemm(GemmOperand::of(last), GemmOperand::of(item_table()).transposed(), {scores.data(), items_.rows()},
+  packed_gemm(GemmOperand::of(last), GemmOperand::of(table).transposed(), {scores.data(), items_.rows()},
               {.bias = output_bias_.data()}, buffers);
 }
 

@@ -104,6 +104,20 @@ TEST(RecTransformer, ScoresAreInnerProductsOfItsVectors) {
   EXPECT_TRUE(products.isApprox(scores, 1e-5f));
 }
 
+// A few histories are scored by dot products, a batch by a matrix product:
+// the same scores, to rounding.
+TEST(RecTransformer, ScoringOneHistoryAgreesWithABatch) {
+  const auto& model = trained_walker();
+  Histories batch;
+  for (Index h = 0; h < 6; ++h) batch.add(std::vector<Index>{h, h + 1, h + 2});
+  Matrix batch_scores;
+  model.score_batch(batch, batch_scores);
+  for (Index h = 0; h < 6; ++h) {
+    const RowVector one = model.score(batch[h]);
+    EXPECT_TRUE(one.isApprox(batch_scores.row(h), 1e-5f)) << h;
+  }
+}
+
 TEST(RecTransformer, SameSeedSameModelAndTheFileRoundTripsBitForBit) {
   const Interactions data = test_support::synthetic_store(120, 30, 3);
   auto a = Recommender::fit(data, std::make_unique<TransformerModel>(tiny_options(3)));
