@@ -5,6 +5,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/rec/topk.hpp"
 #include "core/parallel_for.hpp"
+#include "rec/few_query_scores.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -73,15 +74,12 @@ void offer(std::span<const float> scores, Index first, Index query, const Search
   }
 }
 
-// scores = queries x items^T. A few queries go item by item, one dot product
-// a row: that streams the block at the memory's speed, where a general
-// product's packing costs more than the arithmetic it saves.
+// scores = queries x items^T: a few queries item row by item row (see
+// few_query_scores.hpp), more as one matrix product.
 template <class Queries, class Items, class Scores>
 void score_block(const Queries& queries, const Items& items, Scores& scores) {
-  constexpr Index kFewQueries = 4;
-  if (queries.rows() < kFewQueries) {
-    for (Index q = 0; q < queries.rows(); ++q)
-      for (Index i = 0; i < items.rows(); ++i) scores(q, i) = items.row(i).dot(queries.row(q));
+  if (queries.rows() < detail::kFewQueries) {
+    detail::score_by_item_rows(queries, items, scores);
   } else {
     scores.noalias() = queries * items.transpose();
   }
@@ -110,11 +108,11 @@ std::vector<std::vector<ScoredIndex>> exact_top_k(ConstMatrixRef items, ConstMat
   // Each thread scans its share of the items into heaps of its own.
   std::vector<std::vector<TopKHeap>> heaps;
   const bool parallel = items.rows() * items.cols() >= (Index{1} << 16);
-  detail::parallel_team(parallel, [&] {
+  aisle::detail::parallel_team(parallel, [&] {
 #pragma omp single
     heaps.assign(static_cast<std::size_t>(omp_get_num_threads()), std::vector<TopKHeap>(static_cast<std::size_t>(query_count), TopKHeap(k)));
     auto& mine = heaps[static_cast<std::size_t>(omp_get_thread_num())];
-    const auto share = detail::this_threads_share(items.rows());
+    const auto share = aisle::detail::this_threads_share(items.rows());
     Matrix tile(std::min(kQueryBlock, query_count), kItemBlock);
     for (Index first = share.begin; first < share.end; first += kItemBlock) {
       const auto block = std::min(kItemBlock, share.end - first);
