@@ -14,6 +14,7 @@
 #include "aisle/nn/dense.hpp"
 #include "aisle/rec/evaluation.hpp"
 #include "backend/packed_gemm.hpp"
+#include "rec/few_query_scores.hpp"
 #include "rec/next_item_loss.hpp"
 #include "rec/sequence_layout.hpp"
 #include "core/parallel_for.hpp"
@@ -36,8 +37,6 @@ constexpr const char* kEncoder = "transformer.";  // before each of the encoder'
 constexpr const char* kFeatures = "transformer.features";
 // Histories encoded at once when scoring: bounds the scratch of a batch.
 constexpr Index kScoringChunk = 256;
-// Fewer histories than this are scored by dot products, not a matrix product.
-constexpr Index kFewHistories = 4;
 
 // Calls visit(item, feature, weight) for each feature of each item, weight
 // 1 / the item's feature count: the mean that composes an item's vector,
@@ -71,12 +70,24 @@ struct TransformerModel::Network {
   GemmBuffers logits_buffers, hidden_gradient_buffers, item_gradient_buffers;
 };
 
-TransformerModel::TransformerModel(TransformerOptions options) : options_(options) {
-  if (options_.max_length <= 0 || options_.dim <= 0 || options_.blocks <= 0 || options_.heads <= 0 ||
-      options_.dim % options_.heads != 0 || !(options_.dropout >= 0 && options_.dropout < 1) || options_.epochs < 0 ||
-      !(options_.learning_rate > 0) || !(options_.weight_decay >= 0) || options_.batch_size <= 0)
+TransformerModel::TransformerModel(TransformerOptions options)
+    : options_(validated(options)), encoder_(encoder_options(options_)) {}
+
+TransformerOptions TransformerModel::validated(const TransformerOptions& options) {
+  if (options.max_length <= 0 || options.dim <= 0 || options.blocks <= 0 || options.heads <= 0 ||
+      options.dim % options.heads != 0 || !(options.dropout >= 0 && options.dropout < 1) || options.epochs < 0 ||
+      !(options.learning_rate > 0) || !(options.weight_decay >= 0) || options.batch_size <= 0)
     throw Error("transformer: need max_length, dim, blocks, heads, batch_size > 0, dim a multiple of heads, "
                 "0 <= dropout < 1, epochs >= 0, learning_rate > 0, weight_decay >= 0");
+  return options;
+}
+
+TransformerEncoderOptions TransformerModel::encoder_options(const TransformerOptions& options) {
+  return {.max_length = options.max_length,
+          .dim = options.dim,
+          .blocks = options.blocks,
+          .heads = options.heads,
+          .dropout = options.dropout};
 }
 
 const OptionSchema<TransformerOptions>& TransformerModel::option_schema() {
@@ -112,11 +123,7 @@ void TransformerModel::build(Index item_count, Index feature_count, Rng& rng) {
   items_ = Embedding({.rows = item_count, .dim = options_.dim, .scale = std::sqrt(static_cast<float>(options_.dim))},
                      rng);
   output_bias_ = Matrix::Zero(1, item_count);
-  encoder_ = TransformerEncoder({.max_length = options_.max_length,
-                                 .dim = options_.dim,
-                                 .blocks = options_.blocks,
-                                 .heads = options_.heads,
-                                 .dropout = options_.dropout});
+  encoder_ = TransformerEncoder(encoder_options(options_));
   encoder_.build(rng);
   features_.resize(feature_count, options_.dim);
   if (feature_count > 0) initialise_weights(features_, Init::glorot_uniform, rng);
@@ -335,11 +342,13 @@ void TransformerModel::score_batch(const Histories& histories, Matrix& scores) c
   encode_last(histories, last);
   scores.resize(histories.size(), items_.rows());
   const Matrix& table = item_table();
-  if (histories.size() < kFewHistories) {
-    // One dot product an item row, the rows split over the team: the table
-    // streams past once, where a packed product would first copy it.
-    aisle::detail::parallel_for(table.rows(), {.chunk = 512, .parallel = table.size() >= (Index{1} << 16)}, [&](Index i) {
-      for (Index h = 0; h < last.rows(); ++h) scores(h, i) = table.row(i).dot(last.row(h)) + output_bias_(0, i);
+  if (histories.size() < detail::kFewQueries) {
+    // Each thread scores its share of the item rows.
+    aisle::detail::parallel_team(table.size() >= (Index{1} << 16), [&] {
+      const auto share = aisle::detail::this_threads_share(table.rows());
+      const auto rows = share.end - share.begin;
+      detail::score_by_item_rows(last, table.middleRows(share.begin, rows), scores.middleCols(share.begin, rows),
+                                 output_bias_.data() + share.begin);
     });
     return;
   }
@@ -381,11 +390,10 @@ void TransformerModel::save(io::ModelFile& file) const {
 
 void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& path) {
   const auto& p = file.header.at("model").at("params");
-  options_ = option_schema().read_saved(p, TransformerOptions{});
+  options_ = validated(option_schema().read_saved(p, TransformerOptions{}));
   epochs_.read(p, options_.epochs);
   losses_.clear();
   if (p.contains("final_loss")) losses_.push_back(p.at("final_loss").get<float>());
-  [[maybe_unused]] const TransformerModel validated(options_);  // the constructor's checks and messages
   // The sizes the header claims, checked against the tensors the file holds
   // before anything is allocated from them.
   const auto& item_table = file.tensor(kItems);
@@ -393,7 +401,7 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
   io::expect_shape({kItems, item_table}, std::max<Index>(items, 1), options_.dim, path);
   const std::string positions = std::string(kEncoder) + "positions";
   io::expect_shape({positions, file.tensor(positions)}, options_.max_length, options_.dim, path);
-  const auto needed = static_cast<std::size_t>(options_.blocks) * TransformerBlock::kParameterCount;
+  const auto needed = TransformerEncoder::parameter_count(encoder_options(options_));
   if (needed > file.tensors.size())
     throw Error(path.string() + ": the header names " + std::to_string(options_.blocks) + " blocks, the file holds " +
                 std::to_string(file.tensors.size()) + " tensors");

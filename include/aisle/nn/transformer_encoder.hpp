@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -65,7 +66,12 @@ class TransformerEncoder {
   std::vector<const Matrix*> parameters() const;
   // "positions", "block<k>.<the block's name>", "final_norm.gamma", ...
   std::vector<std::string> parameter_names() const;
-  std::size_t parameter_count() const { return 3 + blocks_.size() * TransformerBlock::kParameterCount; }
+  std::size_t parameter_count() const { return parameter_count(options_); }
+  // What an encoder of these options holds, known before one is made (a
+  // file's header is checked against its tensors without building blocks).
+  static std::size_t parameter_count(const TransformerEncoderOptions& options) {
+    return 3 + static_cast<std::size_t>(std::max<Index>(options.blocks, 0)) * TransformerBlock::kParameterCount;
+  }
   nlohmann::json config() const;
   static TransformerEncoder from_config(const nlohmann::json& config);
 

@@ -81,6 +81,9 @@ class TransformerModel final : public Model {
 
  private:
   struct Network;  // a batch's layout and the states of its forward and backward pass
+  // options, or an aisle::Error saying which ranges they break.
+  static TransformerOptions validated(const TransformerOptions& options);
+  static TransformerEncoderOptions encoder_options(const TransformerOptions& options);
   void build(Index item_count, Index feature_count, Rng& rng);
   // The final hidden states of the batch laid out in net; rng: training.
   void forward(Network& net, Rng* rng) const;
@@ -103,7 +106,7 @@ class TransformerModel final : public Model {
   TransformerOptions options_;
   Embedding items_;     // E [items x dim], scale sqrt(dim)
   Matrix output_bias_;  // b [1 x items]
-  TransformerEncoder encoder_{{.max_length = 1, .dim = 1, .blocks = 1}};  // positions, blocks, final norm
+  TransformerEncoder encoder_;  // positions, blocks, final norm; built by build()
   Histories item_features_;  // each item's feature indices (none: no features)
   Matrix features_;          // F [features x dim]
   Matrix item_table_;        // E + the mean of F over each item's features, when features_ has rows
