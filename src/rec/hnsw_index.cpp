@@ -16,6 +16,7 @@
 #include "aisle/rec/topk.hpp"
 #include "core/parallel_for.hpp"
 #include "core/thread_binding.hpp"
+#include "rec/hnsw_storage.hpp"
 
 namespace aisle::rec {
 namespace {
@@ -73,6 +74,15 @@ auto calling_faiss(const std::string& what, Call&& call) {
   }
 }
 
+// Puts the native storage (hnsw_storage.hpp) under index in place of
+// faiss's own flat storage, with the vectors it holds.
+void use_native_storage(faiss::IndexHNSWFlat& index) {
+  auto native = detail::native_storage_from(*static_cast<faiss::IndexFlat*>(index.storage));
+  if (index.own_fields) delete index.storage;
+  index.storage = native.release();
+  index.own_fields = true;
+}
+
 }  // namespace
 
 HnswIndex::HnswIndex() = default;
@@ -96,10 +106,11 @@ HnswIndex HnswIndex::build(ConstMatrixRef items, const HnswOptions& options,
   // recall (0.77 against 0.92 at ef_search 64, 300,000 items; docs/results.md).
   out.index_ = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(items.cols()), options.links,
                                                       faiss::METRIC_INNER_PRODUCT);
+  use_native_storage(*out.index_);
   out.index_->hnsw.efConstruction = options.ef_construction;
   out.set_ef_search(options.ef_search);
   const Matrix contiguous = items;  // faiss reads rows packed one after another
-  detail::bind_thread_count();
+  aisle::detail::bind_thread_count();
   // Slices, so that a build of minutes reports progress; faiss links each
   // slice on all threads.
   constexpr Index kSlice = 65536;
@@ -129,10 +140,10 @@ std::vector<std::vector<ScoredIndex>> HnswIndex::search(ConstMatrixRef queries, 
   const float* stored = static_cast<const faiss::IndexFlat*>(index_->storage)->get_xb();
   const auto width = static_cast<std::size_t>(index_->d);
   const int ef = std::max(options_.ef_search, static_cast<int>(k));
-  detail::IterationErrors errors(queries.rows());
+  aisle::detail::IterationErrors errors(queries.rows());
   // One faiss search a query, each with its own selector (its exclusions);
   // faiss's own parallel loop over queries then runs on one thread.
-  detail::parallel_for_with_state(
+  aisle::detail::parallel_for_with_state(
       queries.rows(), {.uneven = true, .parallel = queries.rows() > 1},
       [&] { return std::pair<std::vector<float>, std::vector<FaissId>>(k, k); },
       [&](auto& buffers, Index q) {
@@ -197,6 +208,7 @@ HnswIndex HnswIndex::from_bytes(std::span<const std::uint8_t> bytes, const HnswO
   index.release();
   HnswIndex out;
   out.index_.reset(hnsw);
+  use_native_storage(*hnsw);
   out.options_ = options;
   out.set_ef_search(options.ef_search);
   return out;

@@ -18,8 +18,9 @@ namespace aisle::rec {
 
 // Settings of the approximate index (faiss's HNSW graph): more links and a
 // wider search find more of the true top k, at more memory and time.
-// The defaults build an index of 1,000,000 items x 128 in about 135 s on 2
-// cores (Debian's faiss is built for baseline x86-64, without AVX2).
+// Build and search time go mostly to inner products, computed by aisle's
+// own storage under faiss's graph (src/rec/hnsw_storage.hpp), since Debian's
+// faiss is built for baseline x86-64, without AVX2.
 struct HnswOptions {
   int links = 16;             // M: neighbours a node keeps a layer (layer 0 keeps twice as many)
   int ef_construction = 40;   // candidates weighed when linking a new item
