@@ -11,7 +11,7 @@
 // Prints one JSON object. Used by benchmarks/scale.sh.
 //
 // usage: aisle-retrieval-bench [--items 1000000] [--dim 128] [--queries 2000] [--k 10]
-//                              [--ann 1] [--links 16] [--ef-construction 40] [--ef 32,64,128,256]
+//                              [--ann 1] [--links 32] [--ef-construction 128] [--ef 16,32,48,64,128]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     std::cerr << "\n";
     ann = {{"links", options.links}, {"ef_construction", options.ef_construction},
            {"build_s", seconds_since(build_start)}, {"by_ef", nlohmann::ordered_json::array()}};
-    for (const int ef : list_option(argc, argv, "ef", "32,64,128,256")) {
+    for (const int ef : list_option(argc, argv, "ef", "16,32,48,64,128")) {
       index.set_ef_search(ef);
       const auto [ann_ms, ann_lists] = one_at_a_time(queries, [&](const auto& q) { return index.search(q, k); });
       const auto [ann_filtered_ms, ann_filtered_lists] =

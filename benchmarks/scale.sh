@@ -9,7 +9,7 @@
 #              (shaped like trained embeddings), 2,000 exact top-10 queries,
 #              with an allow-list of 10% of the catalogue, and as one batch;
 #              then an HnswIndex with the default settings, its build time
-#              and the same queries at ef_search 128 (the default), with
+#              and the same queries at ef_search 48 (the default), with
 #              their recall@10 against the exact lists
 #   fit        aisle-recommend fit --model neural --epochs 1 on the store,
 #              with the sampled softmax the catalogue's size chooses (its
@@ -86,7 +86,7 @@ if [ "$skip_fit" = 0 ]; then
   stage fit bash -c '"$1" fit --data "$2" --model neural --epochs 1 --hidden "$3" --out "$4" --progress 2>&1 >/dev/null' \
     fit "$build_dir/bin/aisle-recommend" "$store" "$fit_hidden" "$work/fit.aisle"
 fi
-stage retrieval "$build_dir/bin/aisle-retrieval-bench" --items "$items" --dim 128 --queries "$queries" --ef 128
+stage retrieval "$build_dir/bin/aisle-retrieval-bench" --items "$items" --dim 128 --queries "$queries" --ef 48
 if [ -f "$beauty/interactions.csv" ]; then
   stage ease "$root/benchmarks/ease_fit.sh" --data "$beauty" --protocol loo --threads "$threads" --json
 fi

@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "            (KIND: pop, itemknn, ease, neural, transformer, hybrid, featpop, featknn, blend, auto)\n"
     "            [--no-user-data: keep no user id or history in MODEL; serve it with aisle-serve --events]\n"
     "            [--validation loo|users]  (the shape of the split that tunes ease's l2)\n"
-    "            [--index hnsw [--index-links 16] [--index-ef-construction 40] [--index-ef-search 128]]\n"
+    "            [--index hnsw [--index-links 32] [--index-ef-construction 128] [--index-ef-search 48]]\n"
     "            (an approximate index over the neural model's item vectors, saved as MODEL.hnsw)\n"
     "  eval      --data DIR --protocol loo|users|cold --model KIND [model options] [--json]\n"
     "            (cold: new items from their features; needs items.csv)\n"
