@@ -15,7 +15,6 @@ class NativeInnerProduct final : public faiss::FlatCodesDistanceComputer {
  public:
   NativeInnerProduct(const float* vectors, Index dim)
       : faiss::FlatCodesDistanceComputer(reinterpret_cast<const std::uint8_t*>(vectors), sizeof(float) * dim),
-        vectors_(vectors),
         dim_(dim) {}
 
   void set_query(const float* x) override { query_ = x; }
@@ -24,12 +23,11 @@ class NativeInnerProduct final : public faiss::FlatCodesDistanceComputer {
     return Vector(reinterpret_cast<const float*>(code), dim_).dot(Vector(query_, dim_));
   }
 
-  float symmetric_dis(idx_t i, idx_t j) override {
-    return Vector(vectors_ + i * dim_, dim_).dot(Vector(vectors_ + j * dim_, dim_));
-  }
+  float symmetric_dis(idx_t i, idx_t j) override { return Vector(row(i), dim_).dot(Vector(row(j), dim_)); }
 
  private:
-  const float* vectors_;
+  const float* row(idx_t i) const { return reinterpret_cast<const float*>(codes + i * code_size); }
+
   Index dim_;
   const float* query_ = nullptr;
 };
