@@ -107,7 +107,7 @@ std::vector<std::vector<ScoredIndex>> exact_top_k(ConstMatrixRef items, ConstMat
   if (k <= 0 || items.rows() == 0) return out;
   // Each thread scans its share of the items into heaps of its own.
   std::vector<std::vector<TopKHeap>> heaps;
-  const bool parallel = items.rows() * items.cols() >= (Index{1} << 16);
+  const bool parallel = items.size() >= detail::kParallelItemFloats;
   aisle::detail::parallel_team(parallel, [&] {
 #pragma omp single
     heaps.assign(static_cast<std::size_t>(omp_get_num_threads()), std::vector<TopKHeap>(static_cast<std::size_t>(query_count), TopKHeap(k)));

@@ -343,13 +343,7 @@ void TransformerModel::score_batch(const Histories& histories, Matrix& scores) c
   scores.resize(histories.size(), items_.rows());
   const Matrix& table = item_table();
   if (histories.size() < detail::kFewQueries) {
-    // Each thread scores its share of the item rows.
-    aisle::detail::parallel_team(table.size() >= (Index{1} << 16), [&] {
-      const auto share = aisle::detail::this_threads_share(table.rows());
-      const auto rows = share.end - share.begin;
-      detail::score_by_item_rows(last, table.middleRows(share.begin, rows), scores.middleCols(share.begin, rows),
-                                 output_bias_.data() + share.begin);
-    });
+    detail::score_by_item_rows_in_parallel(last, table, scores, output_bias_.data());
     return;
   }
   GemmBuffers buffers;
