@@ -123,7 +123,6 @@ void TransformerModel::build(Index item_count, Index feature_count, Rng& rng) {
   items_ = Embedding({.rows = item_count, .dim = options_.dim, .scale = std::sqrt(static_cast<float>(options_.dim))},
                      rng);
   output_bias_ = Matrix::Zero(1, item_count);
-  encoder_ = TransformerEncoder(encoder_options(options_));
   encoder_.build(rng);
   features_.resize(feature_count, options_.dim);
   if (feature_count > 0) initialise_weights(features_, Init::glorot_uniform, rng);
@@ -412,6 +411,7 @@ void TransformerModel::load(io::ModelFile& file, const std::filesystem::path& pa
       throw Error(path.string() + ": the item features list " + std::to_string(item_features_.size()) +
                   " items, the model has " + std::to_string(items));
   }
+  encoder_ = TransformerEncoder(encoder_options(options_));
   Rng unused(0);
   build(items, feature_count, unused);  // the shapes, then every tensor from the file
   const auto take = [&](const std::string& name, Matrix& into) {

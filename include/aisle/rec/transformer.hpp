@@ -106,7 +106,7 @@ class TransformerModel final : public Model {
   TransformerOptions options_;
   Embedding items_;     // E [items x dim], scale sqrt(dim)
   Matrix output_bias_;  // b [1 x items]
-  TransformerEncoder encoder_;  // positions, blocks, final norm; built by build()
+  TransformerEncoder encoder_;  // positions, blocks, final norm: made from options_, its weights by build()
   Histories item_features_;  // each item's feature indices (none: no features)
   Matrix features_;          // F [features x dim]
   Matrix item_table_;        // E + the mean of F over each item's features, when features_ has rows
