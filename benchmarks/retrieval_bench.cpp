@@ -11,11 +11,12 @@
 // Prints one JSON object. Used by benchmarks/scale.sh.
 //
 // usage: aisle-retrieval-bench [--items 1000000] [--dim 128] [--queries 2000] [--k 10]
-//                              [--ann 1] [--links 32] [--ef-construction 128] [--ef 16,32,48,64,128]
+//                              [--ann 1] [--links 32] [--ef-construction 128] [--ef 16,32,64,128 and the default]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,8 +145,12 @@ int main(int argc, char** argv) {
     });
     std::cerr << "\n";
     ann = {{"links", options.links}, {"ef_construction", options.ef_construction},
-           {"build_s", seconds_since(build_start)}, {"by_ef", nlohmann::ordered_json::array()}};
-    for (const int ef : list_option(argc, argv, "ef", "16,32,48,64,128")) {
+           {"default_ef_search", options.ef_search}, {"build_s", seconds_since(build_start)},
+           {"by_ef", nlohmann::ordered_json::array()}};
+    // The default sweep holds the library's default ef_search, which
+    // scale.sh reports.
+    const auto sweep = list_option(argc, argv, "ef", "16,32,64,128," + std::to_string(options.ef_search));
+    for (const int ef : std::set<int>(sweep.begin(), sweep.end())) {
       index.set_ef_search(ef);
       const auto [ann_ms, ann_lists] = one_at_a_time(queries, [&](const auto& q) { return index.search(q, k); });
       const auto [ann_filtered_ms, ann_filtered_lists] =
